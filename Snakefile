@@ -1,0 +1,27 @@
+# lemma-workflow: LEMMA (Learning from Errors for Mathematical Advancement, arXiv 2503.17439) as a DAG.
+# `snakemake --cores 2` runs the built-in world (config/config.yaml); see README.md for real models
+# and `--profile profiles/slurm` for a cluster. Every stage's logic lives in the `lemma` package.
+
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+configfile: "config/config.yaml"
+
+
+include: "rules/common.smk"
+include: "rules/problems.smk"
+include: "rules/student.smk"
+include: "rules/taxonomy.smk"
+include: "rules/augment.smk"
+include: "rules/sft.smk"
+include: "rules/evaluate.smk"
+
+
+rule all:
+    input:
+        "results/scores.csv",
+        "results/scores.md",
+        "results/taxonomy/stats.parquet",
+    default_target: True

@@ -1,0 +1,52 @@
+"""Pieces every stage shares: problem lookup, drop accounting, logging set-up."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections import Counter
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from lemma.teacher.base import ProblemView
+
+
+@dataclass
+class StageStats:
+    stage: str
+    n_in: int = 0
+    n_out: int = 0
+    dropped: Counter = field(default_factory=Counter)
+
+    def drop(self, reason: str, n: int = 1) -> None:
+        self.dropped[reason] += n
+
+    def as_dict(self) -> dict:
+        return {"stage": self.stage, "in": self.n_in, "out": self.n_out, "dropped": dict(sorted(self.dropped.items()))}
+
+
+def problem_views(problems: pl.DataFrame) -> dict[str, ProblemView]:
+    return {
+        r["id"]: ProblemView(
+            id=r["id"], question=r["question"], solution=r["solution"], answer=r["answer"],
+            structure=r["structure"], style=r["style"],
+        )
+        for r in problems.iter_rows(named=True)
+    }
+
+
+def setup_logging(log_path: str | None = None, level: int = logging.INFO) -> logging.Logger:
+    """Log to the rule's log file (and stderr when interactive): one place a user looks."""
+    handlers: list[logging.Handler] = []
+    if log_path:
+        handlers.append(logging.FileHandler(log_path, mode="w"))
+    if not log_path or sys.stderr.isatty():
+        handlers.append(logging.StreamHandler(sys.stderr))
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", handlers=handlers, force=True)
+    return logging.getLogger("lemma")
+
+
+def concat_tables(frames: list[pl.DataFrame], schema: dict) -> pl.DataFrame:
+    frames = [f.select(list(schema)) for f in frames if f.height]
+    return pl.concat(frames) if frames else pl.DataFrame(schema=schema)

@@ -1,0 +1,52 @@
+"""What every script in scripts/ does first and last: log set-up, reading inputs, teachers, stats."""
+
+from __future__ import annotations
+
+import logging
+import os
+
+import polars as pl
+
+from lemma.io import read_table, write_json
+from lemma.pipeline.common import StageStats, setup_logging
+from lemma.records import GRADED, PROBLEMS
+
+TEACHER_CACHE = "results/cache/teacher.sqlite"
+
+
+def start(smk) -> logging.Logger:
+    """Log to the rule's log file; pin torch's CPU threads to the rule's `threads`."""
+    log = setup_logging(smk.log[0] if smk.log else None)
+    threads = max(1, int(getattr(smk, "threads", 1) or 1))
+    os.environ.setdefault("OMP_NUM_THREADS", str(threads))
+    log.info("rule %s wildcards=%s threads=%d", smk.rule, dict(smk.wildcards.items()), threads)
+    return log
+
+
+def read_all(paths, schema: dict) -> pl.DataFrame:
+    paths = [paths] if isinstance(paths, str) else list(paths)
+    frames = [read_table(p, schema).select(list(schema)) for p in paths]
+    return pl.concat(frames) if frames else pl.DataFrame(schema=schema)
+
+
+def problems(smk) -> pl.DataFrame:
+    return read_all(smk.input.problems, PROBLEMS)
+
+
+def graded(smk) -> pl.DataFrame:
+    return read_all(smk.input.graded, GRADED)
+
+
+def teacher(smk):
+    from lemma.teacher.factory import build_teacher
+
+    tp = smk.params.teacher
+    usage = f"results/usage/{smk.rule}" + "".join(f"-{v}" for v in smk.wildcards) + ".json"
+    return build_teacher(tp["teacher"], cache_path=TEACHER_CACHE, usage_path=usage, seed=tp["seed"], rule=smk.rule)
+
+
+def finish(log: logging.Logger, stats: StageStats, path: str | None) -> None:
+    d = stats.as_dict()
+    log.info("%s: %d in, %d out, dropped %s", d["stage"], d["in"], d["out"], d["dropped"] or "none")
+    if path:
+        write_json(d, path)

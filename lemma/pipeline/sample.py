@@ -1,0 +1,29 @@
+"""sample_student: the student's own attempts at one shard of a dataset's problems."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from lemma.engines.base import Engine, Request, SamplingParams
+from lemma.prompting import STOP_STRINGS, format_prompt
+
+
+def shard_of(problems: pl.DataFrame, shard: int, n_shards: int, max_problems: int | None) -> pl.DataFrame:
+    """Problems i with i % n_shards == shard, among the first `max_problems` (stable in the file order)."""
+    if max_problems:
+        problems = problems.head(max_problems)
+    return problems.with_row_index("_i").filter(pl.col("_i") % n_shards == shard).drop("_i")
+
+
+def sample_shard(problems: pl.DataFrame, engine: Engine, template: str, sampling: dict, shard: int) -> list[dict]:
+    params = SamplingParams(
+        temperature=sampling["temperature"], top_p=sampling["top_p"], max_new_tokens=sampling["max_new_tokens"],
+        n=sampling["n"], stop=STOP_STRINGS[template], seed=sampling["seed"] * 1000 + shard,
+    )
+    requests = [Request(prompt=format_prompt(q, template), params=params) for q in problems["question"]]
+    outputs = engine.generate(requests, progress=f"sample shard {shard}")
+    rows = []
+    for pid, completions in zip(problems["id"], outputs):
+        for k, c in enumerate(completions):
+            rows.append({"problem_id": pid, "sample_index": k, "completion": c.text or "", "finish_reason": c.finish_reason or "error"})
+    return rows

@@ -1,0 +1,69 @@
+rule inject_errors:
+    """New wrong solutions carrying one error type, for problems the student failed.
+    Its only view of the taxonomy is its own entry (params), so editing another type never reruns it."""
+    input:
+        problems=get_train_problems,
+        graded=get_graded,
+        stats=get_inject_stats,
+    output:
+        mistakes="results/mistakes/{error_type}.parquet",
+        stats="results/mistakes/{error_type}.stats.json",
+    params:
+        spec=lambda w: type_entry(w.error_type),
+        teacher=teacher_params(),
+        augment=config["augment"],
+    log:
+        "logs/inject_errors/{error_type}.log",
+    script:
+        "../scripts/inject_errors.py"
+
+
+rule locate_and_truncate:
+    """Each wrong solution cut after its first wrong step (cut=first_error) or kept whole
+    (cut=whole, for the no_truncate ablation). bucket: student (own mistakes) or an injected type."""
+    input:
+        problems=get_train_problems,
+        wrong=get_truncate_input,
+    output:
+        table="results/truncated/{cut}/{bucket}.parquet",
+        stats="results/truncated/{cut}/{bucket}.stats.json",
+    params:
+        teacher=teacher_params(),
+    log:
+        "logs/locate_and_truncate/{cut}/{bucket}.log",
+    script:
+        "../scripts/locate_and_truncate.py"
+
+
+rule correct:
+    """Fix & Continue or Fresh & Restart after a reflection phrase."""
+    input:
+        problems=get_train_problems,
+        graded=get_graded,
+        truncated="results/truncated/{cut}/{bucket}.parquet",
+    output:
+        table="results/corrections/{cut}/{strategy}/{bucket}.parquet",
+        stats="results/corrections/{cut}/{strategy}/{bucket}.stats.json",
+    params:
+        teacher=teacher_params(),
+        phrases=config["reflection_phrases"],
+    log:
+        "logs/correct/{cut}/{strategy}/{bucket}.log",
+    script:
+        "../scripts/correct.py"
+
+
+rule smooth_and_filter:
+    """Smooth each joined trajectory; keep those whose final answer is right."""
+    input:
+        problems=get_train_problems,
+        corrections="results/corrections/{cut}/{strategy}/{bucket}.parquet",
+    output:
+        table="results/trajectories/{cut}/{strategy}/{bucket}.parquet",
+        stats="results/trajectories/{cut}/{strategy}/{bucket}.stats.json",
+    params:
+        teacher=teacher_params(),
+    log:
+        "logs/smooth_and_filter/{cut}/{strategy}/{bucket}.log",
+    script:
+        "../scripts/smooth_and_filter.py"

@@ -1,0 +1,11 @@
+rule load_problems:
+    """A dataset's problems from the built-in world or a local file, checked row by row."""
+    output:
+        "results/problems/{dataset}.parquet",
+    params:
+        source=get_source,
+    log:
+        "logs/load_problems/{dataset}.log",
+    localrule: True
+    script:
+        "../scripts/load_problems.py"

@@ -1,0 +1,43 @@
+rule build_sft:
+    """One variant's SFT set: reference solutions and/or kept trajectories, plus exports."""
+    input:
+        problems=get_train_problems,
+        trajectories=get_sft_trajectories,
+        labels=get_sft_labels,
+    output:
+        sft="results/sft/{variant}.jsonl",
+        stats="results/sft/{variant}.stats.json",
+        alpaca="results/sft/exports/{variant}.alpaca.jsonl",
+        sharegpt="results/sft/exports/{variant}.sharegpt.jsonl",
+        messages="results/sft/exports/{variant}.messages.jsonl",
+    params:
+        variant=lambda w: config["variants"][w.variant],
+        template=config["prompt_template"],
+        seed=config["seed"],
+    log:
+        "logs/build_sft/{variant}.log",
+    script:
+        "../scripts/build_sft.py"
+
+
+rule train:
+    """Fine-tune the base student on one variant's SFT set; every variant, same settings."""
+    input:
+        sft="results/sft/{variant}.jsonl",
+        model=get_base_model_input,
+    output:
+        directory("results/models/{variant}"),
+    params:
+        model=get_base_model(),
+        training=config["training"],
+    threads: config["training"]["threads"]
+    resources:
+        mem_mb=mem_mb(8000),
+        runtime=600,
+        gpu=config["training"]["gpus"],
+    log:
+        "logs/train/{variant}.log",
+    benchmark:
+        "benchmarks/train/{variant}.tsv"
+    script:
+        "../scripts/train.py"

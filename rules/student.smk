@@ -1,0 +1,61 @@
+if BUILTIN_STUDENT:
+
+    rule pretrain_student:
+        """The built-in tiny Llama student: tokenizer and weights trained from scratch on the world's
+        reference solutions, for a bounded budget, so it is right sometimes and wrong sometimes."""
+        input:
+            get_train_problems,
+        output:
+            directory("results/models/base"),
+        params:
+            pretrain=config["pretrain"],
+            seed=config["seed"],
+        threads: config["pretrain"]["threads"]
+        resources:
+            mem_mb=mem_mb(4000),
+            runtime=60,
+        log:
+            "logs/pretrain_student.log",
+        benchmark:
+            "benchmarks/pretrain_student.tsv"
+        script:
+            "../scripts/pretrain_student.py"
+
+
+rule sample_student:
+    """The student's own attempts (n per problem, T=0.7) at one shard of a dataset."""
+    input:
+        problems="results/problems/{dataset}.parquet",
+        model=get_base_model_input,
+    output:
+        "results/samples/{dataset}/{shard}.parquet",
+    params:
+        model=get_base_model(),
+        student=config["student"],
+        sampling=config["sampling"],
+        template=config["prompt_template"],
+    threads: config["student"]["threads"]
+    resources:
+        mem_mb=mem_mb(4000),
+        runtime=240,
+        gpu=0 if config["student"]["engine"] == "hf" else config["student"]["tensor_parallel_size"],
+    log:
+        "logs/sample_student/{dataset}/{shard}.log",
+    benchmark:
+        "benchmarks/sample_student/{dataset}/{shard}.tsv"
+    script:
+        "../scripts/sample_student.py"
+
+
+rule grade_samples:
+    """Each sample's final answer checked against the reference (lemma.grading)."""
+    input:
+        problems="results/problems/{dataset}.parquet",
+        shards=get_shards,
+    output:
+        "results/graded/{dataset}.parquet",
+    log:
+        "logs/grade_samples/{dataset}.log",
+    threads: 2
+    script:
+        "../scripts/grade_samples.py"

@@ -1,0 +1,13 @@
+from lemma.io import read_table, write_table
+from lemma.pipeline.judges import classify_student_errors
+from lemma.pipeline.runner import finish, problems, start, teacher
+from lemma.records import STEP_LABELS, TYPE_LABELS
+from lemma.teacher.base import TypeSpec
+
+log = start(snakemake)
+taxonomy = [TypeSpec(t["name"], t["definition"], tuple(t["examples"]), t["code"]) for t in snakemake.params.taxonomy]
+t = teacher(snakemake)
+rows, stats = classify_student_errors(problems(snakemake), read_table(snakemake.input.steps, STEP_LABELS), t, taxonomy)
+t.close()
+write_table(rows, snakemake.output.labels, TYPE_LABELS)
+finish(log, stats, snakemake.output.stats)

@@ -1,0 +1,17 @@
+from lemma.io import read_table, write_table
+from lemma.pipeline.augment import inject_errors, injections_for_type
+from lemma.pipeline.runner import finish, graded, problems, start, teacher
+from lemma.records import MISTAKES, TAXONOMY_STATS
+from lemma.teacher.base import TypeSpec
+
+log = start(snakemake)
+s, aug = snakemake.params.spec, snakemake.params.augment
+spec = TypeSpec(s["name"], s["definition"], tuple(s["examples"]), s["code"])
+stats_table = read_table(snakemake.input.stats[0], TAXONOMY_STATS) if snakemake.input.stats else None
+n = injections_for_type(aug["per_problem"], aug["weighting"], spec.name, stats_table, aug["types"])
+log.info("%s: %d injection(s) per failed problem (weighting: %s)", spec.name, n, aug["weighting"])
+t = teacher(snakemake)
+rows, stats = inject_errors(problems(snakemake), graded(snakemake), t, spec, n, aug["max_problems"])
+t.close()
+write_table(rows, snakemake.output.mistakes, MISTAKES)
+finish(log, stats, snakemake.output.stats)

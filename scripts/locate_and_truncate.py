@@ -1,0 +1,15 @@
+from lemma.io import read_table, write_table
+from lemma.pipeline.correct import truncate_mistakes, truncate_student
+from lemma.pipeline.runner import finish, problems, start, teacher
+from lemma.records import MISTAKES, STEP_LABELS, TRUNCATED
+
+log = start(snakemake)
+w = snakemake.wildcards
+if w.bucket == "student":
+    rows, stats = truncate_student(problems(snakemake), read_table(snakemake.input.wrong, STEP_LABELS), w.cut)
+else:
+    t = teacher(snakemake)
+    rows, stats = truncate_mistakes(problems(snakemake), read_table(snakemake.input.wrong, MISTAKES), t, w.cut)
+    t.close()
+write_table(rows, snakemake.output.table, TRUNCATED)
+finish(log, stats, snakemake.output.stats)
