@@ -1,0 +1,117 @@
+"""The `vllm` engine: offline `vllm.LLM` on a GPU machine.
+
+vLLM is GPU-only and heavy, so it is imported inside the constructor and lives in its own conda
+env (envs/vllm.yaml); importing this module never needs it. Chats are rendered with the model's
+chat template by vLLM's own tokenizer and sent as token ids (the template writes its own BOS, so
+encoding the rendered text again would add a second one); prompts are sent as text.
+
+Each request carries its own seed (`params.seed`), so a request's completions do not depend on
+which other requests share the call.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+
+from lemma.engines.base import Completion, Engine, Request, SamplingParams
+from lemma.engines.factory import VLLM_MISSING, EngineUnavailable
+
+
+def vllm_available() -> bool:
+    """Whether the vLLM package can be imported here (checked without importing it)."""
+    return importlib.util.find_spec("vllm") is not None
+
+
+def vllm_sampling_kwargs(params: SamplingParams) -> dict:
+    """Our sampling parameters as `vllm.SamplingParams` keyword arguments."""
+    greedy = params.temperature <= 0
+    return {
+        # greedy samples are identical: ask once, copy (vLLM would run n identical sequences)
+        "n": 1 if greedy else params.n,
+        "temperature": 0.0 if greedy else params.temperature,
+        "top_p": 1.0 if greedy else params.top_p,
+        "max_tokens": params.max_new_tokens,
+        "stop": list(params.stop) or None,
+        "seed": params.seed,
+    }
+
+
+def _finish_reason(reason: str | None) -> str:
+    # vLLM reports "stop" (eos or a stop string), "length", or "abort"
+    return reason if reason in ("stop", "length") else "error"
+
+
+class VLLMEngine(Engine):
+    name = "vllm"
+
+    def __init__(
+        self,
+        model_path: str,
+        *,
+        tensor_parallel_size: int = 1,
+        dtype: str = "auto",
+        gpu_memory_utilization: float = 0.9,
+        max_model_len: int | None = None,
+        seed: int = 0,
+    ):
+        if not vllm_available():
+            raise EngineUnavailable(VLLM_MISSING)
+        import vllm
+
+        self._vllm = vllm
+        self.model_path = model_path
+        self.llm = vllm.LLM(
+            model=model_path,
+            tensor_parallel_size=tensor_parallel_size,
+            dtype=dtype,
+            gpu_memory_utilization=gpu_memory_utilization,
+            max_model_len=max_model_len,
+            seed=seed,
+        )
+        self.tokenizer = self.llm.get_tokenizer()
+
+    def _prompt(self, request: Request):
+        if request.prompt is not None:
+            return request.prompt
+        ids = self.tokenizer.apply_chat_template(
+            [dict(m) for m in request.messages], tokenize=True, add_generation_prompt=True
+        )
+        if not isinstance(ids, list):  # transformers 5 returns a BatchEncoding
+            ids = ids["input_ids"]
+        return {"prompt_token_ids": list(ids)}
+
+    def generate(self, requests: list[Request], progress: str | None = None) -> list[list[Completion]]:
+        if not requests:
+            return []
+        prompts = [self._prompt(r) for r in requests]
+        sampling = [self._vllm.SamplingParams(**vllm_sampling_kwargs(r.params)) for r in requests]
+        outputs = self.llm.generate(prompts, sampling_params=sampling, use_tqdm=progress is not None)
+        results = []
+        for request, output in zip(requests, outputs):
+            n_prompt = len(output.prompt_token_ids or [])
+            completions = [
+                Completion(
+                    text=o.text,
+                    finish_reason=_finish_reason(o.finish_reason),
+                    prompt_tokens=n_prompt,
+                    completion_tokens=len(o.token_ids),
+                )
+                for o in output.outputs
+            ]
+            if request.params.temperature <= 0:
+                completions = completions[:1] * request.params.n
+            results.append(completions)
+        return results
+
+    def close(self) -> None:
+        # Free the GPU for whatever runs next in this process.
+        del self.llm
+        try:
+            import gc
+
+            import torch
+
+            gc.collect()
+            torch.cuda.empty_cache()
+        except ImportError:
+            pass
