@@ -7,7 +7,11 @@ from snakemake.utils import min_version
 min_version("9.0")
 
 
-configfile: "config/config.yaml"
+# A --configfile on the command line replaces the built-in default rather than merging into it,
+# so a real-model config never inherits the built-in world's datasets or variants.
+if not workflow.config_settings.configfiles:
+
+    configfile: "config/config.yaml"
 
 
 include: "rules/common.smk"

@@ -1,0 +1,285 @@
+"""The `openai` engine: any OpenAI-compatible server (OpenAI, `vllm serve`, SGLang, ...).
+
+Why it looks the way it does:
+* The client's own retries are off (`max_retries=0`); this module owns the policy so it is
+  visible and tested: up to `max_retries` retries on 429, 408/409, 5xx, timeouts, dropped
+  connections and malformed bodies, with exponential backoff and jitter, and a server's
+  `Retry-After` (or `retry-after-ms`) honoured when it sends one.
+* Concurrency is bounded by an asyncio.Semaphore; each attempt has a wall-clock timeout.
+* `n` samples of a request are `n` separate API calls, one per sample index (never the API's
+  own `n`), each with its own cache entry and its own derived seed, so sample 3 of a request is
+  the same cached answer no matter how many samples a later run asks for.
+* Every answer goes into the request cache the moment it arrives; a killed job that is rerun
+  only sends what has no stored answer.
+* One bad request never raises: after its last attempt it becomes
+  Completion(text=None, finish_reason="error", error="<code> after <k> attempt(s): <detail>"),
+  where <code> is one of timeout, connection, malformed_response, http_<status>,
+  content_filter, empty_response, unexpected:<ExceptionName>.
+* The API key is read from the environment variable named in the config and only ever given to
+  the HTTP client; it is scrubbed from error texts (servers echo masked keys back on 401).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import json
+import logging
+import os
+import random
+import re
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import openai
+
+from lemma.cache import RequestCache, cache_key, key_material
+from lemma.engines.base import Completion, Engine, Request
+from lemma.usage import BatchUsage, UsageLog
+
+log = logging.getLogger("lemma.engines.openai")
+
+RETRYABLE_STATUS = frozenset({408, 409, 429}) | frozenset(range(500, 600))
+_KEYLIKE = re.compile(r"sk-[A-Za-z0-9_\-*]{6,}")
+
+
+class MissingAPIKey(RuntimeError):
+    pass
+
+
+class MalformedResponse(ValueError):
+    """Valid JSON that is not a completion (a proxy's error page, a truncated object)."""
+
+
+@dataclass(frozen=True)
+class _Failure:
+    code: str
+    detail: str
+    retryable: bool
+    retry_after: float | None = None
+
+
+def sample_seed(seed: int, sample_index: int) -> int:
+    """The seed sent for one sample: distinct per sample index (a server honouring seeds would
+    otherwise return the same text for every sample), and equal to `seed` for sample 0."""
+    return (seed + 7919 * sample_index) % (2**31)
+
+
+def parse_retry_after(headers) -> float | None:
+    """Seconds from `retry-after-ms` or `retry-after` (seconds or an HTTP date), else None."""
+    if headers is None:
+        return None
+    ms = headers.get("retry-after-ms")
+    if ms is not None:
+        try:
+            return max(0.0, float(ms) / 1000.0)
+        except ValueError:
+            pass
+    value = headers.get("retry-after")
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        import email.utils
+
+        parsed = email.utils.parsedate_tz(value)
+        if parsed is None:
+            return None
+        return max(0.0, email.utils.mktime_tz(parsed) - time.time())
+
+
+class OpenAIEngine(Engine):
+    name = "openai"
+    caches_requests = True  # the teacher must not wrap it in lemma.cache.CachedEngine
+
+    def __init__(self, model: str, base_url: str | None = None, api_key_env: str | None = "OPENAI_API_KEY", *,
+                 max_concurrency: int = 16, request_timeout_s: float = 120.0, max_retries: int = 8,
+                 cache: RequestCache | None = None, usage: UsageLog | None = None,
+                 backoff_base_s: float = 1.0, backoff_max_s: float = 60.0, retry_after_max_s: float = 600.0):
+        if isinstance(model, Mapping):
+            # lemma.engines.factory.build_engine passes its whole config block
+            cfg = model
+            model = cfg["model"]
+            base_url = cfg.get("base_url", base_url)
+            api_key_env = cfg.get("api_key_env")  # absent: a server without auth
+            max_concurrency = int(cfg.get("max_concurrency", max_concurrency))
+            request_timeout_s = float(cfg.get("request_timeout_s", request_timeout_s))
+            max_retries = int(cfg.get("max_retries", max_retries))
+        if max_concurrency < 1 or max_retries < 0 or request_timeout_s <= 0:
+            raise ValueError("openai engine: max_concurrency >= 1, max_retries >= 0 and request_timeout_s > 0 required")
+        self.model = model
+        self.base_url = base_url
+        self.max_concurrency = max_concurrency
+        self.request_timeout_s = float(request_timeout_s)
+        self.max_retries = max_retries
+        self.backoff_base_s = backoff_base_s
+        self.backoff_max_s = backoff_max_s
+        self.retry_after_max_s = retry_after_max_s
+        self.cache = cache
+        self.usage = usage or UsageLog(None, engine=self.name, model=model)
+        self.last_batch: BatchUsage | None = None
+        if api_key_env:
+            key = os.environ.get(api_key_env)
+            if not key:
+                raise MissingAPIKey(
+                    f"teacher.api_key_env names {api_key_env!r}, but that environment variable is not set; "
+                    f"export {api_key_env}=... before running the teacher rules")
+        else:
+            key = "EMPTY"  # servers without auth (a local `vllm serve`) still need a non-empty value
+        self.__api_key = key  # name-mangled, never logged, never cached
+
+    def __repr__(self) -> str:  # no key in reprs or tracebacks
+        return f"OpenAIEngine(model={self.model!r}, base_url={self.base_url!r})"
+
+    # -- public --------------------------------------------------------------------------------
+    def generate(self, requests: list[Request], progress: str | None = None) -> list[list[Completion]]:
+        batch = BatchUsage(stage=progress or "")
+        out: list[list[Completion | None]] = [[None] * r.params.n for r in requests]
+        todo: list[tuple[int, int, str, dict]] = []
+        for i, req in enumerate(requests):
+            for s in range(req.params.n):
+                batch.requests += 1
+                key = cache_key(self.name, self.model, req, s)
+                hit = self.cache.get(key) if self.cache is not None else None
+                if hit is not None:
+                    batch.cache_hits += 1
+                    out[i][s] = hit
+                else:
+                    todo.append((i, s, key, key_material(self.name, self.model, req, s)))
+        if todo:
+            answers = _run_coroutine(self._run_all(requests, todo, batch, progress))
+            for (i, s, _, _), comp in zip(todo, answers):
+                out[i][s] = comp
+        self.last_batch = batch
+        self.usage.record(batch)
+        return out  # type: ignore[return-value]
+
+    # -- async core ----------------------------------------------------------------------------
+    async def _run_all(self, requests, todo, batch: BatchUsage, progress) -> list[Completion]:
+        sem = asyncio.Semaphore(self.max_concurrency)
+        bar = None
+        if progress:
+            from tqdm import tqdm
+
+            bar = tqdm(total=len(todo), desc=progress, leave=False)
+        async with openai.AsyncOpenAI(api_key=self.__api_key, base_url=self.base_url, max_retries=0,
+                                      timeout=self.request_timeout_s) as client:
+            async def one(i, s, key, material):
+                comp = await self._one(client, sem, requests[i], s, batch)
+                if comp.text is not None and self.cache is not None:
+                    self.cache.put(key, material, comp)  # stored now, not at the end of the batch
+                if bar is not None:
+                    bar.update(1)
+                return comp
+
+            try:
+                return await asyncio.gather(*(one(*t) for t in todo))
+            finally:
+                if bar is not None:
+                    bar.close()
+
+    async def _one(self, client, sem, req: Request, s: int, batch: BatchUsage) -> Completion:
+        attempts = 0
+        while True:
+            attempts += 1
+            async with sem:
+                try:
+                    comp = await asyncio.wait_for(self._call(client, req, s), timeout=self.request_timeout_s)
+                    failure = _check(comp)
+                except (asyncio.TimeoutError, openai.APITimeoutError):
+                    failure = _Failure("timeout", f"no answer within {self.request_timeout_s:g}s", True)
+                except openai.APIConnectionError as e:
+                    failure = _Failure("connection", str(e), True)
+                except openai.APIStatusError as e:
+                    failure = _Failure(f"http_{e.status_code}", _detail(e), e.status_code in RETRYABLE_STATUS,
+                                       parse_retry_after(getattr(e.response, "headers", None)))
+                except (json.JSONDecodeError, openai.APIResponseValidationError, MalformedResponse) as e:
+                    failure = _Failure("malformed_response", str(e), True)
+                except Exception as e:  # one request's surprise must not sink the batch
+                    failure = _Failure(f"unexpected:{type(e).__name__}", str(e), False)
+            if failure is None:
+                batch.live_calls += 1
+                batch.prompt_tokens += comp.prompt_tokens
+                batch.completion_tokens += comp.completion_tokens
+                return comp
+            if not failure.retryable or attempts > self.max_retries:
+                code = failure.code
+                batch.failed += 1
+                batch.errors[code] = batch.errors.get(code, 0) + 1
+                detail = self._scrub(failure.detail)[:300]
+                log.warning("request failed for good: %s after %d attempt(s): %s", code, attempts, detail)
+                return Completion(text=None, finish_reason="error",
+                                  error=f"{code} after {attempts} attempt(s): {detail}")
+            batch.retries += 1
+            delay = self._delay(attempts, failure.retry_after)
+            log.info("retry %d/%d after %s in %.2fs", attempts, self.max_retries, failure.code, delay)
+            await asyncio.sleep(delay)
+
+    def _delay(self, attempts: int, retry_after: float | None) -> float:
+        if retry_after is not None:
+            # The server said when; a little jitter keeps many waiting requests from returning
+            # in the same instant.
+            return min(retry_after, self.retry_after_max_s) * (1.0 + 0.1 * random.random())
+        cap = min(self.backoff_max_s, self.backoff_base_s * 2 ** (attempts - 1))
+        return cap * (0.5 + 0.5 * random.random())
+
+    async def _call(self, client, req: Request, s: int) -> Completion:
+        p = req.params
+        common = dict(model=self.model, temperature=p.temperature, top_p=p.top_p, max_tokens=p.max_new_tokens,
+                      seed=sample_seed(p.seed, s), timeout=self.request_timeout_s)
+        if p.stop:
+            common["stop"] = list(p.stop)
+        if req.messages is not None:
+            r = await client.chat.completions.create(messages=[dict(m) for m in req.messages], **common)
+            choice = _first_choice(r)
+            message = getattr(choice, "message", None)
+            text = getattr(message, "content", None)
+        else:
+            r = await client.completions.create(prompt=req.prompt, **common)
+            choice = _first_choice(r)
+            text = getattr(choice, "text", None)
+        usage = getattr(r, "usage", None)
+        return Completion(text=text, finish_reason=getattr(choice, "finish_reason", None),
+                          prompt_tokens=int(getattr(usage, "prompt_tokens", 0) or 0),
+                          completion_tokens=int(getattr(usage, "completion_tokens", 0) or 0))
+
+    def _scrub(self, text: str) -> str:
+        if self.__api_key and self.__api_key != "EMPTY":
+            text = text.replace(self.__api_key, "[api key]")
+        return _KEYLIKE.sub("[api key]", text)
+
+
+def _first_choice(r):
+    choices = getattr(r, "choices", None)
+    if not isinstance(choices, list) or not choices:
+        raise MalformedResponse(f"answer without choices: {str(r)[:200]}")
+    return choices[0]
+
+
+def _check(comp: Completion) -> _Failure | None:
+    """A well-formed HTTP answer that still carries no text."""
+    if comp.text is not None:
+        return None
+    if comp.finish_reason == "content_filter":
+        return _Failure("content_filter", "the server filtered the answer", False)
+    return _Failure("empty_response", f"no text in the answer (finish_reason={comp.finish_reason})", False)
+
+
+def _detail(e: openai.APIStatusError) -> str:
+    body = getattr(e, "body", None)
+    if isinstance(body, dict) and isinstance(body.get("message"), str):
+        return body["message"]
+    return str(e)
+
+
+def _run_coroutine(coro):
+    """asyncio.run, also when the caller already runs an event loop (a notebook): then in a
+    worker thread with its own loop."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coro)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coro).result()

@@ -1,0 +1,357 @@
+"""Reading LLM teacher replies back into structured results, tolerant of format drift.
+
+Models rarely keep an output format to the letter: they bold the verdict, write "Step 3" or "step
+three", spell a label "Calculation Error" or "CA", add a period, wrap text in code fences, or
+repeat the prompt's last sentence. Each parser accepts those variants and otherwise returns a short
+machine-readable reason (never raises), which the teacher turns into `dropped="<stage>:<reason>"`.
+
+Reasons: empty_reply, no_step_statement, step_out_of_range, no_type_statement, unknown_type,
+no_explanation, no_final_answer, same_answer_as_reference.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from lemma.steps import split_steps
+from lemma.teacher.base import TypeSpec
+
+_WORDS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven",
+          "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty"]
+_ORDINALS = ["zeroth", "first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth",
+             "tenth", "eleventh", "twelfth", "thirteenth", "fourteenth", "fifteenth", "sixteenth",
+             "seventeenth", "eighteenth", "nineteenth", "twentieth"]
+NUMBER_WORDS = {w: i for i, w in enumerate(_WORDS)} | {w: i for i, w in enumerate(_ORDINALS)}
+_NUM = r"(\d+|" + "|".join(sorted(NUMBER_WORDS, key=len, reverse=True)) + r")"
+
+_MARKDOWN = re.compile(r"\*\*|__|`|(?<!\w)\*(?!\s)|(?<!\s)\*(?!\w)|^#+\s*", re.MULTILINE)
+
+
+def strip_markdown(text: str) -> str:
+    """Bold, italics, inline code and heading marks removed; the words kept."""
+    return _MARKDOWN.sub("", text)
+
+
+def _to_int(token: str) -> int:
+    token = token.lower()
+    return int(token) if token.isdigit() else NUMBER_WORDS[token]
+
+
+# ---------------------------------------------------------------------------------------------
+# first wrong step
+_WRONG = r"(?:wrong|incorrect|erroneous|mistaken|faulty|flawed|bad)"
+_STEP_PATTERNS = [
+    # "the first wrong step is step 3", "first incorrect step: Step #3", "first wrong step is 3"
+    re.compile(r"first\s+" + _WRONG + r"\s+step\s*(?:is|:|=|would\s+be|occurs\s+(?:in|at))?\s*"
+               r"(?:at\s+|in\s+)?(?:step\s*)?(?:#|no\.?\s*|number\s*)?" + _NUM + r"\b", re.I),
+    # "the first error is in step 3", "the first mistake occurs at step three"
+    re.compile(r"first\s+(?:error|mistake)\s+(?:is|occurs|appears|happens|starts|begins)\s+(?:in|at)\s+"
+               r"step\s*(?:#|no\.?\s*)?" + _NUM + r"\b", re.I),
+    # "step 3 is the first wrong step"
+    re.compile(r"step\s*(?:#\s*)?" + _NUM + r"\s+is\s+the\s+first\s+(?:" + _WRONG + r"|step\s+with\s+an?\s+(?:error|mistake))", re.I),
+    # "the first wrong step is the third step"
+    re.compile(r"first\s+" + _WRONG + r"\s+step\s+is\s+the\s+" + _NUM + r"(?:st|nd|rd|th)?\s+(?:step|one)\b", re.I),
+]
+_ANY_STEP = re.compile(r"\bstep\s*(?:#\s*)?" + _NUM + r"\b", re.I)
+
+
+@dataclass(frozen=True)
+class Parsed:
+    value: object = None
+    reason: str | None = None  # None when value is good
+    note: str = ""  # what was read, for the rationale of a drop
+
+
+def parse_step(reply: str | None, n_steps: int) -> Parsed:
+    """The first wrong step (1-based) stated in a judge's reply."""
+    if not reply or not reply.strip():
+        return Parsed(reason="empty_reply")
+    text = strip_markdown(reply)
+    found = []
+    for pat in _STEP_PATTERNS:
+        found += [(m.start(), m.group(1)) for m in pat.finditer(text)]
+    if found:
+        token = max(found)[1]  # the last statement wins: judges often restate their verdict at the end
+    else:
+        # Fallback: a final line that names exactly one step ("Answer: Step 4.").
+        last = [ln for ln in text.strip().splitlines() if ln.strip()][-1]
+        steps = {_to_int(t) for t in _ANY_STEP.findall(last)}
+        if len(steps) != 1:
+            return Parsed(reason="no_step_statement", note=last[-200:])
+        token = str(steps.pop())
+    step = _to_int(token)
+    if not 1 <= step <= n_steps:
+        return Parsed(reason="step_out_of_range", note=f"step {step} of {n_steps}")
+    return Parsed(step)
+
+
+# ---------------------------------------------------------------------------------------------
+# error type
+def _norm_label(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
+
+
+class LabelIndex:
+    """Every accepted spelling of every taxonomy label: the name, the name with spaces or hyphens,
+    the name without a trailing "_error", and the code (CA, QM, ...)."""
+
+    def __init__(self, taxonomy: list[TypeSpec]):
+        self.names = [t.name for t in taxonomy]
+        self.by_form: dict[str, str] = {}
+        self.codes: dict[str, str] = {}
+        short_counts: dict[str, int] = {}
+        for t in taxonomy:
+            short = _norm_label(t.name).removesuffix("_error")
+            short_counts[short] = short_counts.get(short, 0) + 1
+        for t in taxonomy:
+            n = _norm_label(t.name)
+            self.by_form[n] = t.name
+            short = n.removesuffix("_error")
+            if short_counts[short] == 1:
+                self.by_form.setdefault(short, t.name)
+            if t.code:
+                self.codes[t.code.upper()] = t.name
+
+    def lookup(self, candidate: str) -> str | None:
+        c = candidate.strip().strip("\"'[]()<>{}.,;:!“”‘’ ")
+        if not c:
+            return None
+        if c.upper() in self.codes and len(c) <= 4:
+            return self.codes[c.upper()]
+        n = _norm_label(c)
+        if n in self.by_form:
+            return self.by_form[n]
+        bare = re.sub(r"^(?:the|a|an)_", "", n)
+        if bare in self.by_form:
+            return self.by_form[bare]
+        # "calculation_error (CA)", "CA - calculation error", "calculation error, because ..."
+        for piece in re.split(r"\s*[()\-–—:,;/|]\s*|\s+because\s+|\s+since\s+", c):
+            piece = piece.strip()
+            if piece and piece != c:
+                got = self.lookup(piece)
+                if got:
+                    return got
+        return None
+
+    def mentions(self, line: str) -> set[str]:
+        """Labels named anywhere in a line (codes only when written in capitals)."""
+        found = set()
+        low = " " + _norm_label(line).replace("_", " ") + " "
+        for form, name in self.by_form.items():
+            if f" {form.replace('_', ' ')} " in low:
+                found.add(name)
+        for code, name in self.codes.items():
+            if re.search(rf"\b{re.escape(code)}\b", line):
+                found.add(name)
+        # a short form inside a longer name ("calculation" in "calculation error") is one label
+        return found
+
+
+_TYPE_STATEMENT = re.compile(
+    r"(?:wrong|error|mistake)\s+type\s*(?:is|:|=|would\s+be)\s*(?:the\s+)?(?:label\s*)?(.+)$"
+    r"|type\s+of\s+(?:the\s+)?(?:first\s+)?(?:error|mistake)\s*(?:is|:|=)\s*(.+)$"
+    r"|(?:error|mistake)\s+(?:category|label|kind)\s*(?:is|:|=)\s*(.+)$",
+    re.I | re.M,
+)
+
+
+def parse_error_type(reply: str | None, taxonomy: list[TypeSpec]) -> Parsed:
+    """The error type named by "the wrong type is X" (or a close variant) in a judge's reply."""
+    if not reply or not reply.strip():
+        return Parsed(reason="empty_reply")
+    index = LabelIndex(taxonomy)
+    text = strip_markdown(reply)
+    statements = [next(g for g in m.groups() if g is not None) for m in _TYPE_STATEMENT.finditer(text)]
+    if statements:
+        raw = statements[-1].strip()
+        name = index.lookup(raw)
+        if name is None:
+            return Parsed(reason="unknown_type", note=raw[:200])
+        return Parsed(name)
+    last = [ln for ln in text.strip().splitlines() if ln.strip()][-1]
+    named = index.mentions(last)
+    if len(named) == 1:
+        return Parsed(named.pop())
+    return Parsed(reason="no_type_statement", note=last[-200:])
+
+
+# ---------------------------------------------------------------------------------------------
+# final answers and generated solutions
+_FINAL = re.compile(r"^(.*?)\b(?:the\s+)?final\s+answer\s+is\s*:?\s*(.+?)\s*$"
+                    r"|^(.*?)\bthe\s+answer\s+is\s*:?\s*(.+?)\s*$", re.I | re.M)
+_BOXED = re.compile(r"\\boxed\{(.*)\}")
+
+
+def clean_answer(raw: str) -> str:
+    a = strip_markdown(raw).strip()
+    m = _BOXED.search(a)
+    if m:
+        a = m.group(1)
+    a = a.strip().strip("$").strip()
+    a = re.sub(r"[.;!]+$", "", a).strip()
+    return a.strip("$ ").strip()
+
+
+def find_final_answer(text: str) -> tuple[str, int] | None:
+    """(answer, end offset of its line) of the last "The answer is: X" line, else None."""
+    plain = strip_markdown(text)
+    last = None
+    for m in _FINAL.finditer(plain):
+        raw = m.group(2) if m.group(2) is not None else m.group(4)
+        if raw and clean_answer(raw):
+            last = (clean_answer(raw), m.end())
+    return last
+
+
+def answers_match(a: str, b: str) -> bool:
+    """A cheap equality of two final answers (numbers compared as numbers). The workflow's grader
+    is the authority; this only lets a teacher drop injections that kept the right answer."""
+    def norm(x: str) -> str:
+        return re.sub(r"\s+|,(?=\d{3}\b)|^\$|\\[,!]|\\text\{[^}]*\}", "", x.strip()).lower()
+
+    na, nb = norm(a), norm(b)
+    if na == nb:
+        return True
+    try:
+        return abs(float(na) - float(nb)) < 1e-9 * max(1.0, abs(float(nb)))
+    except ValueError:
+        return False
+
+
+_FENCE = re.compile(r"^```[^\n]*\n|\n?```\s*$", re.M)
+_LEAD_LABEL = re.compile(
+    r"^\s*(?:#+\s*)?(?:\*\*)?(?:here\s+is[^\n]*?:|(?:the\s+)?(?:wrong|incorrect|rewritten|smoothed|revised|new|"
+    r"student'?s?|careless)?\s*(?:solution|continuation|answer|response|rewrite|version)\s*:)(?:\*\*)?[ \t]*\n?",
+    re.I)
+
+
+def _tidy(text: str) -> str:
+    t = _FENCE.sub("", text.strip()).strip()
+    prev = None
+    while prev != t:  # "Here is the rewrite:\n**Solution:**\n..." carries two labels
+        prev = t
+        t = _LEAD_LABEL.sub("", t, count=1).strip()
+    return t
+
+
+_CONNECTOR_TAIL = re.compile(r"(?:^|[\s,;:.])*(?:\b(?:so|thus|therefore|hence|and|then|finally|which\s+means|that\s+means)\b[\s,;:]*)*$",
+                             re.I)
+
+
+def _end_at_final_answer(text: str) -> tuple[str, str] | None:
+    """Text cut after its last final-answer line, which is rewritten as "The answer is: X"."""
+    found = find_final_answer(text)
+    if found is None:
+        return None
+    answer, _ = found
+    plain = strip_markdown(text)
+    matches = list(_FINAL.finditer(plain))
+    m = matches[-1]
+    before = (m.group(1) if m.group(1) is not None else m.group(3)) or ""
+    # "Therefore, the answer is 5" -> drop the connector; "She has 5 left, so the answer is 5"
+    # -> keep the sentence, without its dangling "so".
+    before = _CONNECTOR_TAIL.sub("", before.rstrip())
+    body = (plain[: m.start()] + before).strip()
+    return (f"{body}\nThe answer is: {answer}" if body else f"The answer is: {answer}"), answer
+
+
+_EXPLANATION = re.compile(r"<explanation>(.*?)(?:</explanation>|\Z)", re.I | re.S)
+_WRONG_STEP_QUOTE = re.compile(r"wrong\s+step\s*:\s*(.+)", re.I)
+
+
+def _squash(s: str) -> str:
+    return re.sub(r"\s+", " ", strip_markdown(s)).strip().strip("\"'“”").rstrip(".").strip().lower()
+
+
+def locate_quoted_step(solution: str, quote: str, style: str) -> int | None:
+    """The 1-based step of `solution` that the quote names (exactly, or contained either way)."""
+    q = _squash(quote)
+    if not q:
+        return None
+    steps = [_squash(s) for s in split_steps(solution, style)]
+    for i, s in enumerate(steps, 1):
+        if s == q:
+            return i
+    hits = [i for i, s in enumerate(steps, 1) if s and (q in s or s in q)]
+    return hits[0] if len(hits) == 1 else None
+
+
+@dataclass(frozen=True)
+class ParsedMistake:
+    solution: str | None
+    wrong_step: int | None = None
+    explanation: str = ""
+    reason: str | None = None
+    note: str = ""
+
+
+def parse_injection(reply: str | None, reference_answer: str, style: str) -> ParsedMistake:
+    """A careless-student reply: the wrong solution (ending "The answer is: X", X not the
+    reference answer) and the explanation inside <explanation> tags."""
+    if not reply or not reply.strip():
+        return ParsedMistake(None, reason="empty_reply")
+    m = _EXPLANATION.search(reply)
+    if m is None or not m.group(1).strip():
+        return ParsedMistake(None, reason="no_explanation")
+    explanation = m.group(1).strip()
+    body = _tidy(reply[: m.start()] + reply[m.end():])
+    ended = _end_at_final_answer(body)
+    if ended is None:
+        return ParsedMistake(None, explanation=explanation, reason="no_final_answer")
+    solution, answer = ended
+    if answers_match(answer, reference_answer):
+        return ParsedMistake(None, explanation=explanation, reason="same_answer_as_reference", note=answer)
+    wrong_step = None
+    q = _WRONG_STEP_QUOTE.search(strip_markdown(explanation))
+    if q:
+        quote = q.group(1).splitlines()[0] if q.group(1).strip() else ""
+        wrong_step = locate_quoted_step(solution, quote, style)
+    if wrong_step is None:
+        n = len(split_steps(solution, style))
+        nums = {_to_int(t) for t in _ANY_STEP.findall(strip_markdown(explanation))}
+        if len(nums) == 1 and 1 <= (k := nums.pop()) <= n:
+            wrong_step = k
+    return ParsedMistake(solution, wrong_step, explanation)
+
+
+def _strip_phrase(text: str, phrase: str) -> str:
+    """Drop a repeated reflection phrase at the start of a continuation."""
+    def core(s: str) -> str:
+        return re.sub(r"[^a-z0-9]+", " ", s.lower()).strip()
+
+    want = core(phrase)
+    if not want:
+        return text
+    # walk forward over the reply until its letters cover the phrase's
+    for end in range(len(phrase) // 2, min(len(text), len(phrase) * 2 + 8) + 1):
+        if core(text[:end]) == want and (end == len(text) or not text[end].isalnum()):
+            return text[end:].lstrip(" \t.,;:!?\"'”…-*_").lstrip()
+    return text
+
+
+def parse_continuation(reply: str | None, phrase: str, prefix: str = "") -> Parsed:
+    """What a Fix & Continue / Fresh & Restart teacher wrote after the reflection phrase, cut at
+    its final-answer line. A reply that re-typed the prefix or the phrase is trimmed."""
+    if not reply or not reply.strip():
+        return Parsed(reason="empty_reply")
+    text = _tidy(reply)
+    if prefix and _squash(text).startswith(_squash(prefix)) and _squash(prefix):
+        # re-typed attempt: drop as many leading lines as the prefix has
+        n = len(prefix.strip().splitlines())
+        text = "\n".join(text.splitlines()[n:]).strip()
+    text = _strip_phrase(text, phrase)
+    ended = _end_at_final_answer(text)
+    if ended is None:
+        return Parsed(reason="no_final_answer", note=text[-200:])
+    return Parsed(ended[0])
+
+
+def parse_smoothed(reply: str | None) -> Parsed:
+    """A patient-teacher rewrite: plain text ending "The answer is: X"."""
+    if not reply or not reply.strip():
+        return Parsed(reason="empty_reply")
+    ended = _end_at_final_answer(_tidy(reply))
+    if ended is None:
+        return Parsed(reason="no_final_answer", note=reply.strip()[-200:])
+    return Parsed(ended[0])

@@ -1,0 +1,190 @@
+"""The LLM teacher's reply parsers, pinned on realistic replies (good and drifting)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from lemma.teacher.base import TypeSpec
+from lemma.teacher.parsing import (
+    answers_match,
+    find_final_answer,
+    parse_continuation,
+    parse_error_type,
+    parse_injection,
+    parse_smoothed,
+    parse_step,
+)
+from lemma.teacher.prompts import PROMPTS, PromptError, PromptSet, parse_prompt_file
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def taxonomy():
+    data = yaml.safe_load((ROOT / "config" / "taxonomy.yaml").read_text())
+    return [TypeSpec(t["name"], t["definition"], tuple(t.get("examples", ())), t.get("code", "")) for t in data["types"]]
+
+
+# -- first wrong step --------------------------------------------------------------------------
+@pytest.mark.parametrize("reply,expected", [
+    ("Step 1 is fine. Step 2 multiplies 7 by 8 and gets 54, which is wrong.\nthe first wrong step is step 2", 2),
+    ("...so the calculation goes astray early.\n\n**The first wrong step is Step 3.**", 3),
+    ("Therefore, the first incorrect step is step #4", 4),
+    ("The first wrong step is step three.", 3),
+    ("Looking again, step 2 looks fine after all. The first wrong step is 5", 5),
+    ("The first error occurs in step 2, where 12 is used instead of 21.", 2),
+    ("Step 4 is the first wrong step because it drops the tax.", 4),
+    ("The first wrong step is the second step.", 2),
+    ("I first thought the first wrong step is step 1, but on reflection the first wrong step is step 2.", 2),
+    ("Analysis...\nFinal verdict: Step 6", 6),
+    ("THE FIRST WRONG STEP IS STEP 1", 1),
+])
+def test_parse_step_good(reply, expected):
+    assert parse_step(reply, 6).value == expected
+
+
+@pytest.mark.parametrize("reply,reason", [
+    ("", "empty_reply"),
+    (None, "empty_reply"),
+    ("The solution has several problems, mainly steps 2 and 4.", "no_step_statement"),
+    ("I cannot tell which step is wrong.", "no_step_statement"),
+    ("the first wrong step is step 9", "step_out_of_range"),
+    ("the first wrong step is step 0", "step_out_of_range"),
+])
+def test_parse_step_drops(reply, reason):
+    p = parse_step(reply, 6)
+    assert p.value is None and p.reason == reason
+
+
+# -- error type --------------------------------------------------------------------------------
+@pytest.mark.parametrize("reply,expected", [
+    ("Step 2 says 7 * 8 = 54.\nSo the wrong type is calculation_error", "calculation_error"),
+    ("The student subtracted instead of adding.\n\n**The wrong type is Operator Error.**", "operator_error"),
+    ("Hence the wrong type is QM", "question_misinterpretation"),
+    ("the wrong type is `question misinterpretation`.", "question_misinterpretation"),
+    ("The wrong type is: CA (calculation error)", "calculation_error"),
+    ("Error type: Missing-Step", "missing_step"),
+    ("the wrong type is counting", "counting_error"),
+    ("The type of error is a unit conversion error, since hours became 100 minutes.", "unit_conversion_error"),
+    ("First I considered formula confusion.\nthe wrong type is confusing_concept_error", "confusing_concept_error"),
+    ("After weighing it up...\nVerdict: Context Value Error", "context_value_error"),
+    ("the wrong type is \"hallucination\"!", "hallucination"),
+])
+def test_parse_error_type_good(reply, expected, taxonomy):
+    assert parse_error_type(reply, taxonomy).value == expected
+
+
+@pytest.mark.parametrize("reply,reason", [
+    ("", "empty_reply"),
+    ("the wrong type is rounding_error", "unknown_type"),
+    ("The solution is wrong because of arithmetic and a misread question.", "no_type_statement"),
+    ("It could be a calculation error or an operator error.", "no_type_statement"),
+])
+def test_parse_error_type_drops(reply, reason, taxonomy):
+    p = parse_error_type(reply, taxonomy)
+    assert p.value is None and p.reason == reason
+
+
+# -- final answers -----------------------------------------------------------------------------
+def test_final_answer_forms():
+    assert find_final_answer("x\nThe answer is: 42")[0] == "42"
+    assert find_final_answer("So the answer is 42.")[0] == "42"
+    assert find_final_answer("**The final answer is: $\\boxed{\\frac{3}{4}}$**")[0] == "\\frac{3}{4}"
+    assert find_final_answer("The answer is: 1 then more.\nThe answer is: 7")[0] == "7"
+    assert find_final_answer("no verdict here") is None
+    assert answers_match("1,200", "1200") and answers_match("$5", "5") and answers_match("5.0", "5")
+    assert not answers_match("54", "56")
+
+
+# -- injection ---------------------------------------------------------------------------------
+GOOD_INJECTION = """Tom buys 4 pens at 3 dollars each.
+4 * 3 = 14 dollars for the pens.
+He pays with a 20 dollar bill, so he gets 20 - 14 = 6 dollars back.
+The answer is: 6
+
+<explanation>
+Wrong step: 4 * 3 = 14 dollars for the pens.
+The product of 4 and 3 is 12, not 14; the change should be 8 dollars.
+</explanation>"""
+
+
+def test_parse_injection_good():
+    m = parse_injection(GOOD_INJECTION, "8", "world")
+    assert m.reason is None
+    assert m.solution.endswith("The answer is: 6") and "<explanation>" not in m.solution
+    assert m.wrong_step == 2
+    assert m.explanation.startswith("Wrong step:")
+
+
+def test_parse_injection_drifting_format():
+    reply = ("Here is the careless student's solution:\n```\nHalf of 30 is 15.\n15 + 4 = 19.\n"
+             "**The answer is: 19.**\n```\n<Explanation>The error is in step 2: the student added "
+             "4 instead of subtracting it.</EXPLANATION>")
+    m = parse_injection(reply, "11", "world")
+    assert m.reason is None
+    assert m.solution == "Half of 30 is 15.\n15 + 4 = 19.\nThe answer is: 19"
+    assert m.wrong_step == 2
+
+
+@pytest.mark.parametrize("reply,reason", [
+    ("", "empty_reply"),
+    ("4 * 3 = 14.\nThe answer is: 6", "no_explanation"),
+    ("4 * 3 = 14 and so on.\n<explanation>Wrong step: 4 * 3 = 14.</explanation>", "no_final_answer"),
+    ("4 * 3 = 12.\nThe answer is: 8\n<explanation>Wrong step: none really.</explanation>", "same_answer_as_reference"),
+])
+def test_parse_injection_drops(reply, reason):
+    m = parse_injection(reply, "8", "world")
+    assert m.solution is None and m.reason == reason
+
+
+# -- continuations and smoothing ---------------------------------------------------------------
+PHRASE = "Wait, let me look at the question again."
+
+
+def test_parse_continuation_good_and_repeated_phrase():
+    reply = ("Step 2 used 35 apples, but the question says 53. So 53 - 20 = 33 apples are left.\n"
+             "The answer is: 33")
+    assert parse_continuation(reply, PHRASE).value == reply
+    repeated = "**Wait, let me look at the question again!** " + reply + "\n\nI hope this helps."
+    assert parse_continuation(repeated, PHRASE).value == reply
+
+
+def test_parse_continuation_retyped_prefix():
+    prefix = "There are 35 apples.\n35 - 20 = 15."
+    reply = prefix + "\n" + PHRASE + " The question says 53 apples. 53 - 20 = 33.\nThe answer is: 33"
+    assert parse_continuation(reply, PHRASE, prefix).value == "The question says 53 apples. 53 - 20 = 33.\nThe answer is: 33"
+
+
+def test_parse_continuation_and_smooth_drops():
+    assert parse_continuation("   ", PHRASE).reason == "empty_reply"
+    assert parse_continuation("So 53 - 20 = 33 apples are left.", PHRASE).reason == "no_final_answer"
+    assert parse_smoothed("A rewrite without any verdict.").reason == "no_final_answer"
+    assert parse_smoothed(None).reason == "empty_reply"
+
+
+def test_parse_smoothed_strips_labels_and_fences():
+    reply = "Rewritten solution:\n```\nThere are 35 apples... wait, it says 53.\n53 - 20 = 33.\nThe answer is: 33.\n```"
+    assert parse_smoothed(reply).value == "There are 35 apples... wait, it says 53.\n53 - 20 = 33.\nThe answer is: 33"
+
+
+# -- prompt files ------------------------------------------------------------------------------
+def test_every_prompt_file_loads_and_renders():
+    prompts = PromptSet.load(ROOT / "config" / "prompts")
+    assert set(prompts.templates) == set(PROMPTS)
+    msgs = prompts["smooth"].render(question="Q?", reference_answer="7", trajectory="T {x} \\frac{1}{2}")
+    assert msgs[0]["role"] == "system" and msgs[-1]["role"] == "user"
+    assert "T {x} \\frac{1}{2}" in msgs[-1]["content"] and "{{" not in msgs[-1]["content"]
+    with pytest.raises(PromptError, match="no value"):
+        prompts["smooth"].render(question="Q?")
+
+
+def test_bad_prompt_files_are_refused_with_their_name():
+    with pytest.raises(PromptError, match="unknown placeholder.*answr"):
+        parse_prompt_file("smooth", "## user\n{{trajectory}} {{answr}}", "x/smooth.md")
+    with pytest.raises(PromptError, match="must use.*trajectory"):
+        parse_prompt_file("smooth", "## user\nrewrite it", "x/smooth.md")
+    with pytest.raises(PromptError, match="x/smooth.md.*## user"):
+        parse_prompt_file("smooth", "## system\nonly a system part {{trajectory}}", "x/smooth.md")
