@@ -1,0 +1,171 @@
+"""Grader benchmark: our lemma.grading against plain math-verify, side by side in one run.
+
+    python bench/grading.py                # full run, updates the "## Grading" section of bench/RESULTS.md
+    python bench/grading.py --no-write     # print only
+
+Three sets: the labelled set (tests/data/grading_labelled.jsonl, accuracy against our labels),
+10,000 generated GSM8K-style pairs and 1,000 generated MATH-style pairs (accuracy against the
+generator's truth). Throughput is pairs per second of wall time, our side including the start of
+its worker processes; math-verify runs in this process, single-threaded, as it comes
+(`lemma.grading.baseline`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from lemma.grading import grade_many  # noqa: E402
+from lemma.grading.baseline import math_verify_correct  # noqa: E402
+
+LABELLED = ROOT / "tests" / "data" / "grading_labelled.jsonl"
+RESULTS = ROOT / "bench" / "RESULTS.md"
+
+
+def gsm8k_pairs(n: int, seed: int = 7) -> list[dict]:
+    """Word-problem solutions ending in the answer formats GSM8K-style models use; half right."""
+    rng = random.Random(seed)
+    units = ["apples", "dollars", "minutes", "pages", "cookies", "miles"]
+    rows = []
+    for i in range(n):
+        a, b, c = rng.randint(2, 90), rng.randint(2, 60), rng.randint(1, 40)
+        gold = a * b - c
+        right = rng.random() < 0.5
+        answer = gold if right else gold + rng.choice([-10, -3, -1, 1, 2, 9, a, c])
+        shown = rng.choice([str(answer), f"{answer:,}", f"${answer}", f"{answer}.00", f"{answer} {rng.choice(units)}"])
+        body = (
+            f"There are {a} crates with {b} items each, so {a} * {b} = {a * b} items. "
+            f"Then {c} items are sold, leaving {a * b} - {c} = {answer} items."
+        )
+        ending = rng.choice([f"\n#### {shown}", f"\nThe answer is: {shown}", f" The total is $\\boxed{{{answer}}}$.", ""])
+        rows.append({"completion": body + ending, "gold": str(gold), "expected": right, "style": "gsm8k"})
+    return rows
+
+
+def math_pairs(n: int, seed: int = 11) -> list[dict]:
+    """MATH-style boxed answers: fractions, radicals, polynomials, intervals, lists, pi; half right."""
+    rng = random.Random(seed)
+    rows = []
+    for _ in range(n):
+        kind = rng.randrange(6)
+        right = rng.random() < 0.5
+        p, q = rng.randint(1, 30), rng.randint(2, 30)
+        k = rng.randint(2, 5)
+        if kind == 0:
+            gold, pred = f"\\frac{{{p}}}{{{q}}}", f"\\dfrac{{{p * k}}}{{{q * k}}}"
+            wrong = f"\\frac{{{p + 1}}}{{{q}}}"
+        elif kind == 1:
+            gold, pred = f"{k}\\sqrt{{{q}}}", f"\\sqrt{{{k * k * q}}}"
+            wrong = f"\\sqrt{{{k * q}}}"
+        elif kind == 2:
+            gold, pred = f"(x+{p})^2", f"x^2+{2 * p}x+{p * p}"
+            wrong = f"x^2+{p}x+{p * p}"
+        elif kind == 3:
+            gold, pred = f"[{-p}, {q})", f"[{-p},{q})"
+            wrong = f"({-p},{q}]"
+        elif kind == 4:
+            gold, pred = f"{-p}, {q}", f"x={q} \\text{{ or }} x={-p}"
+            wrong = f"{p}, {q}"
+        else:
+            gold, pred = f"\\frac{{{p}\\pi}}{{{q}}}", f"\\frac{{{p}}}{{{q}}}\\pi"
+            wrong = f"\\frac{{{p}}}{{{q + 1}}}\\pi"
+        answer = pred if right else wrong
+        completion = f"Working through the algebra step by step.\nTherefore the answer is $\\boxed{{{answer}}}$."
+        rows.append({"completion": completion, "gold": gold, "expected": right, "style": "math"})
+    return rows
+
+
+def run_ours(rows: list[dict], workers: int | None) -> tuple[float, float]:
+    t0 = time.perf_counter()
+    right = 0
+    for style in sorted({r["style"] for r in rows}):
+        subset = [r for r in rows if r["style"] == style]
+        grades = grade_many([(r["completion"], r["gold"]) for r in subset], style=style, timeout=10, workers=workers)
+        right += sum(g.correct == r["expected"] for g, r in zip(grades, subset))
+    elapsed = time.perf_counter() - t0
+    return right / len(rows), len(rows) / elapsed
+
+
+def run_math_verify(rows: list[dict]) -> tuple[float, float]:
+    t0 = time.perf_counter()
+    right = sum(math_verify_correct(r["completion"], r["gold"]) == r["expected"] for r in rows)
+    elapsed = time.perf_counter() - t0
+    return right / len(rows), len(rows) / elapsed
+
+
+def write_section(markdown: str) -> None:
+    text = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmark results\n"
+    start = text.find("## Grading")
+    if start < 0:
+        text = text.rstrip("\n") + "\n\n" + markdown
+    else:
+        end = text.find("\n## ", start + 1)
+        text = text[:start] + markdown + ("" if end < 0 else text[end + 1 :])
+    RESULTS.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--gsm8k-pairs", type=int, default=10_000)
+    ap.add_argument("--math-pairs", type=int, default=1_000)
+    ap.add_argument("--workers", type=int, default=None, help="our worker processes (default: all cores)")
+    ap.add_argument("--no-write", action="store_true", help="print only; leave bench/RESULTS.md alone")
+    args = ap.parse_args(argv)
+
+    labelled = [json.loads(line) for line in LABELLED.read_text(encoding="utf-8").splitlines() if line.strip()]
+    sets = [
+        (f"labelled set ({len(labelled)} rows, all styles)", labelled),
+        (f"generated GSM8K-style ({args.gsm8k_pairs} pairs)", gsm8k_pairs(args.gsm8k_pairs)),
+        (f"generated MATH-style ({args.math_pairs} pairs)", math_pairs(args.math_pairs)),
+    ]
+    table = [
+        "| set | ours: accuracy | ours: pairs/s | math-verify: accuracy | math-verify: pairs/s | speed ratio |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name, rows in sets:
+        ours_acc, ours_rate = run_ours(rows, args.workers)
+        mv_acc, mv_rate = run_math_verify(rows)
+        line = f"| {name} | {ours_acc:.2%} | {ours_rate:,.0f} | {mv_acc:.2%} | {mv_rate:,.0f} | {ours_rate / mv_rate:.1f}x |"
+        table.append(line)
+        print(line, flush=True)
+
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    markdown = "\n".join(
+        [
+            "## Grading",
+            "",
+            "Our grader (`lemma.grading.grade_many`) against plain math-verify",
+            "(`verify(parse(gold), parse(completion))`, a bare LaTeX reference wrapped in `$...$`), same",
+            "rows, same run. Accuracy is agreement with",
+            "the labels (the labelled set) or with the generator's truth (generated sets). math-verify",
+            "runs single-threaded in this process. Ours decides plain numbers in this process and sends",
+            "the rest to worker processes (one per core), which it keeps between calls: the first row's",
+            "time includes starting them, later rows reuse them, as a workflow job grading several",
+            "batches would. The machine was shared with other jobs, so rates are indicative.",
+            "",
+            *table,
+            "",
+            f"Machine: {cores} usable cores (shared), Python {platform.python_version()}, {platform.system()}.",
+            "Reproduce: `python bench/grading.py` (add `--no-write` to leave this file alone).",
+            "",
+        ]
+    )
+    print()
+    print(markdown)
+    if not args.no_write:
+        write_section(markdown)
+        print(f"updated {RESULTS}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

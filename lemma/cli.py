@@ -1,0 +1,31 @@
+"""The `lemma` command: tools for people around the workflow's results.
+
+  lemma grade --input pairs.jsonl --output graded.jsonl   the workflow's own grader on a file
+  lemma show / stats / doctor                              see lemma/inspect_cli.py
+"""
+
+from __future__ import annotations
+
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] in ("-h", "--help"):
+        print(__doc__.strip())
+        return 0
+    command, rest = argv[0], argv[1:]
+    if command == "grade":
+        from lemma.grading_cli import main as grade_main
+
+        return grade_main(rest)
+    if command in ("show", "stats", "doctor"):
+        from lemma.inspect_cli import main as inspect_main
+
+        return inspect_main([command, *rest])
+    print(f"lemma: unknown command {command!r}; try `lemma --help`", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

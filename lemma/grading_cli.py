@@ -1,0 +1,89 @@
+"""`lemma grade --input pairs.jsonl --output graded.jsonl`: grade a JSONL file of completions.
+
+Each input row needs string fields `completion` and `gold`; every other field passes through.
+Each output row adds `pred_answer` (string or null), `correct` (bool) and `status`. This calls
+the same `lemma.grading.grade_many` that the workflow's grading, filtering and evaluation rules
+use.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import Counter
+from pathlib import Path
+
+from lemma.grading import STYLES, grade_many
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="lemma grade", description="Grade completions against reference answers.")
+    p.add_argument("--input", required=True, type=Path, help="JSONL with `completion` and `gold` per row")
+    p.add_argument("--output", required=True, type=Path, help="JSONL to write (input rows plus verdicts)")
+    p.add_argument("--style", default="gsm8k", choices=sorted(STYLES), help="answer style of the dataset")
+    p.add_argument("--workers", type=int, default=None, help="worker processes (default: all cores)")
+    p.add_argument("--timeout", type=float, default=5.0, help="hard time limit per item, seconds")
+    p.add_argument(
+        "--last-number",
+        dest="allow_last_number",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="allow/forbid the last-number fallback (default: the style's setting)",
+    )
+    return p
+
+
+def read_rows(path: Path) -> list[dict]:
+    rows = []
+    with path.open(encoding="utf-8") as f:
+        for lineno, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as e:
+                raise ValueError(f"{path}:{lineno}: not valid JSON ({e.msg})") from None
+            if not isinstance(row, dict):
+                raise ValueError(f"{path}:{lineno}: expected a JSON object, got {type(row).__name__}")
+            for key in ("completion", "gold"):
+                if not isinstance(row.get(key), str):
+                    got = "missing" if key not in row else type(row[key]).__name__
+                    raise ValueError(f"{path}:{lineno}: field {key!r} must be a string ({got})")
+            rows.append(row)
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        rows = read_rows(args.input)
+    except (OSError, ValueError) as e:
+        print(f"lemma grade: {e}", file=sys.stderr)
+        return 2
+    grades = grade_many(
+        [(r["completion"], r["gold"]) for r in rows],
+        style=args.style,
+        timeout=args.timeout,
+        workers=args.workers,
+        allow_last_number=args.allow_last_number,
+    )
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    tmp = args.output.with_name(args.output.name + ".tmp")
+    with tmp.open("w", encoding="utf-8") as f:
+        for row, g in zip(rows, grades):
+            out = {**row, "pred_answer": g.pred_answer, "correct": g.correct, "status": g.status}
+            f.write(json.dumps(out, ensure_ascii=False) + "\n")
+    tmp.replace(args.output)  # a killed run never leaves a half-written output behind
+    statuses = Counter(g.status for g in grades)
+    n_correct = sum(g.correct for g in grades)
+    print(
+        f"lemma grade: {len(grades)} rows, {n_correct} correct; "
+        + ", ".join(f"{k}={statuses.get(k, 0)}" for k in ("ok", "no_answer", "timeout", "error")),
+        file=sys.stderr,
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
