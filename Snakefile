@@ -21,6 +21,7 @@ include: "rules/taxonomy.smk"
 include: "rules/augment.smk"
 include: "rules/sft.smk"
 include: "rules/evaluate.smk"
+include: "rules/report.smk"
 
 
 rule all:
@@ -28,4 +29,5 @@ rule all:
         "results/scores.csv",
         "results/scores.md",
         "results/taxonomy/stats.parquet",
+        report_targets(),
     default_target: True

@@ -10,10 +10,12 @@ rule inject_errors:
         stats="results/mistakes/{error_type}.stats.json",
     params:
         spec=lambda w: type_entry(w.error_type),
-        teacher=teacher_params(),
+        teacher=teacher_params("inject"),
         augment=config["augment"],
     log:
         "logs/inject_errors/{error_type}.log",
+    conda:
+        "../envs/core.yaml"
     script:
         "../scripts/inject_errors.py"
 
@@ -28,9 +30,11 @@ rule locate_and_truncate:
         table="results/truncated/{cut}/{bucket}.parquet",
         stats="results/truncated/{cut}/{bucket}.stats.json",
     params:
-        teacher=teacher_params(),
+        teacher=teacher_params("judge_step"),
     log:
         "logs/locate_and_truncate/{cut}/{bucket}.log",
+    conda:
+        "../envs/core.yaml"
     script:
         "../scripts/locate_and_truncate.py"
 
@@ -45,10 +49,12 @@ rule correct:
         table="results/corrections/{cut}/{strategy}/{bucket}.parquet",
         stats="results/corrections/{cut}/{strategy}/{bucket}.stats.json",
     params:
-        teacher=teacher_params(),
+        teacher=lambda w: teacher_params(w.strategy),
         phrases=config["reflection_phrases"],
     log:
         "logs/correct/{cut}/{strategy}/{bucket}.log",
+    conda:
+        "../envs/core.yaml"
     script:
         "../scripts/correct.py"
 
@@ -62,8 +68,10 @@ rule smooth_and_filter:
         table="results/trajectories/{cut}/{strategy}/{bucket}.parquet",
         stats="results/trajectories/{cut}/{strategy}/{bucket}.stats.json",
     params:
-        teacher=teacher_params(),
+        teacher=teacher_params("smooth"),
     log:
         "logs/smooth_and_filter/{cut}/{strategy}/{bucket}.log",
+    conda:
+        "../envs/core.yaml"
     script:
         "../scripts/smooth_and_filter.py"

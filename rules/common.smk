@@ -50,7 +50,7 @@ def taxonomy_entries():
 
 def get_source(wildcards):
     """A dataset's source; the world's settings only where the data comes from the world."""
-    src = dict(SOURCES[wildcards.dataset])
+    src = dict(SOURCES[wildcards.dataset], role="train" if wildcards.dataset in DATASETS else "benchmark")
     if src["source"] == "builtin":
         src["world"] = config["world"]
     return src
@@ -107,10 +107,80 @@ def get_sft_labels(wildcards):
     return ["results/taxonomy/labels.parquet"] if v["trajectories"] and "student" in v["sources"] else []
 
 
-def teacher_params():
-    return {"teacher": config["teacher"], "seed": config["seed"]}
+_PROMPT_FINGERPRINTS = {}
+
+
+def teacher_params(*prompts):
+    """What decides a teacher rule's answers. For an LLM teacher that includes the fingerprint of
+    each prompt file the rule uses, so editing config/prompts/smooth.md reruns smoothing only."""
+    p = {"teacher": config["teacher"], "seed": config["seed"]}
+    if config["teacher"]["kind"] == "llm" and prompts:
+        if not _PROMPT_FINGERPRINTS:
+            from lemma.teacher.prompts import PromptSet
+
+            _PROMPT_FINGERPRINTS.update(PromptSet.load(config["teacher"]["prompts_dir"]).fingerprints())
+        p["prompts"] = {name: _PROMPT_FINGERPRINTS[name] for name in prompts}
+    return p
 
 
 def mem_mb(base):
     """Memory that grows with each retry, so an out-of-memory kill is followed by a bigger ask."""
     return lambda wildcards, attempt: base * attempt
+
+
+# --- inputs of the report rules (rules/report.smk) ---
+
+
+def _used_trajectories():
+    """(cut, strategy, bucket) of every trajectory table some variant trains on."""
+    used = set()
+    for v in VARIANTS:
+        for path in variant_trajectories(v):
+            cut, strategy, name = Path(path).parts[-3:]
+            used.add((cut, strategy, name.removesuffix(".parquet")))
+    return used
+
+
+def _ordered(values, order):
+    return [x for x in order if x in values]
+
+
+REPORT_USED = _used_trajectories()
+REPORT_CUTS = _ordered({c for c, _, _ in REPORT_USED}, CUTS)
+REPORT_STRATEGIES = _ordered({s for _, s, _ in REPORT_USED}, ["fix_continue", "fresh_restart"])
+REPORT_BUCKETS = _ordered({b for _, _, b in REPORT_USED}, BUCKETS)
+# examples come from the truncated trajectories when any variant uses them (the method as published)
+EXAMPLE_CUT = REPORT_CUTS[0] if REPORT_CUTS else None
+
+
+def get_funnel_inputs(wildcards):
+    files = set()
+    for cut, strategy, bucket in REPORT_USED:
+        files.add(f"results/trajectories/{cut}/{strategy}/{bucket}.stats.json")
+        files.add(f"results/corrections/{cut}/{strategy}/{bucket}.stats.json")
+        files.add(f"results/truncated/{cut}/{bucket}.stats.json")
+        if bucket != "student":
+            files.add(f"results/mistakes/{bucket}.stats.json")
+    return sorted(files)
+
+
+def get_example_trajectories(wildcards):
+    return [f"results/trajectories/{EXAMPLE_CUT}/{s}/{wildcards.bucket}.parquet"
+            for s in REPORT_STRATEGIES if (EXAMPLE_CUT, s, wildcards.bucket) in REPORT_USED]
+
+
+def report_targets():
+    """Every report artefact; rule all asks for them so `snakemake --report` finds them."""
+    targets = [
+        "results/report/funnel.csv",
+        "results/report/funnel.png",
+        "results/report/funnel.html",
+        "results/report/sft_stats.html",
+        "results/report/scores.html",
+        "results/report/curves/all_variants.png",
+    ]
+    targets += expand("results/report/curves/{variant}.png", variant=VARIANTS)
+    if EXAMPLE_CUT:
+        targets += expand("results/report/examples/{bucket}.html",
+                          bucket=[b for b in REPORT_BUCKETS if any((EXAMPLE_CUT, s, b) in REPORT_USED for s in STRATEGIES)])
+    return targets

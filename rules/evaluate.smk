@@ -19,6 +19,8 @@ rule evaluate:
         "logs/evaluate/{variant}/{benchmark}.log",
     benchmark:
         "benchmarks/evaluate/{variant}/{benchmark}.tsv"
+    conda:
+        "../envs/vllm.yaml" if config["student"]["engine"] == "vllm" else "../envs/train.yaml"
     script:
         "../scripts/evaluate.py"
 
@@ -36,5 +38,7 @@ rule scores:
     log:
         "logs/scores.log",
     localrule: True
+    conda:
+        "../envs/core.yaml"
     script:
         "../scripts/scores.py"

@@ -7,5 +7,7 @@ rule load_problems:
     log:
         "logs/load_problems/{dataset}.log",
     localrule: True
+    conda:
+        "../envs/core.yaml"
     script:
         "../scripts/load_problems.py"

@@ -16,6 +16,8 @@ rule build_sft:
         seed=config["seed"],
     log:
         "logs/build_sft/{variant}.log",
+    conda:
+        "../envs/core.yaml"
     script:
         "../scripts/build_sft.py"
 
@@ -30,6 +32,7 @@ rule train:
     params:
         model=get_base_model(),
         training=config["training"],
+        checkpoints=lambda w: f"results/checkpoints/{w.variant}",
     threads: config["training"]["threads"]
     resources:
         mem_mb=mem_mb(8000),
@@ -39,5 +42,7 @@ rule train:
         "logs/train/{variant}.log",
     benchmark:
         "benchmarks/train/{variant}.tsv"
+    conda:
+        "../envs/train.yaml"
     script:
         "../scripts/train.py"

@@ -4,12 +4,13 @@ if BUILTIN_STUDENT:
         """The built-in tiny Llama student: tokenizer and weights trained from scratch on the world's
         reference solutions, for a bounded budget, so it is right sometimes and wrong sometimes."""
         input:
-            get_train_problems,
+            problems=get_train_problems,
         output:
             directory("results/models/base"),
         params:
             pretrain=config["pretrain"],
             seed=config["seed"],
+            checkpoints="results/checkpoints/base",
         threads: config["pretrain"]["threads"]
         resources:
             mem_mb=mem_mb(4000),
@@ -18,6 +19,8 @@ if BUILTIN_STUDENT:
             "logs/pretrain_student.log",
         benchmark:
             "benchmarks/pretrain_student.tsv"
+        conda:
+            "../envs/train.yaml"
         script:
             "../scripts/pretrain_student.py"
 
@@ -43,6 +46,8 @@ rule sample_student:
         "logs/sample_student/{dataset}/{shard}.log",
     benchmark:
         "benchmarks/sample_student/{dataset}/{shard}.tsv"
+    conda:
+        "../envs/vllm.yaml" if config["student"]["engine"] == "vllm" else "../envs/train.yaml"
     script:
         "../scripts/sample_student.py"
 
@@ -57,5 +62,7 @@ rule grade_samples:
     log:
         "logs/grade_samples/{dataset}.log",
     threads: 2
+    conda:
+        "../envs/core.yaml"
     script:
         "../scripts/grade_samples.py"

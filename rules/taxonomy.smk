@@ -8,10 +8,12 @@ rule locate_errors:
         steps="results/taxonomy/steps.parquet",
         stats="results/taxonomy/steps.stats.json",
     params:
-        teacher=teacher_params(),
+        teacher=teacher_params("judge_step"),
         max_items=config["classify"]["max_items"],
     log:
         "logs/locate_errors.log",
+    conda:
+        "../envs/core.yaml"
     script:
         "../scripts/locate_errors.py"
 
@@ -26,10 +28,12 @@ rule classify_errors:
         labels="results/taxonomy/labels.parquet",
         stats="results/taxonomy/labels.stats.json",
     params:
-        teacher=teacher_params(),
+        teacher=teacher_params("judge_type"),
         taxonomy=taxonomy_entries(),
     log:
         "logs/classify_errors.log",
+    conda:
+        "../envs/core.yaml"
     script:
         "../scripts/classify_errors.py"
 
@@ -46,5 +50,7 @@ rule taxonomy_stats:
     log:
         "logs/taxonomy_stats.log",
     localrule: True
+    conda:
+        "../envs/core.yaml"
     script:
         "../scripts/taxonomy_stats.py"

@@ -1,8 +1,10 @@
 from lemma.pipeline.runner import problems, start
+from lemma.pipeline.training import pretrain_params
 from lemma.world.student import pretrain_student
 
 log = start(snakemake)
 rows = problems(snakemake).to_dicts()
-summary = pretrain_student(rows, snakemake.output[0], dict(snakemake.params.pretrain, seed=snakemake.params.seed,
-                                                            threads=snakemake.threads))
+params = pretrain_params(snakemake.params.pretrain, snakemake.params.seed, snakemake.threads,
+                         snakemake.params.checkpoints)
+summary = pretrain_student(rows, snakemake.output[0], params)
 log.info("pre-training done: %s", summary)

@@ -35,3 +35,11 @@ def test_phrase_choice_is_stable_and_spread():
     phrases = [f"p{i}" for i in range(10)]
     assert pick_phrase(phrases, "a", 1) == pick_phrase(phrases, "a", 1)
     assert len({pick_phrase(phrases, "train-%d" % i, 0) for i in range(200)}) == 10
+
+
+def test_training_references_get_one_answer_line():
+    from lemma.pipeline.problems import with_answer_line
+
+    assert with_answer_line("4 + 4 = 8.", "8") == "4 + 4 = 8.\nThe answer is: 8"
+    assert with_answer_line("x\nThe answer is: 8", "8") == "x\nThe answer is: 8"
+    assert with_answer_line(None, "8") is None

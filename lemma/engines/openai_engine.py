@@ -163,7 +163,7 @@ class OpenAIEngine(Engine):
         if progress:
             from tqdm import tqdm
 
-            bar = tqdm(total=len(todo), desc=progress, leave=False)
+            bar = tqdm(total=len(todo), desc=progress, leave=False, disable=None)  # None: no bar unless a terminal
         async with openai.AsyncOpenAI(api_key=self.__api_key, base_url=self.base_url, max_retries=0,
                                       timeout=self.request_timeout_s) as client:
             async def one(i, s, key, material):

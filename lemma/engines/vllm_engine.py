@@ -12,6 +12,7 @@ which other requests share the call.
 from __future__ import annotations
 
 import importlib.util
+import sys
 
 from lemma.engines.base import Completion, Engine, Request, SamplingParams
 from lemma.engines.factory import VLLM_MISSING, EngineUnavailable
@@ -85,7 +86,7 @@ class VLLMEngine(Engine):
             return []
         prompts = [self._prompt(r) for r in requests]
         sampling = [self._vllm.SamplingParams(**vllm_sampling_kwargs(r.params)) for r in requests]
-        outputs = self.llm.generate(prompts, sampling_params=sampling, use_tqdm=progress is not None)
+        outputs = self.llm.generate(prompts, sampling_params=sampling, use_tqdm=progress is not None and sys.stderr.isatty())
         results = []
         for request, output in zip(requests, outputs):
             n_prompt = len(output.prompt_token_ids or [])

@@ -2,8 +2,20 @@
 
 from __future__ import annotations
 
+import re
 
-def load_problems(name: str, source: dict, world: dict) -> list[dict]:
+_ANSWER_LINE = re.compile(r"The answer is:", re.I)
+
+
+def with_answer_line(solution: str | None, answer: str) -> str | None:
+    """Training references end "The answer is: X", like every trajectory the teacher writes, so
+    that SFT teaches one answer format (GSM8K's "#### X" is stripped by the loader)."""
+    if not solution or _ANSWER_LINE.search(solution):
+        return solution
+    return f"{solution.rstrip()}\nThe answer is: {answer}"
+
+
+def load_problems(name: str, source: dict, world: dict | None) -> list[dict]:
     if source["source"] == "builtin":
         from lemma.world.problems import generate_world
 
@@ -15,6 +27,8 @@ def load_problems(name: str, source: dict, world: dict) -> list[dict]:
         rows = load_dataset_file(source["path"], source["format"], name)
         for r in rows:
             r["style"] = source.get("style") or r.get("style")
+            if source.get("role") == "train":
+                r["solution"] = with_answer_line(r["solution"], r["answer"])
     if source.get("limit"):
         rows = rows[: source["limit"]]
     return rows

@@ -1,0 +1,103 @@
+"""Training curves: a Trainer callback that keeps curves.csv current, and the PNG plot.
+
+The rows come from `TrainerState.log_history`, which the Trainer saves in every checkpoint and
+restores on resume; so a resumed run's curves.csv is continuous (rows up to the checkpoint from
+the first process, the rest from the second) without appending to a file that a kill may have left
+half-written. tokens/s is measured by this callback (real, non-padding tokens between two logs over
+the wall time between them) and stored in the log entry itself, so it survives a resume too.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+import time
+from pathlib import Path
+
+from transformers import TrainerCallback
+
+COLUMNS = ["step", "epoch", "loss", "lr", "grad_norm", "tokens_per_s"]
+
+
+def curve_rows(log_history: list[dict]) -> list[dict]:
+    """One row per logging step (entries with a training loss; eval and summary entries skipped)."""
+    rows = []
+    for e in log_history:
+        if "loss" not in e:
+            continue
+        rows.append(
+            {
+                "step": int(e["step"]),
+                "epoch": round(float(e.get("epoch", float("nan"))), 4),
+                "loss": float(e["loss"]),
+                "lr": float(e.get("learning_rate", float("nan"))),
+                "grad_norm": float(e.get("grad_norm", float("nan"))),
+                "tokens_per_s": float(e.get("tokens_per_s", float("nan"))),
+            }
+        )
+    return rows
+
+
+def write_curves_csv(log_history: list[dict], path: str | Path) -> list[dict]:
+    rows = curve_rows(log_history)
+    tmp = Path(str(path) + ".tmp")
+    with open(tmp, "w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=COLUMNS)
+        w.writeheader()
+        w.writerows(rows)
+    os.replace(tmp, path)
+    return rows
+
+
+def plot_curves(rows: list[dict], path: str | Path, title: str = "") -> None:
+    """Loss, learning rate and grad norm against step, one panel each (matplotlib, Agg backend)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 3, figsize=(12, 3.4))
+    steps = [r["step"] for r in rows]
+    for ax, key, label in zip(axes, ["loss", "lr", "grad_norm"], ["training loss", "learning rate", "grad norm"]):
+        ys = [r[key] for r in rows]
+        ax.plot(steps, ys, lw=1.2)
+        ax.set_xlabel("step")
+        ax.set_title(label)
+        ax.grid(alpha=0.3)
+        if key == "loss" and ys and all(y > 0 and math.isfinite(y) for y in ys):
+            ax.set_yscale("log")
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    tmp = Path(str(path) + ".tmp.png")
+    fig.savefig(tmp, dpi=110)
+    plt.close(fig)
+    os.replace(tmp, path)
+
+
+class CurvesCallback(TrainerCallback):
+    """Adds tokens/s to each log entry and rewrites curves.csv (main process only)."""
+
+    def __init__(self, csv_path: str | Path):
+        self.csv_path = Path(csv_path)
+        self._last_time: float | None = None
+        self._last_tokens = 0
+
+    def on_train_begin(self, args, state, control, **kwargs):
+        self._last_time = time.perf_counter()
+        self._last_tokens = state.num_input_tokens_seen
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        if not logs or "loss" not in logs or not state.log_history:
+            return
+        now = time.perf_counter()
+        dt = now - (self._last_time or now)
+        tokens = state.num_input_tokens_seen - self._last_tokens
+        entry = state.log_history[-1]  # the Trainer appended this log just before calling us
+        if dt > 0 and entry.get("step") == state.global_step:
+            entry["tokens_per_s"] = round(tokens / dt, 1)
+            logs["tokens_per_s"] = entry["tokens_per_s"]
+        self._last_time, self._last_tokens = now, state.num_input_tokens_seen
+        if state.is_world_process_zero:
+            write_curves_csv(state.log_history, self.csv_path)

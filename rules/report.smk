@@ -1,0 +1,126 @@
+# What `snakemake --report report.html` shows, besides the taxonomy plot and scores.csv marked in
+# their own rules: the data funnel, example trajectories, SFT set statistics, training curves and
+# the scores as a readable table. Snakemake's report shows PNG and HTML inline but offers CSV only as
+# a download, so every table meant to be read is also rendered as a small self-contained HTML page.
+# Each rule reads only what some variant already needs: no stage runs just for the report.
+
+report: "../report/workflow.rst"
+
+
+rule report_funnel:
+    """How many rows survived each stage, per bucket (the student's own mistakes or one injected
+    type), cut and strategy: a table (CSV and HTML) and a plot."""
+    input:
+        graded=get_graded,
+        labels="results/taxonomy/labels.parquet",
+        stats=get_funnel_inputs,
+    output:
+        csv="results/report/funnel.csv",
+        plot=report("results/report/funnel.png", caption="../report/funnel.rst", category="2. Data funnel",
+                    subcategory="Funnel", labels={"figure": "funnel plot"}),
+        html=report("results/report/funnel.html", caption="../report/funnel.rst", category="2. Data funnel",
+                    subcategory="Funnel", labels={"figure": "funnel table"}),
+    params:
+        results=lambda w, output: str(Path(output.csv).parents[1]),
+        buckets=["student"] + [b for b in AUG_TYPES if b in REPORT_BUCKETS],
+        cuts=REPORT_CUTS,
+        strategies=REPORT_STRATEGIES,
+    log:
+        "logs/report/funnel.log",
+    localrule: True
+    conda:
+        "../envs/core.yaml"
+    script:
+        "../scripts/report_funnel.py"
+
+
+rule report_examples:
+    """A few kept trajectories of one bucket per strategy, with the wrong prefix, the reflection
+    phrase and the correction set apart."""
+    input:
+        problems=get_train_problems,
+        trajectories=get_example_trajectories,
+        labels=lambda w: ["results/taxonomy/labels.parquet"] if w.bucket == "student" else [],
+    output:
+        report("results/report/examples/{bucket}.html", caption="../report/examples.rst", category="2. Data funnel",
+               subcategory="Example trajectories", labels={"error type": "{bucket}"}),
+    params:
+        n_per_strategy=3,
+    log:
+        "logs/report/examples/{bucket}.log",
+    localrule: True
+    conda:
+        "../envs/core.yaml"
+    script:
+        "../scripts/report_examples.py"
+
+
+rule report_sft_stats:
+    """Rows, average length and the share of each error type and strategy of every variant's SFT set."""
+    input:
+        expand("results/sft/{variant}.stats.json", variant=VARIANTS),
+    output:
+        html=report("results/report/sft_stats.html", caption="../report/sft_stats.rst", category="3. Training",
+                    subcategory="SFT sets", labels={"figure": "SFT set statistics"}),
+        csv="results/report/sft_stats.csv",
+    params:
+        variants=VARIANTS,
+    log:
+        "logs/report/sft_stats.log",
+    localrule: True
+    conda:
+        "../envs/core.yaml"
+    script:
+        "../scripts/report_sft_stats.py"
+
+
+rule report_curves:
+    """Training curves of one variant (loss, learning rate, grad norm), from its curves.csv."""
+    input:
+        "results/models/{variant}",
+    output:
+        report("results/report/curves/{variant}.png", caption="../report/curves.rst", category="3. Training",
+               subcategory="Training curves", labels={"variant": "{variant}"}),
+    log:
+        "logs/report/curves/{variant}.log",
+    localrule: True
+    conda:
+        "../envs/train.yaml"
+    script:
+        "../scripts/report_curves.py"
+
+
+rule report_loss_overlay:
+    """Every variant's training loss on one axis."""
+    input:
+        expand("results/models/{variant}", variant=VARIANTS),
+    output:
+        report("results/report/curves/all_variants.png", caption="../report/curves_all.rst", category="3. Training",
+               subcategory="Training curves", labels={"variant": "all (loss)"}),
+    params:
+        variants=VARIANTS,
+    log:
+        "logs/report/loss_overlay.log",
+    localrule: True
+    conda:
+        "../envs/core.yaml"
+    script:
+        "../scripts/report_loss_overlay.py"
+
+
+rule report_scores:
+    """The scores as the paper's Table 2 layout: accuracy with its 95% interval per variant and benchmark."""
+    input:
+        "results/scores.csv",
+    output:
+        report("results/report/scores.html", caption="../report/scores_table.rst", category="4. Scores"),
+    params:
+        variants=VARIANTS,
+        benchmarks=BENCHMARKS,
+    log:
+        "logs/report/scores.log",
+    localrule: True
+    conda:
+        "../envs/core.yaml"
+    script:
+        "../scripts/report_scores.py"

@@ -1,0 +1,12 @@
+from pathlib import Path
+
+from lemma.io import atomic_path
+from lemma.pipeline.runner import start
+from lemma.report_tables import read_curves
+from lemma.training.curves import plot_curves
+
+log = start(snakemake)
+rows = read_curves(Path(snakemake.input[0]) / "curves.csv")
+with atomic_path(snakemake.output[0]) as tmp:
+    plot_curves(rows, tmp, title=f"variant {snakemake.wildcards.variant}")
+log.info("%d logged steps; last loss %s", len(rows), rows[-1]["loss"] if rows else None)
