@@ -153,7 +153,7 @@ def _semantic_checks(cfg: dict, file: str, type_names: list[str]) -> list[Proble
     return problems
 
 
-def _plugin_checks(cfg: dict, file: str) -> list[Problem]:
+def _plugin_checks(cfg: dict, file: str, jobs_run_here: bool) -> list[Problem]:
     """Engine and teacher checks owned by their modules (vLLM present? API key by env name?)."""
     problems = []
     try:
@@ -161,7 +161,7 @@ def _plugin_checks(cfg: dict, file: str) -> list[Problem]:
     except ImportError:  # engines not importable: nothing more to check here
         check_engine_config = None
     if check_engine_config is not None:
-        for msg in check_engine_config(cfg["student"]):
+        for msg in check_engine_config(cfg["student"], check_packages=jobs_run_here):
             problems.append(Problem(file, "student", msg))
     try:
         from lemma.teacher.factory import check_teacher_config
@@ -175,8 +175,10 @@ def _plugin_checks(cfg: dict, file: str) -> list[Problem]:
     return problems
 
 
-def load_workflow_config(cfg: dict, files: list[str], workdir: str | os.PathLike = ".") -> tuple[dict, list[TypeSpec]]:
-    """Validate Snakemake's merged config in place; returns it (defaults filled) and the taxonomy."""
+def load_workflow_config(cfg: dict, files: list[str], workdir: str | os.PathLike = ".",
+                         jobs_run_here: bool = True) -> tuple[dict, list[TypeSpec]]:
+    """Validate Snakemake's config in place; returns it (defaults filled) and the taxonomy.
+    `jobs_run_here`: jobs run in this Python, so engine packages (vLLM) must import here too."""
     file = ", ".join(files) if files else "config"
     problems = validate(cfg, "config", file)
     taxonomy: list[TypeSpec] = []
@@ -185,7 +187,7 @@ def load_workflow_config(cfg: dict, files: list[str], workdir: str | os.PathLike
         taxonomy = load_taxonomy(tax_path)
         problems += _semantic_checks(cfg, file, [t.name for t in taxonomy])
         if not problems:
-            problems += _plugin_checks(cfg, file)
+            problems += _plugin_checks(cfg, file, jobs_run_here)
     if problems:
         raise ConfigError("invalid configuration:\n  " + "\n  ".join(map(str, problems)))
     return cfg, taxonomy

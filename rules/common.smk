@@ -6,8 +6,15 @@ from snakemake.exceptions import WorkflowError
 
 from lemma.config import ConfigError, load_workflow_config
 
+# Jobs run in this very Python only for a plain local run; on a cluster or with --sdm conda the
+# engine packages (vLLM) live where the jobs run, not on the login node.
+JOBS_RUN_HERE = workflow.local_exec and not workflow.deployment_settings.deployment_method
+# conda envs' post-deploy scripts install lemma from this checkout
+os.environ.setdefault("LEMMA_WORKFLOW_DIR", workflow.basedir)
+
 try:
-    config, TAXONOMY = load_workflow_config(config, workflow.configfiles or ["config/config.yaml"], os.getcwd())
+    config, TAXONOMY = load_workflow_config(config, workflow.configfiles or ["config/config.yaml"], os.getcwd(),
+                                            jobs_run_here=JOBS_RUN_HERE)
 except ConfigError as e:
     raise WorkflowError(str(e)) from None
 

@@ -57,11 +57,12 @@ def build_engine(cfg: dict) -> Engine:
     return OpenAIEngine(cfg)
 
 
-def check_engine_config(cfg: dict) -> list[str]:
+def check_engine_config(cfg: dict, check_packages: bool = True) -> list[str]:
     """Problems with an engine block, as sentences; empty when it can be built.
 
     Called at config validation so that a missing package or model directory stops the run before
-    any (GPU) job is submitted.
+    any (GPU) job is submitted. `check_packages=False` where jobs do not run in this Python (a
+    cluster executor, `--sdm conda`): vLLM lives in the jobs' env there, not on the login node.
     """
     kind = cfg.get("engine")
     if kind not in ENGINES:
@@ -80,7 +81,7 @@ def check_engine_config(cfg: dict) -> list[str]:
                     f"model directory {model!r} has no config.json; expected a model saved with "
                     "save_pretrained (HF format)"
                 )
-    if kind == "vllm":
+    if kind == "vllm" and check_packages:
         from lemma.engines.vllm_engine import vllm_available
 
         if not vllm_available():
