@@ -15,6 +15,7 @@ from collections import Counter
 from pathlib import Path
 
 from lemma.grading import STYLES, grade_many
+from lemma.io import iter_jsonl
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -36,21 +37,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def read_rows(path: Path) -> list[dict]:
     rows = []
-    with path.open(encoding="utf-8") as f:
-        for lineno, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise ValueError(f"{path}:{lineno}: not valid JSON ({e.msg})") from None
-            if not isinstance(row, dict):
-                raise ValueError(f"{path}:{lineno}: expected a JSON object, got {type(row).__name__}")
-            for key in ("completion", "gold"):
-                if not isinstance(row.get(key), str):
-                    got = "missing" if key not in row else type(row[key]).__name__
-                    raise ValueError(f"{path}:{lineno}: field {key!r} must be a string ({got})")
-            rows.append(row)
+    for where, row in iter_jsonl(path):
+        for key in ("completion", "gold"):
+            if not isinstance(row.get(key), str):
+                got = "missing" if key not in row else type(row[key]).__name__
+                raise ValueError(f"{where}: field {key!r} must be a string ({got})")
+        rows.append(row)
     return rows
 
 

@@ -148,7 +148,7 @@ def test_grad_accum_and_params_validation():
 def test_load_sft_jsonl_names_line_and_field(tmp_path):
     f = tmp_path / "sft.jsonl"
     f.write_text(json.dumps({"prompt": "q", "response": "a"}) + "\n" + json.dumps({"prompt": "q"}) + "\n")
-    with pytest.raises(ValueError, match=r"sft.jsonl:2: field 'response'"):
+    with pytest.raises(ValueError, match=r"sft.jsonl line 2: field 'response'"):
         load_sft_jsonl(f)
 
 

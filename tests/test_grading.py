@@ -272,4 +272,4 @@ def test_cli_names_the_bad_row(tmp_path, capsys):
     src.write_text(json.dumps({"completion": "x", "gold": "1"}) + "\n" + json.dumps({"completion": "x"}) + "\n")
     assert grade_cli(["--input", str(src), "--output", str(tmp_path / "o.jsonl")]) == 2
     err = capsys.readouterr().err
-    assert "pairs.jsonl:2" in err and "'gold'" in err
+    assert "pairs.jsonl line 2" in err and "'gold'" in err

@@ -12,6 +12,8 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
+from lemma.io import iter_jsonl
+
 
 class DataError(ValueError):
     """A dataset file that cannot be read as its declared format: says where and what was expected."""
@@ -45,18 +47,7 @@ def read_records(path: str) -> Iterator[Record]:
 
 
 def _read_jsonl(p: Path) -> Iterator[Record]:
-    with p.open(encoding="utf-8") as f:
-        for number, line in enumerate(f, 1):
-            if not line.strip():
-                continue  # blank lines (a trailing newline, a separator) carry no record
-            where = f"{p} line {number}"
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise DataError(f"{where}: not valid JSON ({e.msg} at column {e.colno})") from None
-            if not isinstance(record, dict):
-                raise DataError(f"{where}: expected a JSON object, got {type(record).__name__}")
-            yield where, record
+    return iter_jsonl(p, DataError)
 
 
 def _load_json(p: Path, where: str):

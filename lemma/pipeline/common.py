@@ -36,14 +36,10 @@ def problem_views(problems: pl.DataFrame) -> dict[str, ProblemView]:
     }
 
 
-def setup_logging(log_path: str | None = None, level: int = logging.INFO) -> logging.Logger:
-    """Log to the rule's log file (and stderr when interactive): one place a user looks."""
-    handlers: list[logging.Handler] = []
-    if log_path:
-        handlers.append(logging.FileHandler(log_path, mode="w"))
-    if not log_path or sys.stderr.isatty():
-        handlers.append(logging.StreamHandler(sys.stderr))
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", handlers=handlers, force=True)
+def setup_logging(level: int = logging.INFO) -> logging.Logger:
+    """Log lines to stderr, which a rule's script points at its log file (runner.start)."""
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+                        handlers=[logging.StreamHandler(sys.stderr)], force=True)
     return logging.getLogger("lemma")
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 
 import polars as pl
 
@@ -14,9 +15,21 @@ from lemma.records import GRADED, PROBLEMS
 TEACHER_CACHE = "results/cache/teacher.sqlite"
 
 
+def _redirect_output(path: str) -> None:
+    """Send this job's stdout and stderr (prints, libraries' progress lines, worker processes)
+    into the rule's log file: one place to look, and no carriage-return bars (not a TTY)."""
+    stream = open(path, "a", buffering=1)
+    os.dup2(stream.fileno(), 1)
+    os.dup2(stream.fileno(), 2)
+    sys.stdout = sys.stderr = stream
+
+
 def start(smk) -> logging.Logger:
     """Log to the rule's log file; pin torch's CPU threads to the rule's `threads`."""
-    log = setup_logging(smk.log[0] if smk.log else None)
+    if smk.log:
+        open(smk.log[0], "w").close()
+        _redirect_output(smk.log[0])
+    log = setup_logging()
     threads = max(1, int(getattr(smk, "threads", 1) or 1))
     os.environ.setdefault("OMP_NUM_THREADS", str(threads))
     log.info("rule %s wildcards=%s threads=%d", smk.rule, dict(smk.wildcards.items()), threads)

@@ -18,7 +18,6 @@ examples as an unpacked one; only the padding disappears.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -26,6 +25,8 @@ from pathlib import Path
 
 import torch
 from transformers import DataCollatorForSeq2Seq, DataCollatorWithFlattening, PreTrainedTokenizerBase
+
+from lemma.io import iter_jsonl
 
 log = logging.getLogger(__name__)
 
@@ -35,16 +36,9 @@ IGNORE_INDEX = -100
 def load_sft_jsonl(path: str | Path) -> list[dict]:
     """Read SFT rows ({"prompt", "response"} strings); errors name the file, line and field."""
     rows = []
-    with open(path, encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise ValueError(f"{path}:{lineno}: not valid JSON ({e})") from None
-            check_example(row, f"{path}:{lineno}")
-            rows.append({"prompt": row["prompt"], "response": row["response"]})
+    for where, row in iter_jsonl(path):
+        check_example(row, where)
+        rows.append({"prompt": row["prompt"], "response": row["response"]})
     if not rows:
         raise ValueError(f"{path}: no SFT rows")
     return rows
