@@ -10,6 +10,14 @@ min_version("9.0")
 # A --configfile on the command line replaces the built-in default rather than merging into it,
 # so a real-model config never inherits the built-in world's datasets or variants.
 if not workflow.config_settings.configfiles:
+    from snakemake.exceptions import WorkflowError
+
+    from lemma.config import ConfigError, load_yaml
+
+    try:  # a YAML error named by file, line and column (Snakemake's own message names neither)
+        load_yaml("config/config.yaml")
+    except ConfigError as e:
+        raise WorkflowError(str(e)) from None
 
     configfile: "config/config.yaml"
 

@@ -8,6 +8,7 @@ filesystem). Tables are checked against their explicit schema from lemma.records
 from __future__ import annotations
 
 import contextlib
+import glob
 import json
 import os
 import tempfile
@@ -25,6 +26,9 @@ def atomic_path(path: str | os.PathLike):
     """Yield a temporary path in the target's folder; rename it onto `path` if the block succeeds."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    # one job owns each output: temp files of an earlier, killed attempt at it are litter
+    for stale in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+        stale.unlink(missing_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     try:

@@ -63,6 +63,12 @@ def get_source(wildcards):
     return src
 
 
+def get_dataset_file(wildcards):
+    """A file dataset's path, so that editing the file reruns its load_problems and what follows."""
+    src = SOURCES[wildcards.dataset]
+    return [src["path"]] if src["source"] == "file" else []
+
+
 def get_base_model():
     return "results/models/base" if BUILTIN_STUDENT else config["student"]["model"]
 

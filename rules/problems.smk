@@ -1,5 +1,7 @@
 rule load_problems:
     """A dataset's problems from the built-in world or a local file, checked row by row."""
+    input:
+        get_dataset_file,
     output:
         "results/problems/{dataset}.parquet",
     params:

@@ -30,6 +30,8 @@ def start(smk) -> logging.Logger:
         open(smk.log[0], "w").close()
         _redirect_output(smk.log[0])
     log = setup_logging()
+    # a failing script's traceback belongs in the rule's log, where the user is told to look
+    sys.excepthook = lambda *exc: log.error("%s failed", smk.rule, exc_info=exc)
     threads = max(1, int(getattr(smk, "threads", 1) or 1))
     os.environ.setdefault("OMP_NUM_THREADS", str(threads))
     log.info("rule %s wildcards=%s threads=%d", smk.rule, dict(smk.wildcards.items()), threads)
@@ -54,7 +56,7 @@ def teacher(smk):
     from lemma.teacher.factory import build_teacher
 
     tp = smk.params.teacher
-    usage = f"results/usage/{smk.rule}" + "".join(f"-{v}" for v in smk.wildcards) + ".json"
+    usage = f"results/usage/{smk.rule}" + "".join(f"-{v}" for v in smk.wildcards) + ".csv"
     return build_teacher(tp["teacher"], cache_path=TEACHER_CACHE, usage_path=usage, seed=tp["seed"], rule=smk.rule)
 
 

@@ -147,6 +147,19 @@ class _SFTTrainer(Trainer):
         return _SeededLengthGroupedSampler(mega, self._group_lengths, self.args.data_seed or self.args.seed)
 
 
+class NoCheckpointAtTheEnd(TrainerCallback):
+    """No checkpoint at the last step: resuming from one makes transformers run one step more
+    (it steps before it checks max_steps), so a job killed between that save and the final model
+    would end with other weights. The finished run is saved as the final model anyway."""
+
+    def on_step_end(self, args, state, control, **kwargs):
+        if state.global_step >= state.max_steps:
+            control.should_save = False
+        return control
+
+    on_epoch_end = on_step_end
+
+
 class LogLineCallback(TrainerCallback):
     """One plain line per `every` steps (for log files: no progress bar, no carriage returns)."""
 
@@ -377,7 +390,7 @@ def train(
         # whole packed row: with short examples this is slower than padding (bench/RESULTS.md).
         log.warning("packing with %s attention computes attention over the whole packed row; "
                     "it pays off with flash_attention_2", model.config._attn_implementation)
-    cbs = [CurvesCallback(out / "curves.csv"), *(callbacks or [])]
+    cbs = [CurvesCallback(out / "curves.csv"), NoCheckpointAtTheEnd(), *(callbacks or [])]
     if not tty:
         cbs.append(LogLineCallback(p.log_every or p.logging_steps))
     trainer = _SFTTrainer(
