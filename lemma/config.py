@@ -125,7 +125,7 @@ def load_taxonomy(path: str | os.PathLike) -> list[TypeSpec]:
     ]
 
 
-def _semantic_checks(cfg: dict, file: str, type_names: list[str]) -> list[Problem]:
+def semantic_checks(cfg: dict, file: str, type_names: list[str]) -> list[Problem]:
     problems = []
     for section in ("datasets", "benchmarks"):
         for name, src in cfg.get(section, {}).items():
@@ -185,7 +185,7 @@ def load_workflow_config(cfg: dict, files: list[str], workdir: str | os.PathLike
     if not problems:
         tax_path = Path(workdir) / cfg["taxonomy"]
         taxonomy = load_taxonomy(tax_path)
-        problems += _semantic_checks(cfg, file, [t.name for t in taxonomy])
+        problems += semantic_checks(cfg, file, [t.name for t in taxonomy])
         if not problems:
             problems += _plugin_checks(cfg, file, jobs_run_here)
     if problems:

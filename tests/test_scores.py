@@ -1,0 +1,46 @@
+"""Scoring: accuracy, 95% Wilson intervals and the Table-2 markdown, on fixture predictions."""
+
+import polars as pl
+import pytest
+
+from lemma.pipeline.evaluate import markdown_table, score_table, wilson_interval
+
+
+def preds(flags):
+    return pl.DataFrame({"problem_id": [str(i) for i in range(len(flags))], "correct": flags})
+
+
+def test_wilson_interval_known_values():
+    # 50 of 100: the textbook value 0.404..0.596
+    lo, hi = wilson_interval(50, 100)
+    assert lo == pytest.approx(0.4038, abs=1e-4) and hi == pytest.approx(0.5962, abs=1e-4)
+    # 0 of 20 keeps a real upper bound instead of collapsing to [0, 0]
+    lo, hi = wilson_interval(0, 20)
+    assert lo == 0.0 and hi == pytest.approx(0.1611, abs=1e-4)
+    lo, hi = wilson_interval(20, 20)
+    assert hi == 1.0 and lo == pytest.approx(0.8389, abs=1e-4)
+    assert wilson_interval(0, 0) == (0.0, 0.0)
+
+
+def test_score_table_counts_each_variant_and_benchmark():
+    evals = {
+        ("sft", "gsm8k"): preds([True, False, False, False]),
+        ("lemma", "gsm8k"): preds([True, True, True, False]),
+        ("lemma", "math"): preds([True, False]),
+    }
+    s = score_table(evals)
+    row = s.filter((pl.col("variant") == "lemma") & (pl.col("benchmark") == "gsm8k")).row(0, named=True)
+    assert (row["n"], row["correct"], row["accuracy"]) == (4, 3, 0.75)
+    assert row["ci_low"] < 0.75 < row["ci_high"]
+    assert s.height == 3
+
+
+def test_markdown_table_has_the_papers_layout_and_average():
+    evals = {("sft", "a"): preds([True, False]), ("sft", "b"): preds([True, True]),
+             ("lemma", "a"): preds([True, True])}
+    md = markdown_table(score_table(evals), ["sft", "lemma"], ["a", "b"])
+    lines = md.splitlines()
+    assert lines[0] == "| variant | a | b | avg |"
+    assert lines[2].startswith("| sft | 50.0 (") and lines[2].endswith("| 75.0 |")
+    # a missing cell is shown as missing and left out of the average, never counted as 0
+    assert lines[3].startswith("| lemma | 100.0 (") and "| – | 100.0 |" in lines[3]
