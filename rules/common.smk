@@ -136,6 +136,13 @@ def teacher_params(*prompts):
     return p
 
 
+def get_majority_evals(wildcards):
+    """maj@k evaluations, only when evaluation.maj_k is set."""
+    if not config["evaluation"]["maj_k"]:
+        return []
+    return expand("results/eval_maj/{variant}/{benchmark}.parquet", variant=VARIANTS, benchmark=BENCHMARKS)
+
+
 def mem_mb(base):
     """Memory that grows with each retry, so an out-of-memory kill is followed by a bigger ask."""
     return lambda wildcards, attempt: base * attempt

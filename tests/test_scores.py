@@ -3,7 +3,8 @@
 import polars as pl
 import pytest
 
-from lemma.pipeline.evaluate import markdown_table, score_table, wilson_interval
+from lemma.engines.base import Completion, Engine
+from lemma.pipeline.evaluate import majority_vote, markdown_table, score_table, wilson_interval
 
 
 def preds(flags):
@@ -44,3 +45,32 @@ def test_markdown_table_has_the_papers_layout_and_average():
     assert lines[2].startswith("| sft | 50.0 (") and lines[2].endswith("| 75.0 |")
     # a missing cell is shown as missing and left out of the average, never counted as 0
     assert lines[3].startswith("| lemma | 100.0 (") and "| – | 100.0 |" in lines[3]
+
+
+class ScriptedEngine(Engine):
+    """Answers every prompt with the same scripted samples: the vote, not a model, is under test."""
+
+    def __init__(self, samples):
+        self.samples = samples
+
+    def generate(self, requests, progress=None):
+        assert all(r.params.n == len(self.samples) and r.params.temperature == 0.7 for r in requests)
+        return [[Completion(text=t) for t in self.samples] for _ in requests]
+
+
+def test_majority_vote_takes_the_most_frequent_answer():
+    problems = pl.DataFrame({"id": ["p"], "question": ["q"], "answer": ["7"], "style": ["world"]})
+    votes = ["The answer is: 5", "The answer is: 7", "no answer here", "The answer is: 7", "The answer is: 8"]
+    rows = majority_vote(problems, ScriptedEngine(votes), "world", 0, "b", 16, k=5)
+    assert rows[0]["pred_answer"] == "7" and rows[0]["correct"]
+    # a tie goes to the answer seen first
+    rows = majority_vote(problems, ScriptedEngine(votes[:2]), "world", 0, "b", 16, k=2)
+    assert rows[0]["pred_answer"] == "5" and not rows[0]["correct"]
+    rows = majority_vote(problems, ScriptedEngine(["nothing", "at all"]), "world", 0, "b", 16, k=2)
+    assert rows[0]["status"] == "no_answer" and not rows[0]["correct"]
+
+
+def test_average_leaves_out_the_majority_columns():
+    evals = {("v", "a"): preds([True, False]), ("v", "a maj@4"): preds([True, True])}
+    md = markdown_table(score_table(evals), ["v"], ["a", "a maj@4"], average_over=["a"])
+    assert md.splitlines()[2].endswith("| 50.0 |")

@@ -120,3 +120,18 @@ def test_lint_is_clean():
 
     proc = snakemake(REPO, "--lint", check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_majority_vote_is_planned_only_when_asked_for(run):
+    cfg = run / "config/config.yaml"
+    original = cfg.read_text()
+    data = yaml.safe_load(original)
+    data["evaluation"]["maj_k"] = 4
+    cfg.write_text(yaml.safe_dump(data, sort_keys=False))
+    try:
+        jobs = planned_jobs(run)
+    finally:
+        cfg.write_text(original)
+    majority = sorted((w["variant"], w["benchmark"]) for r, w in jobs if r == "evaluate_majority")
+    assert majority == sorted((v, b) for v in ("sft", "lemma") for b in ("test", "test_ood"))
+    assert {r for r, _ in jobs} == {"evaluate_majority", "scores", "report_scores", "all"}

@@ -33,6 +33,38 @@ def evaluate(problems: pl.DataFrame, engine: Engine, template: str, shots: int, 
             for pid, t, gold, g in zip(problems["id"], texts, problems["answer"], grades)]
 
 
+def majority_vote(problems: pl.DataFrame, engine: Engine, template: str, shots: int, benchmark: str,
+                  max_new_tokens: int, k: int, seed: int = 0) -> list[dict]:
+    """maj@k as the paper reports it: k samples at T=0.7, the most frequent extracted answer wins
+    (ties: the answer seen first); the item is right when that answer grades right."""
+    params = SamplingParams(temperature=0.7, top_p=1.0, max_new_tokens=max_new_tokens, n=k,
+                            stop=STOP_STRINGS[template], seed=seed)
+    prompts = eval_prompts(problems, template, shots, benchmark)
+    outs = engine.generate([Request(prompt=p, params=params) for p in prompts], progress=f"maj@{k} {benchmark}")
+    texts = [c.text or "" for o in outs for c in o]
+    golds = [g for g in problems["answer"] for _ in range(k)]
+    styles = [s for s in problems["style"] for _ in range(k)]
+    grades = grade_texts(texts, golds, styles)
+    rows = []
+    for i, (pid, gold) in enumerate(zip(problems["id"], problems["answer"])):
+        votes: dict[str, int] = {}
+        first: dict[str, int] = {}
+        for j in range(i * k, (i + 1) * k):
+            a = grades[j].pred_answer
+            if a is not None and grades[j].status == "ok":
+                votes[a] = votes.get(a, 0) + 1
+                first.setdefault(a, j)
+        if votes:
+            winner = max(votes, key=lambda a: (votes[a], -first[a]))
+            j = first[winner]
+            rows.append({"problem_id": pid, "completion": texts[j], "gold": gold, "pred_answer": winner,
+                         "correct": grades[j].correct, "status": "ok"})
+        else:
+            rows.append({"problem_id": pid, "completion": texts[i * k], "gold": gold, "pred_answer": None,
+                         "correct": False, "status": "no_answer"})
+    return rows
+
+
 def wilson_interval(k: int, n: int, z: float = 1.959964) -> tuple[float, float]:
     """95% Wilson score interval: well-behaved at 0% and 100%, unlike the normal approximation."""
     if n == 0:
@@ -58,8 +90,11 @@ def score_table(evals: dict[tuple[str, str], pl.DataFrame]) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=SCORES, orient="row")
 
 
-def markdown_table(scores: pl.DataFrame, variants: list[str], benchmarks: list[str]) -> str:
-    """The paper's Table 2 layout: a row per variant, a column per benchmark, then the average."""
+def markdown_table(scores: pl.DataFrame, variants: list[str], benchmarks: list[str],
+                   average_over: list[str] | None = None) -> str:
+    """The paper's Table 2 layout: a row per variant, a column per benchmark, then the average
+    (of `average_over`, default every column: greedy columns only when maj@k ones are shown)."""
+    average_over = benchmarks if average_over is None else average_over
     acc = {(r["variant"], r["benchmark"]): r for r in scores.iter_rows(named=True)}
     lines = ["| variant | " + " | ".join(benchmarks) + " | avg |", "|---|" + "---|" * (len(benchmarks) + 1)]
     for v in variants:
@@ -69,7 +104,8 @@ def markdown_table(scores: pl.DataFrame, variants: list[str], benchmarks: list[s
             if r is None:
                 cells.append("–")
                 continue
-            vals.append(100 * r["accuracy"])
+            if b in average_over:
+                vals.append(100 * r["accuracy"])
             cells.append(f"{100 * r['accuracy']:.1f} ({100 * r['ci_low']:.1f}–{100 * r['ci_high']:.1f})")
         avg = f"{sum(vals) / len(vals):.1f}" if vals else "–"
         lines.append(f"| {v} | " + " | ".join(cells) + f" | {avg} |")
