@@ -1,0 +1,22 @@
+"""The README's first lines are the two commands of a fresh machine; CI runs the second."""
+
+from pathlib import Path
+
+README = Path("README.md").read_text().splitlines()
+
+
+def commands():
+    block = README[README.index("```bash") + 1:]
+    return [line for line in block[: block.index("```")] if line and not line.startswith("#")]
+
+
+def test_readme_starts_with_run_and_test_commands():
+    run, test = commands()
+    assert "pip install torch==2.13.0" in run and run.endswith("snakemake --cores 2")
+    assert "pip install torch==2.13.0" in test and test.endswith("pytest -q")
+    # torch is pinned before the project, so no CUDA wheels are pulled
+    assert run.index("torch==2.13.0") < run.index("pip install -e")
+
+
+def test_ci_runs_the_readme_test_command():
+    assert commands()[1] in Path(".ci/run").read_text()
