@@ -119,14 +119,13 @@ def load_taxonomy(path: str | os.PathLike) -> list[TypeSpec]:
             problems.append(Problem(str(path), f"types.{i}.name", f"duplicate error type {name!r}"))
     if problems:
         raise ConfigError("invalid taxonomy:\n  " + "\n  ".join(map(str, problems)))
-    return [
-        TypeSpec(name=t["name"], definition=t["definition"], examples=tuple(t.get("examples", [])), code=t.get("code", ""))
-        for t in data["types"]
-    ]
+    return [TypeSpec.from_dict(t) for t in data["types"]]
 
 
 def semantic_checks(cfg: dict, file: str, type_names: list[str]) -> list[Problem]:
     problems = []
+    for name in sorted(set(cfg.get("datasets", {})) & set(cfg.get("benchmarks", {}))):
+        problems.append(Problem(file, f"benchmarks.{name}", "the name is also a dataset's: outputs share a path, rename one"))
     for section in ("datasets", "benchmarks"):
         for name, src in cfg.get(section, {}).items():
             key = f"{section}.{name}"

@@ -29,10 +29,6 @@ VARIANTS = list(config["variants"])
 SOURCES = {**config["benchmarks"], **config["datasets"]}
 BUILTIN_STUDENT = config["student"]["model"] == "builtin"
 
-overlap = set(DATASETS) & set(BENCHMARKS)
-if overlap:
-    raise WorkflowError(f"invalid configuration: names {sorted(overlap)} are both a dataset and a benchmark; rename one")
-
 
 wildcard_constraints:
     dataset="|".join(DATASETS + BENCHMARKS),
@@ -47,8 +43,7 @@ wildcard_constraints:
 
 def type_entry(name):
     """One taxonomy entry as plain data: the only part of the taxonomy a per-type job sees."""
-    t = TYPES[name]
-    return {"name": t.name, "code": t.code, "definition": t.definition, "examples": list(t.examples)}
+    return TYPES[name].as_dict()
 
 
 def taxonomy_entries():

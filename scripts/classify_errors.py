@@ -5,7 +5,7 @@ from lemma.records import STEP_LABELS, TYPE_LABELS
 from lemma.teacher.base import TypeSpec
 
 log = start(snakemake)
-taxonomy = [TypeSpec(t["name"], t["definition"], tuple(t["examples"]), t["code"]) for t in snakemake.params.taxonomy]
+taxonomy = [TypeSpec.from_dict(t) for t in snakemake.params.taxonomy]
 t = teacher(snakemake)
 rows, stats = classify_student_errors(problems(snakemake), read_table(snakemake.input.steps, STEP_LABELS), t, taxonomy)
 t.close()

@@ -5,8 +5,8 @@ from lemma.records import MISTAKES, TAXONOMY_STATS
 from lemma.teacher.base import TypeSpec
 
 log = start(snakemake)
-s, aug = snakemake.params.spec, snakemake.params.augment
-spec = TypeSpec(s["name"], s["definition"], tuple(s["examples"]), s["code"])
+aug = snakemake.params.augment
+spec = TypeSpec.from_dict(snakemake.params.spec)
 stats_table = read_table(snakemake.input.stats[0], TAXONOMY_STATS) if snakemake.input.stats else None
 n = injections_for_type(aug["per_problem"], aug["weighting"], spec.name, stats_table, aug["types"])
 log.info("%s: %d injection(s) per failed problem (weighting: %s)", spec.name, n, aug["weighting"])

@@ -5,7 +5,7 @@ from lemma.records import TAXONOMY_STATS, TYPE_LABELS
 from lemma.teacher.base import TypeSpec
 
 log = start(snakemake)
-taxonomy = [TypeSpec(t["name"], t["definition"], tuple(t["examples"]), t["code"]) for t in snakemake.params.taxonomy]
+taxonomy = [TypeSpec.from_dict(t) for t in snakemake.params.taxonomy]
 rows = taxonomy_stats(read_table(snakemake.input[0], TYPE_LABELS), taxonomy)
 write_table(rows, snakemake.output.table, TAXONOMY_STATS)
 with atomic_path(snakemake.output.plot) as tmp:

@@ -130,11 +130,20 @@ def teacher_reply(body: dict) -> str:
     return "I would rather not write a wrong solution."
 
 
+KEY_ENV = "LEMMA_CHAOS_TEACHER_KEY"
+SECRET = "sk-chaos-7f3c9a1e5b2d4c6e8f0a1b2c3d4e5f60"
+
+
+def key_leaks(wd: Path) -> list[str]:
+    """Files of a run (results, logs, .snakemake metadata, ...) that hold the API key's value."""
+    return [str(p.relative_to(wd)) for p in wd.rglob("*") if p.is_file() and SECRET.encode() in p.read_bytes()]
+
+
 def use_llm_teacher(wd: Path, server: FakeOpenAIServer) -> None:
     cfg_path = wd / "config/config.yaml"
     cfg = yaml.safe_load(cfg_path.read_text())
     cfg["teacher"] = {"kind": "llm", "engine": "openai", "model": "fake-teacher", "base_url": server.base_url,
-                      "max_concurrency": 4, "request_timeout_s": 20, "max_retries": 2,
+                      "api_key_env": KEY_ENV, "max_concurrency": 4, "request_timeout_s": 20, "max_retries": 2,
                       "params": {"temperature": 0.7, "max_new_tokens": 256},
                       "prompts_dir": str(REPO / "config/prompts")}
     cfg_path.write_text(yaml.safe_dump(cfg, sort_keys=False))
@@ -149,7 +158,8 @@ def stored_texts(wd: Path) -> set[str]:
         return {json.loads(r)["messages"][-1]["content"] for (r,) in db.execute("SELECT request FROM responses")}
 
 
-def test_killed_teacher_rules_never_pay_twice(chaos_reference, tmp_path):
+def test_killed_teacher_rules_never_pay_twice(chaos_reference, tmp_path, monkeypatch):
+    monkeypatch.setenv(KEY_ENV, SECRET)  # inherited by snakemake and its jobs
     # The uninterrupted run: its own server and its own (empty) cache.
     with FakeOpenAIServer(responder=teacher_reply, delay=0.15) as server:
         clean = copy_run(chaos_reference.workdir, tmp_path / "clean")
@@ -199,6 +209,8 @@ def test_killed_teacher_rules_never_pay_twice(chaos_reference, tmp_path):
         a, b = pl.read_parquet(clean / rel), pl.read_parquet(wd / rel)
         assert a.equals(b), f"{rel}: the killed run's table differs from the uninterrupted one"
     assert pl.read_parquet(wd / "results/taxonomy/labels.parquet")["error_type"].drop_nulls().len() > 0
+    assert f"Bearer {SECRET}" in server.auth_headers, "the key never reached the server"
+    assert not key_leaks(wd), f"the API key's value is written in {key_leaks(wd)}"
     print(f"\nLLM teacher: {n_requests} requests, {twice} answered twice (in flight at a kill)")
 
 

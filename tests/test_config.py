@@ -32,6 +32,7 @@ def test_default_config_is_valid_and_gets_defaults():
         (lambda c: c["datasets"].update(extra={"source": "file"}), "datasets.extra.path", "needs it"),
         (lambda c: c["variants"]["sft"].update(reference=False), "variants.sft", "empty SFT set"),
         (lambda c: c.pop("reflection_phrases"), "(top level)", "'reflection_phrases' is required"),
+        (lambda c: c["benchmarks"].update(train={"source": "builtin", "split": "test"}), "benchmarks.train", "also a dataset"),
     ],
 )
 def test_config_errors_name_file_key_and_expectation(edit, key, expected):

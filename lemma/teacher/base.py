@@ -45,6 +45,14 @@ class TypeSpec:
     examples: tuple[str, ...] = ()
     code: str = ""
 
+    @classmethod
+    def from_dict(cls, d: dict) -> "TypeSpec":
+        """From a taxonomy entry as plain data (how rules pass it in params)."""
+        return cls(d["name"], d["definition"], tuple(d.get("examples", ())), d.get("code", ""))
+
+    def as_dict(self) -> dict:
+        return {"name": self.name, "code": self.code, "definition": self.definition, "examples": list(self.examples)}
+
 
 @dataclass(frozen=True)
 class LocateRequest:
