@@ -6,9 +6,10 @@ from snakemake.exceptions import WorkflowError
 
 from lemma.config import ConfigError, load_workflow_config
 
-# Jobs run in this very Python only for a plain local run; on a cluster or with --sdm conda the
-# engine packages (vLLM) live where the jobs run, not on the login node.
-JOBS_RUN_HERE = workflow.local_exec and not workflow.deployment_settings.deployment_method
+# Without a software deployment method every job runs in this Python's environment (locally, or
+# on a cluster sharing it), so engine packages (vLLM) must import here; with --sdm conda they live
+# in the jobs' envs instead. (The executor is not known yet while the Snakefile is parsed.)
+JOBS_RUN_HERE = not workflow.deployment_settings.deployment_method
 # conda envs' post-deploy scripts install lemma from this checkout
 os.environ.setdefault("LEMMA_WORKFLOW_DIR", workflow.basedir)
 
