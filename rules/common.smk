@@ -132,6 +132,13 @@ def teacher_params(*prompts):
     return p
 
 
+def eval_settings(majority=False):
+    """What decides an evaluation's answers: maj_k only for evaluate_majority, so turning maj@k on
+    adds those jobs without rerunning the greedy ones."""
+    keys = ("max_new_tokens", "batch_size") + (("maj_k",) if majority else ())
+    return {k: config["evaluation"][k] for k in keys}
+
+
 def get_majority_evals(wildcards):
     """maj@k evaluations, only when evaluation.maj_k is set."""
     if not config["evaluation"]["maj_k"]:

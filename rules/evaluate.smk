@@ -7,7 +7,7 @@ rule evaluate:
         "results/eval/{variant}/{benchmark}.parquet",
     params:
         student=config["student"],
-        evaluation=config["evaluation"],
+        evaluation=eval_settings(),
         template=config["prompt_template"],
         source=lambda w: config["benchmarks"][w.benchmark],
     threads: config["evaluation"]["threads"]
@@ -34,7 +34,7 @@ rule evaluate_majority:
         "results/eval_maj/{variant}/{benchmark}.parquet",
     params:
         student=config["student"],
-        evaluation=config["evaluation"],
+        evaluation=eval_settings(majority=True),
         template=config["prompt_template"],
         source=lambda w: config["benchmarks"][w.benchmark],
         seed=config["seed"],
