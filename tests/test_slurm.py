@@ -44,9 +44,10 @@ TEST_SETTINGS = {
     "slurm-init-seconds-before-status-checks": 2,
     # keep every job's SLURM log, so a failure can be shown and the job ids traced
     "slurm-keep-successful-logs": True,
-    # a group job asks for the CPUs of the chains it runs side by side; more than the test node
-    # has would stay pending for ever (Reason=PartitionConfig)
-    "group-components": {"augment": min(8, os.cpu_count() or 1), "sft": min(8, os.cpu_count() or 1)},
+    # a group job asks for the CPUs of the jobs it can run side by side (an augment chain runs its
+    # two strategies in parallel: 2 CPUs); more than the test node has would stay pending for ever
+    # (Reason=PartitionConfig)
+    "group-components": {"augment": 1, "sft": 2},
 }
 # The profile's `EDIT:` placeholders, filled in for this cluster (proves they reach sbatch).
 TEST_RESOURCES = {"slurm_partition": "debug"}

@@ -78,17 +78,25 @@ def test_nothing_changed_means_nothing_to_do(run):
     assert planned_jobs(run) == []
 
 
-def test_editing_one_type_rebuilds_only_that_type(run):
-    tax = run / "config/taxonomy.yaml"
-    original = tax.read_text()
+def planned_after_edit(run, rel: str, edit) -> list[tuple[str, dict]]:
+    """The dry-run job list after `edit(data)` of a YAML file of the run; the file is restored."""
+    path = run / rel
+    original = path.read_text()
     data = yaml.safe_load(original)
-    entry = next(t for t in data["types"] if t["name"] == "operator_error")
-    entry["definition"] += " It includes swapping multiplication and division."
-    tax.write_text(yaml.safe_dump(data, sort_keys=False))
+    edit(data)
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
     try:
-        jobs = planned_jobs(run)
+        return planned_jobs(run)
     finally:
-        tax.write_text(original)
+        path.write_text(original)
+
+
+def test_editing_one_type_rebuilds_only_that_type(run):
+    def edit(data):
+        entry = next(t for t in data["types"] if t["name"] == "operator_error")
+        entry["definition"] += " It includes swapping multiplication and division."
+
+    jobs = planned_after_edit(run, "config/taxonomy.yaml", edit)
     rules = {r for r, _ in jobs}
     assert ("inject_errors", {"error_type": "operator_error"}) in jobs
     assert {"classify_errors", "taxonomy_stats"} <= rules
@@ -101,15 +109,7 @@ def test_editing_one_type_rebuilds_only_that_type(run):
 
 
 def test_changing_temperature_reruns_from_sampling(run):
-    cfg = run / "config/config.yaml"
-    original = cfg.read_text()
-    data = yaml.safe_load(original)
-    data["sampling"]["temperature"] = 0.9
-    cfg.write_text(yaml.safe_dump(data, sort_keys=False))
-    try:
-        jobs = planned_jobs(run)
-    finally:
-        cfg.write_text(original)
+    jobs = planned_after_edit(run, "config/config.yaml", lambda c: c["sampling"].update(temperature=0.9))
     rules = {r for r, _ in jobs}
     assert {"sample_student", "grade_samples", "locate_errors", "inject_errors", "train", "evaluate", "scores"} <= rules
     assert not rules & {"pretrain_student", "load_problems"}
@@ -123,15 +123,7 @@ def test_lint_is_clean():
 
 
 def test_majority_vote_is_planned_only_when_asked_for(run):
-    cfg = run / "config/config.yaml"
-    original = cfg.read_text()
-    data = yaml.safe_load(original)
-    data["evaluation"]["maj_k"] = 4
-    cfg.write_text(yaml.safe_dump(data, sort_keys=False))
-    try:
-        jobs = planned_jobs(run)
-    finally:
-        cfg.write_text(original)
+    jobs = planned_after_edit(run, "config/config.yaml", lambda c: c["evaluation"].update(maj_k=4))
     majority = sorted((w["variant"], w["benchmark"]) for r, w in jobs if r == "evaluate_majority")
     assert majority == sorted((v, b) for v in ("sft", "lemma") for b in ("test", "test_ood"))
     assert {r for r, _ in jobs} == {"evaluate_majority", "scores", "report_scores", "all"}
