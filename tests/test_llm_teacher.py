@@ -117,7 +117,8 @@ def test_every_method_parses_replies_and_drops_with_reasons(server, teacher_cfg,
                                     TAXONOMY)
     assert types[0].error_type == "calculation_error" and types[0].dropped is None
     assert types[1].error_type is None and types[1].dropped == "classify:unknown_type"
-    judge_prompt = next(h for h in server.hits() if "Decide which kind" in h.text).text
+    # the two requests run concurrently: pick the one for the problem that carried a step hint
+    judge_prompt = next(h for h in server.hits() if "Decide which kind" in h.text and "[good]" in h.text).text
     assert "calculation_error (CA): An arithmetic slip." in judge_prompt and "step 1" in judge_prompt
 
     calc = TAXONOMY[0]
