@@ -107,7 +107,3 @@ def iter_jsonl(path: str | os.PathLike, error: type[Exception] = ValueError):
             if not isinstance(record, dict):
                 raise error(f"{where}: expected a JSON object, got {type(record).__name__}")
             yield where, record
-
-
-def read_jsonl(path: str | os.PathLike) -> list[dict]:
-    return [record for _, record in iter_jsonl(path)]

@@ -23,7 +23,7 @@ TYPES = {t.name: t for t in TAXONOMY}
 AUG_TYPES = config["augment"]["types"]
 BUCKETS = ["student"] + AUG_TYPES
 STRATEGIES = config["correct"]["strategies"]
-CUTS = ["first_error", "whole"]
+CUTS = ["first_error", "whole"]  # = lemma.pipeline.correct.CUTS (not imported: keeps parsing light)
 DATASETS = list(config["datasets"])
 BENCHMARKS = list(config["benchmarks"])
 VARIANTS = list(config["variants"])

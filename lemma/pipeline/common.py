@@ -41,8 +41,3 @@ def setup_logging(level: int = logging.INFO) -> logging.Logger:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
                         handlers=[logging.StreamHandler(sys.stderr)], force=True)
     return logging.getLogger("lemma")
-
-
-def concat_tables(frames: list[pl.DataFrame], schema: dict) -> pl.DataFrame:
-    frames = [f.select(list(schema)) for f in frames if f.height]
-    return pl.concat(frames) if frames else pl.DataFrame(schema=schema)

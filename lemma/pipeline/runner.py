@@ -25,7 +25,8 @@ def _redirect_output(path: str) -> None:
 
 
 def start(smk) -> logging.Logger:
-    """Log to the rule's log file; pin torch's CPU threads to the rule's `threads`."""
+    """Send the job's output to the rule's log file and set up logging there. (CPU threads are
+    set by the engines and the trainer from the rule's `threads`; torch is imported by then.)"""
     if smk.log:
         open(smk.log[0], "w").close()
         _redirect_output(smk.log[0])
@@ -33,7 +34,6 @@ def start(smk) -> logging.Logger:
     # a failing script's traceback belongs in the rule's log, where the user is told to look
     sys.excepthook = lambda *exc: log.error("%s failed", smk.rule, exc_info=exc)
     threads = max(1, int(getattr(smk, "threads", 1) or 1))
-    os.environ.setdefault("OMP_NUM_THREADS", str(threads))
     log.info("rule %s wildcards=%s threads=%d", smk.rule, dict(smk.wildcards.items()), threads)
     return log
 
