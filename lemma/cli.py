@@ -2,6 +2,8 @@
 
   lemma grade --input pairs.jsonl --output graded.jsonl   the workflow's own grader on a file
   lemma show / stats / doctor                              see lemma/inspect_cli.py
+  lemma estimate --configfile config/examples/...yaml      calls, tokens and dollars of the teacher
+                                                           stages: done and to come (lemma/estimate.py)
 """
 
 from __future__ import annotations
@@ -19,6 +21,10 @@ def main(argv: list[str] | None = None) -> int:
         from lemma.grading_cli import main as grade_main
 
         return grade_main(rest)
+    if command == "estimate":
+        from lemma.estimate import main as estimate_main
+
+        return estimate_main(rest)
     if command in ("show", "stats", "doctor"):
         from lemma.inspect_cli import main as inspect_main
 

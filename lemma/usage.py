@@ -9,8 +9,12 @@ calculation_error.csv). Appending means a killed and rerun job keeps the rows of
 the table's total is what was actually paid. Cache hits cost nothing and count no tokens.
 
 Columns (USAGE_COLUMNS): time (UTC ISO-8601), rule, stage, engine, model, requests, cache_hits,
-live_calls, failed, retries, prompt_tokens, completion_tokens, est_cost_usd (empty when no prices
-are configured). Read it with `polars.read_csv(path)`.
+live_calls (every paid answer, batch ones included), failed, retries, prompt_tokens,
+completion_tokens, est_cost_usd (empty when no prices are configured), cached_tokens (prompt tokens
+the provider served from its prompt cache, priced at `cached_input_per_mtok`), batch_calls (paid
+answers that came through the Batch API, at `batch_discount` of the price). Read it with
+`polars.read_csv(path)`. The cost of each answer is computed when it arrives (`Prices.cost`) and
+the same number goes into the request cache's ledger, so the tables and the ledger agree.
 """
 
 from __future__ import annotations
@@ -25,27 +29,48 @@ from pathlib import Path
 log = logging.getLogger("lemma.usage")
 
 USAGE_COLUMNS = ("time", "rule", "stage", "engine", "model", "requests", "cache_hits", "live_calls",
-                 "failed", "retries", "prompt_tokens", "completion_tokens", "est_cost_usd")
+                 "failed", "retries", "prompt_tokens", "completion_tokens", "est_cost_usd", "cached_tokens",
+                 "batch_calls")
+
+
+PRICE_KEYS = ("input_per_mtok", "output_per_mtok", "cached_input_per_mtok", "batch_discount")
 
 
 @dataclass(frozen=True)
 class Prices:
-    """US dollars per million tokens; an estimate from the config, not a bill."""
+    """US dollars per million tokens; an estimate from the config, not a bill.
+
+    `cached_input_per_mtok`: the price of prompt tokens the provider reports as served from its
+    prompt cache (`usage.prompt_tokens_details.cached_tokens`); None: the full input price.
+    `batch_discount`: the share of the price paid for answers that came through a Batch API
+    (OpenAI: 0.5)."""
 
     input_per_mtok: float = 0.0
     output_per_mtok: float = 0.0
+    cached_input_per_mtok: float | None = None
+    batch_discount: float = 0.5
 
     @classmethod
     def from_config(cls, cfg: dict | None) -> "Prices | None":
         if not cfg:
             return None
-        unknown = set(cfg) - {"input_per_mtok", "output_per_mtok"}
+        unknown = set(cfg) - set(PRICE_KEYS)
         if unknown:
-            raise ValueError(f"teacher.prices: unknown keys {sorted(unknown)}; expected input_per_mtok, output_per_mtok")
-        return cls(float(cfg.get("input_per_mtok", 0.0)), float(cfg.get("output_per_mtok", 0.0)))
+            raise ValueError(f"teacher.prices: unknown keys {sorted(unknown)}; expected some of {list(PRICE_KEYS)}")
+        cached = cfg.get("cached_input_per_mtok")
+        p = cls(float(cfg.get("input_per_mtok", 0.0)), float(cfg.get("output_per_mtok", 0.0)),
+                None if cached is None else float(cached), float(cfg.get("batch_discount", 0.5)))
+        if min(p.input_per_mtok, p.output_per_mtok, p.cached_input_per_mtok or 0.0) < 0 or not 0 < p.batch_discount <= 1:
+            raise ValueError(f"teacher.prices: prices must be >= 0 and 0 < batch_discount <= 1, got {dict(cfg)}")
+        return p
 
-    def cost(self, prompt_tokens: int, completion_tokens: int) -> float:
-        return (prompt_tokens * self.input_per_mtok + completion_tokens * self.output_per_mtok) / 1e6
+    def cost(self, prompt_tokens: int, completion_tokens: int, cached_tokens: int = 0, batch: bool = False) -> float:
+        """`prompt_tokens` includes `cached_tokens`, as in the OpenAI usage object."""
+        cached = min(max(cached_tokens, 0), prompt_tokens)
+        cached_price = self.input_per_mtok if self.cached_input_per_mtok is None else self.cached_input_per_mtok
+        usd = ((prompt_tokens - cached) * self.input_per_mtok + cached * cached_price
+               + completion_tokens * self.output_per_mtok) / 1e6
+        return usd * (self.batch_discount if batch else 1.0)
 
 
 @dataclass
@@ -58,6 +83,9 @@ class BatchUsage:
     retries: int = 0  # extra attempts spent on 429 / 5xx / timeouts / dropped connections
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    cached_tokens: int = 0  # of prompt_tokens, served from the provider's prompt cache
+    batch_calls: int = 0  # of live_calls, answered through the Batch API
+    cost_usd: float = 0.0  # summed per answer with Prices.cost (0 without prices)
     errors: dict = field(default_factory=dict)  # final failure reason -> count
 
 
@@ -69,16 +97,17 @@ class UsageLog:
         self.batches: list[BatchUsage] = []
 
     def cost(self, b: BatchUsage) -> float | None:
-        return None if self.prices is None else self.prices.cost(b.prompt_tokens, b.completion_tokens)
+        return None if self.prices is None else b.cost_usd
 
     def record(self, b: BatchUsage) -> None:
         self.batches.append(b)
         cost = self.cost(b)
         log.info(
             "usage rule=%s stage=%s engine=%s model=%s requests=%d cache_hits=%d live=%d failed=%d "
-            "retries=%d prompt_tokens=%d completion_tokens=%d est_cost_usd=%s%s",
+            "retries=%d prompt_tokens=%d cached_tokens=%d completion_tokens=%d batch_calls=%d est_cost_usd=%s%s",
             self.rule, b.stage, self.engine, self.model, b.requests, b.cache_hits, b.live_calls, b.failed,
-            b.retries, b.prompt_tokens, b.completion_tokens, "n/a" if cost is None else f"{cost:.4f}",
+            b.retries, b.prompt_tokens, b.cached_tokens, b.completion_tokens, b.batch_calls,
+            "n/a" if cost is None else f"{cost:.4f}",
             f" errors={b.errors}" if b.errors else "",
         )
         if self.path is not None:
@@ -101,7 +130,7 @@ class UsageLog:
         t = BatchUsage(stage="total")
         for b in self.batches:
             for name in ("requests", "cache_hits", "live_calls", "failed", "retries", "prompt_tokens",
-                         "completion_tokens"):
+                         "completion_tokens", "cached_tokens", "batch_calls", "cost_usd"):
                 setattr(t, name, getattr(t, name) + getattr(b, name))
             for k, v in b.errors.items():
                 t.errors[k] = t.errors.get(k, 0) + v

@@ -122,7 +122,9 @@ _PROMPT_FINGERPRINTS = {}
 def teacher_params(*prompts):
     """What decides a teacher rule's answers. For an LLM teacher that includes the fingerprint of
     each prompt file the rule uses, so editing config/prompts/smooth.md reruns smoothing only."""
-    p = {"teacher": config["teacher"], "seed": config["seed"]}
+    from lemma.teacher.factory import answer_keys  # budget, mode, limits: not answers, so no reruns
+
+    p = {"teacher": answer_keys(config["teacher"]), "seed": config["seed"]}
     if config["teacher"]["kind"] == "llm" and prompts:
         if not _PROMPT_FINGERPRINTS:
             from lemma.teacher.prompts import PromptSet
@@ -203,6 +205,8 @@ def report_targets():
         "results/report/curves/all_variants.png",
     ]
     targets += expand("results/report/curves/{variant}.png", variant=VARIANTS)
+    if config["teacher"]["kind"] == "llm" and REPORT_USED:
+        targets.append("results/report/teacher_cost.html")  # rules/report.smk: report_teacher_cost
     if EXAMPLE_CUT:
         targets += expand("results/report/examples/{bucket}.html",
                           bucket=[b for b in REPORT_BUCKETS if any((EXAMPLE_CUT, s, b) in REPORT_USED for s in STRATEGIES)])

@@ -124,3 +124,22 @@ rule report_scores:
         "../envs/core.yaml"
     script:
         "../scripts/report_scores.py"
+
+
+rule report_teacher_cost:
+    """Calls, tokens and dollars of every teacher stage and cut (`lemma estimate`), once the
+    trajectories exist: what the run paid, from the request cache's ledger. LLM teacher only."""
+    input:
+        sorted({f"results/trajectories/{c}/{s}/{b}.parquet" for c, s, b in REPORT_USED}),
+    output:
+        report("results/report/teacher_cost.html", caption="../report/teacher_cost.rst", category="2. Data funnel",
+               subcategory="Teacher cost", labels={"table": "teacher calls and cost"}),
+    params:
+        teacher=teacher_params(),
+    log:
+        "logs/report/teacher_cost.log",
+    localrule: True
+    conda:
+        "../envs/core.yaml"
+    script:
+        "../scripts/report_teacher_cost.py"

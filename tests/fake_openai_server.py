@@ -15,15 +15,32 @@ Every request lands in `log` as a `Hit(content, outcome, time, auth)`: `content`
 the JSON body (model, messages, sampling fields), `outcome` is "ok" or the fault kind. The
 Authorization header is kept apart (in `auth_headers`) so the key test can show the key reached
 the server and nowhere else.
+
+Provider behaviour for the cost and limit tests:
+* `cached_tokens`: reported as `usage.prompt_tokens_details.cached_tokens` on every answer;
+* `ratelimit(limit, reset_s)`: the server allows `limit` answers per `reset_s` window and sends
+  `x-ratelimit-remaining-requests` / `x-ratelimit-reset-requests` headers; a request over the
+  limit gets a 429 (counted in `over_limit`).
+
+The Batch API (POST /v1/files, GET /v1/files/{id}/content, POST /v1/batches, GET /v1/batches,
+GET /v1/batches/{id}, POST /v1/batches/{id}/cancel): a created batch stays `in_progress` for
+`batch_delay` seconds, then is settled when next retrieved, by the next entry of `batch_plan`
+(default "complete"): "complete" answers every line; "expire" / "cancel" answer the first
+`answer` lines and leave the rest `batch_expired` / `batch_cancelled` in the error file; "fail_lines"
+answers every line except those whose body contains `match`, which get a 500 in the error file;
+"failed" fails the whole batch (no output). `batch_submitted` counts each custom_id per created
+batch and `batch_answered` lists every answered (paid) line.
 """
 
 from __future__ import annotations
 
+import email.parser
 import hashlib
 import json
 import socket
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Callable
@@ -68,6 +85,17 @@ class FakeOpenAIServer:
         self.auth_headers: list[str] = []
         self.in_flight = 0
         self.max_in_flight = 0  # the most requests the server was handling at one time
+        self.cached_tokens = 0
+        self.rate_limit: tuple[int, float] | None = None
+        self._window: list[float] = []
+        self.over_limit = 0
+        # Batch API state
+        self.files: dict[str, bytes] = {}
+        self.batches: dict[str, dict] = {}
+        self.batch_plan: list[dict] = []
+        self.batch_delay = 0.0
+        self.batch_submitted: Counter = Counter()
+        self.batch_answered: list[str] = []
         self._lock = threading.Lock()
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._httpd.daemon_threads = True
@@ -100,6 +128,32 @@ class FakeOpenAIServer:
             raise ValueError(f"unknown fault kind {kind!r}")
         with self._lock:
             self.faults.append(Fault(kind, match, times, retry_after, delay))
+
+    def ratelimit(self, limit: int, reset_s: float) -> None:
+        """Answer at most `limit` requests per `reset_s` seconds, telling the client with headers."""
+        self.rate_limit = (limit, reset_s)
+
+    def _rate_headers(self) -> tuple[bool, dict]:
+        """(allowed, headers) for one chat/completions request under `rate_limit`."""
+        if self.rate_limit is None:
+            return True, {}
+        limit, reset_s = self.rate_limit
+        now = time.time()
+        with self._lock:
+            self._window = [t for t in self._window if t > now - reset_s]
+            allowed = len(self._window) < limit
+            if allowed:
+                self._window.append(now)
+            else:
+                self.over_limit += 1
+            left = limit - len(self._window)
+            reset = (self._window[0] + reset_s - now) if self._window else 0.0
+        return allowed, {"x-ratelimit-limit-requests": str(limit), "x-ratelimit-remaining-requests": str(left),
+                         "x-ratelimit-reset-requests": f"{max(reset, 0.0):.3f}s"}
+
+    def plan_batches(self, *plans: dict) -> None:
+        with self._lock:
+            self.batch_plan.extend(plans)
 
     def _take_fault(self, raw: str) -> Fault | None:
         with self._lock:
@@ -150,12 +204,57 @@ class FakeOpenAIServer:
                     with server._lock:
                         server.in_flight -= 1
 
+            def do_GET(self):
+                server.auth_headers.append(self.headers.get("Authorization", ""))
+                path = self.path.split("?", 1)[0]
+                if path.startswith("/v1/files/") and path.endswith("/content"):
+                    data = server.files.get(path.split("/")[3])
+                    if data is None:
+                        self._send_json(404, b'{"error": {"message": "no such file"}}')
+                        return
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/octet-stream")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                elif path == "/v1/batches":
+                    with server._lock:
+                        data = [dict(b["public"]) for b in server.batches.values()][::-1]
+                    self._send_json(200, json.dumps({"object": "list", "data": data, "has_more": False,
+                                                     "first_id": data[0]["id"] if data else None,
+                                                     "last_id": data[-1]["id"] if data else None}).encode())
+                elif path.startswith("/v1/batches/"):
+                    b = server._settle(path.split("/")[3])
+                    if b is None:
+                        self._send_json(404, b'{"error": {"message": "no such batch"}}')
+                    else:
+                        self._send_json(200, json.dumps(b).encode())
+                else:
+                    self._send_json(404, b'{"error": {"message": "no such route"}}')
+
             def _serve(self):
                 length = int(self.headers.get("Content-Length") or 0)
-                raw = self.rfile.read(length).decode()
+                raw_bytes = self.rfile.read(length)
                 server.auth_headers.append(self.headers.get("Authorization", ""))
+                if self.path == "/v1/files":
+                    self._send_json(200, json.dumps(server._upload(self.headers.get("Content-Type", ""),
+                                                                   raw_bytes)).encode())
+                    return
+                if self.path == "/v1/batches":
+                    self._send_json(200, json.dumps(server._create_batch(json.loads(raw_bytes))).encode())
+                    return
+                if self.path.startswith("/v1/batches/") and self.path.endswith("/cancel"):
+                    b = server._cancel(self.path.split("/")[3])
+                    self._send_json(200 if b else 404, json.dumps(b or {"error": {"message": "no such batch"}}).encode())
+                    return
+                raw = raw_bytes.decode()
                 if self.path not in ("/v1/chat/completions", "/v1/completions"):
                     self._send_json(404, b'{"error": {"message": "no such route"}}')
+                    return
+                allowed, rate_headers = server._rate_headers()
+                if not allowed:
+                    self._send_json(429, b'{"error": {"message": "rate limited", "type": "rate_limit"}}',
+                                    rate_headers)
                     return
                 body = json.loads(raw)
                 key, text = content_hash(body), last_user_text(body)
@@ -171,7 +270,7 @@ class FakeOpenAIServer:
                 # Logged as answered before the bytes leave: a client killed right now may never
                 # store this answer, which the kill test tolerates for in-flight requests only.
                 server._record(Hit(key, "ok", time.time(), text))
-                self._send_json(200, payload)
+                self._send_json(200, payload, rate_headers)
 
             def _fault(self, fault: Fault) -> None:
                 if fault.kind == "429":
@@ -192,22 +291,110 @@ class FakeOpenAIServer:
                         pass
 
             def _completion(self, body: dict, reply) -> bytes:
-                reply, finish = reply if isinstance(reply, tuple) else (reply, "stop")
-                prompt_tokens = len(json.dumps(body.get("messages", body.get("prompt", ""))).split())
-                usage = {"prompt_tokens": prompt_tokens, "completion_tokens": len(reply.split()),
-                         "total_tokens": prompt_tokens + len(reply.split())}
-                if self.path == "/v1/completions":
-                    choice = {"index": 0, "text": reply, "finish_reason": finish, "logprobs": None}
-                    obj = "text_completion"
-                else:
-                    choice = {"index": 0, "message": {"role": "assistant", "content": reply},
-                              "finish_reason": finish, "logprobs": None}
-                    obj = "chat.completion"
-                return json.dumps({"id": "cmpl-fake", "object": obj, "created": int(time.time()),
-                                   "model": body.get("model", "fake"), "choices": [choice],
-                                   "usage": usage}).encode()
+                return json.dumps(server.completion_object(body, reply, chat=self.path != "/v1/completions")).encode()
 
         return Handler
+
+    # -- answers -----------------------------------------------------------------------------
+    def completion_object(self, body: dict, reply, chat: bool = True) -> dict:
+        reply, finish = reply if isinstance(reply, tuple) else (reply, "stop")
+        prompt_tokens = len(json.dumps(body.get("messages", body.get("prompt", ""))).split())
+        usage = {"prompt_tokens": prompt_tokens, "completion_tokens": len(reply.split()),
+                 "total_tokens": prompt_tokens + len(reply.split()),
+                 "prompt_tokens_details": {"cached_tokens": min(self.cached_tokens, prompt_tokens)}}
+        if not chat:
+            choice = {"index": 0, "text": reply, "finish_reason": finish, "logprobs": None}
+            obj = "text_completion"
+        else:
+            choice = {"index": 0, "message": {"role": "assistant", "content": reply},
+                      "finish_reason": finish, "logprobs": None}
+            obj = "chat.completion"
+        return {"id": "cmpl-fake", "object": obj, "created": int(time.time()),
+                "model": body.get("model", "fake"), "choices": [choice], "usage": usage}
+
+    # -- the Batch API -----------------------------------------------------------------------
+    def _new_file(self, data: bytes, filename: str, purpose: str) -> dict:
+        with self._lock:
+            fid = f"file-{len(self.files) + 1}"
+            self.files[fid] = data
+        return {"id": fid, "object": "file", "bytes": len(data), "created_at": int(time.time()),
+                "filename": filename, "purpose": purpose, "status": "processed"}
+
+    def _upload(self, content_type: str, raw: bytes) -> dict:
+        msg = email.parser.BytesParser().parsebytes(b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + raw)
+        fields, data, filename = {}, b"", "upload.jsonl"
+        for part in msg.get_payload():
+            name = part.get_param("name", header="content-disposition")
+            if part.get_filename():
+                data, filename = part.get_payload(decode=True), part.get_filename()
+            else:
+                fields[name] = part.get_payload(decode=True).decode()
+        return self._new_file(data, filename, fields.get("purpose", ""))
+
+    def _create_batch(self, body: dict) -> dict:
+        lines = [json.loads(x) for x in self.files[body["input_file_id"]].decode().splitlines() if x.strip()]
+        with self._lock:
+            bid = f"batch_{len(self.batches) + 1}"
+            plan = self.batch_plan.pop(0) if self.batch_plan else {"kind": "complete"}
+            for line in lines:
+                self.batch_submitted[line["custom_id"]] += 1
+            public = {"id": bid, "object": "batch", "endpoint": body["endpoint"], "input_file_id": body["input_file_id"],
+                      "completion_window": body.get("completion_window", "24h"), "status": "in_progress",
+                      "created_at": int(time.time()), "metadata": body.get("metadata"),
+                      "request_counts": {"total": len(lines), "completed": 0, "failed": 0}}
+            self.batches[bid] = {"public": public, "lines": lines, "plan": plan, "t0": time.time()}
+            return dict(public)
+
+    def _settle(self, bid: str, cancel: bool = False) -> dict | None:
+        with self._lock:
+            b = self.batches.get(bid)
+            if b is None:
+                return None
+            pub = b["public"]
+            if pub["status"] != "in_progress" or (time.time() - b["t0"] < self.batch_delay and not cancel):
+                return dict(pub)
+            plan = dict(b["plan"])
+            pub["status"] = "finalizing"  # settled once, even if two clients poll at once
+            if cancel:
+                plan = {"kind": "cancel", "answer": plan.get("answer", 0)}
+        kind = plan["kind"]
+        outputs, errors = [], []
+        for n, line in enumerate(b["lines"]):
+            cid = line["custom_id"]
+            if kind == "failed":
+                break
+            if kind in ("expire", "cancel") and n >= plan.get("answer", 0):
+                code = "batch_expired" if kind == "expire" else "batch_cancelled"
+                errors.append({"id": f"r{n}", "custom_id": cid, "response": None,
+                               "error": {"code": code, "message": f"this request was not run ({code})"}})
+            elif kind == "fail_lines" and plan.get("match", "\0") in json.dumps(line["body"]):
+                errors.append({"id": f"r{n}", "custom_id": cid, "error": None,
+                               "response": {"status_code": 500, "request_id": f"q{n}",
+                                            "body": {"error": {"message": "server exploded"}}}})
+            else:
+                reply = self.responder(line["body"])
+                outputs.append({"id": f"r{n}", "custom_id": cid, "error": None,
+                                "response": {"status_code": 200, "request_id": f"q{n}",
+                                             "body": self.completion_object(line["body"], reply,
+                                                                            chat=line["url"].endswith("chat/completions"))}})
+        with self._lock:
+            self.batch_answered.extend(o["custom_id"] for o in outputs)
+            status = {"complete": "completed", "fail_lines": "completed", "expire": "expired", "cancel": "cancelled",
+                      "failed": "failed"}[kind]
+            pub.update(status=status, request_counts={"total": len(b["lines"]), "completed": len(outputs),
+                                                      "failed": len(errors)})
+            if kind == "failed":
+                pub["errors"] = {"object": "list", "data": [{"code": "invalid_request", "message": "bad input file"}]}
+        if outputs:
+            pub["output_file_id"] = self._new_file("\n".join(json.dumps(o) for o in outputs).encode() + b"\n",
+                                                   "output.jsonl", "batch_output")["id"]
+        if errors:
+            pub["error_file_id"] = self._new_file("\n".join(json.dumps(e) for e in errors).encode() + b"\n",
+                                                  "errors.jsonl", "batch_output")["id"]
+        return dict(pub)
+
+    def _cancel(self, bid: str) -> dict | None:
+        return self._settle(bid, cancel=True)
 
 
 if __name__ == "__main__":  # a manual server: python tests/fake_openai_server.py

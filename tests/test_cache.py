@@ -168,3 +168,21 @@ def test_killed_job_rerun_sends_only_unanswered_requests(tmp_path):
     assert hits == len(stored) and hits + live == n
     c = RequestCache(cache_path)
     assert len(c) == n and c.paid_twice() == []
+
+
+class _LocalEngine(_CountingEngine):
+    """Like the hf engine: `model` is the loaded network, `model_path` the directory."""
+    name = "hf"
+
+    def __init__(self):
+        super().__init__()
+        self.model_path = "/models/teacher"
+        self.model = object()  # its repr changes from process to process
+
+
+def test_a_local_engine_is_keyed_by_its_model_directory(tmp_path):
+    cache = RequestCache(tmp_path / "c.sqlite")
+    CachedEngine(_LocalEngine(), cache).generate([chat("a")], progress="smooth")
+    key = cache_key("hf", "/models/teacher", chat("a"), 0)
+    assert cache.peek([key])[key].text == "a#0"  # found again by another process, and by lemma estimate
+    assert cache.ledger()[0]["stage"] == "smooth"

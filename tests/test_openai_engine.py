@@ -186,3 +186,141 @@ def test_built_by_the_engine_factory_and_callable_inside_an_event_loop(server):
         return eng.generate([chat("from a loop")])
 
     assert asyncio.run(inside_a_notebook())[0][0].text == "echo: from a loop"
+
+
+# -- budget, provider limits, cached tokens, the completion-limit field -----------------------------
+
+def test_the_budget_stops_before_the_call_that_could_pass_it_and_a_rerun_pays_nothing_twice(server, tmp_path):
+    from lemma.engines.openai_engine import BudgetExceeded
+
+    cache = RequestCache(tmp_path / "cache.sqlite")
+    prices = Prices(2.5, 10.0)
+    reqs = [chat(f"item {i} " + "word " * (i % 5), max_new_tokens=64) for i in range(30)]
+    eng = engine_for(server, cache=cache, prices=prices, max_concurrency=1)
+    eng.budget_usd = 2 * eng.worst_case(reqs[0])
+    with pytest.raises(BudgetExceeded) as e:
+        eng.generate(reqs)
+    msg = str(e.value)
+    assert "spent" in msg and "teacher.budget_usd" in msg and "raise" in msg and "not sent" in msg
+
+    ledger = cache.ledger()
+    sent = len(ledger)
+    assert 2 <= sent < len(reqs), sent
+    assert len(server.hits()) == sent  # nothing sent beyond what the ledger holds
+    # the right call: every sent one fitted its worst case, the first unsent one did not
+    spent = 0.0
+    for i, row in enumerate(ledger):
+        assert spent + eng.worst_case(reqs[i]) <= eng.budget_usd + 1e-12
+        assert row["cost_usd"] == pytest.approx(prices.cost(row["prompt_tokens"], row["completion_tokens"]))
+        spent += row["cost_usd"]
+    assert spent + eng.worst_case(reqs[sent]) > eng.budget_usd
+    assert cache.spent_usd() == pytest.approx(spent) and cache.spent_usd() <= eng.budget_usd
+    assert cache.reserved_usd() == 0  # nothing left held
+    assert eng.last_batch.errors == {"budget_exceeded": len(reqs) - sent}
+
+    # a rerun with a higher budget finishes, and no request is paid twice
+    eng2 = engine_for(server, cache=cache, prices=prices, max_concurrency=4)
+    eng2.budget_usd = 1.0
+    out = eng2.generate(reqs)
+    assert all(cs[0].text for cs in out)
+    assert len(server.hits()) == len(reqs) and len({h.content for h in server.hits()}) == len(reqs)
+    assert cache.paid_twice() == [] and len(cache.ledger()) == len(reqs)
+
+
+def test_the_budget_is_shared_by_jobs_through_the_ledger(server, tmp_path):
+    """A second job (another engine on the same cache file) sees what the first one paid."""
+    from lemma.engines.openai_engine import BudgetExceeded
+
+    prices = Prices(2.5, 10.0)
+    first = engine_for(server, cache=RequestCache(tmp_path / "c.sqlite"), prices=prices, max_concurrency=2)
+    first.budget_usd = 10.0
+    first.generate([chat(f"a{i}", max_new_tokens=64) for i in range(5)])
+    paid = first.cache.spent_usd()
+    second = engine_for(server, cache=RequestCache(tmp_path / "c.sqlite"), prices=prices)
+    second.budget_usd = paid + 0.5 * second.worst_case(chat("b0", max_new_tokens=64))
+    with pytest.raises(BudgetExceeded, match=r"spent of teacher.budget_usd"):
+        second.generate([chat("b0", max_new_tokens=64)])
+    assert len(server.hits()) == 5
+
+
+def _busiest_second(times: list[float]) -> int:
+    times = sorted(times)
+    return max(sum(1 for u in times if t <= u < t + 1.0) for t in times)
+
+
+def test_requests_per_minute_hold_under_a_burst(server):
+    eng = engine_for(server, max_concurrency=16, requests_per_minute=300)  # 5 per second
+    t0 = time.monotonic()
+    out = eng.generate([chat(f"burst {i}") for i in range(16)])
+    took = time.monotonic() - t0
+    assert all(cs[0].text for cs in out)
+    times = [h.time for h in server.hits()]
+    assert len(times) == 16
+    assert _busiest_second(times) <= 6, _busiest_second(times)  # 5 per second, +1 at a window's edge
+    assert took >= 15 * 0.2 * 0.95
+
+
+def test_rate_limit_headers_are_honoured(server):
+    """The server allows 3 requests per second and says so in x-ratelimit-* headers; the client
+    waits for the reset instead of running into 429s."""
+    server.ratelimit(3, 1.0)
+    eng = engine_for(server, max_concurrency=1, max_retries=0)
+    out = eng.generate([chat(f"limited {i}") for i in range(8)])
+    assert all(cs[0].text for cs in out), [cs[0].error for cs in out]
+    assert server.over_limit == 0
+    assert _busiest_second([h.time for h in server.hits()]) <= 3
+
+
+def test_tokens_per_minute_window():
+    """The token window with a fake clock: bounded, deterministic."""
+    import asyncio
+
+    from lemma.engines.ratelimit import RateLimiter, parse_reset
+
+    now = [0.0]
+    slept = []
+
+    async def sleep(s):
+        slept.append(s)
+        now[0] += s
+
+    lim = RateLimiter(tokens_per_minute=1000, clock=lambda: now[0], sleep=sleep)
+
+    async def run():
+        for _ in range(5):
+            await lim.acquire(400)
+
+    asyncio.run(run())
+    # 400 + 400 fit in the first minute; the third waits until the first leaves the window, ...
+    assert slept == [60.0, 60.0] or slept == pytest.approx([60.0, 60.0])
+    assert now[0] == pytest.approx(120.0)
+    assert parse_reset("6m0s") == 360 and parse_reset("20ms") == pytest.approx(0.02)
+    assert parse_reset("1h2m3.5s") == pytest.approx(3723.5) and parse_reset("1.5") == 1.5
+    assert parse_reset("soon") is None
+
+
+def test_cached_prompt_tokens_are_priced_apart(server, tmp_path):
+    server.cached_tokens = 4
+    cache = RequestCache(tmp_path / "cache.sqlite")
+    prices = Prices(2.5, 10.0, cached_input_per_mtok=1.25)
+    usage = UsageLog(tmp_path / "usage.csv", engine="openai", model="fake-model", prices=prices)
+    eng = engine_for(server, cache=cache, usage=usage, prices=prices)
+    out = eng.generate([chat("a cached prompt")])
+    c = out[0][0]
+    assert c.cached_tokens == 4 and c.prompt_tokens > 4
+    expected = ((c.prompt_tokens - 4) * 2.5 + 4 * 1.25 + c.completion_tokens * 10.0) / 1e6
+    assert cache.ledger()[0]["cost_usd"] == pytest.approx(expected)
+    row = next(csv.DictReader(open(tmp_path / "usage.csv")))
+    assert int(row["cached_tokens"]) == 4 and float(row["est_cost_usd"]) == pytest.approx(expected, abs=1e-6)
+    assert eng.generate([chat("a cached prompt")])[0][0].cached_tokens == 4  # kept in the cache
+
+
+@pytest.mark.parametrize("model, field", [("gpt-4o", "max_tokens"), ("o3-mini", "max_completion_tokens"),
+                                          ("gpt-5-mini", "max_completion_tokens"), ("o1", "max_completion_tokens"),
+                                          ("meta-llama/Llama-3.1-8B-Instruct", "max_tokens")])
+def test_the_completion_limit_field_follows_the_model(model, field):
+    seen = []
+    with FakeOpenAIServer(responder=lambda b: seen.append(b) or "ok") as s:
+        OpenAIEngine(model, base_url=s.base_url, api_key_env=None).generate([chat("x", max_new_tokens=33)])
+    other = {"max_tokens", "max_completion_tokens"} - {field}
+    assert seen[0][field] == 33 and not other & set(seen[0])

@@ -50,6 +50,7 @@ class Completion:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     error: str | None = None  # why text is None
+    cached_tokens: int = 0  # prompt tokens the provider served from its prompt cache (cheaper)
 
 
 class Engine(ABC):

@@ -53,11 +53,15 @@ def graded(smk) -> pl.DataFrame:
 
 
 def teacher(smk):
-    from lemma.teacher.factory import build_teacher
+    from lemma.teacher.factory import OPERATIONAL_KEYS, build_teacher
 
     tp = smk.params.teacher
+    # budget, mode and limits come from the workflow config, not the rule's params (they change
+    # no answer, so changing them must not rerun finished jobs)
+    current = (getattr(smk, "config", None) or {}).get("teacher") or {}
+    cfg = {**tp["teacher"], **{k: current[k] for k in OPERATIONAL_KEYS if k in current}}
     usage = f"results/usage/{smk.rule}" + "".join(f"-{v}" for v in smk.wildcards) + ".csv"
-    return build_teacher(tp["teacher"], cache_path=TEACHER_CACHE, usage_path=usage, seed=tp["seed"], rule=smk.rule)
+    return build_teacher(cfg, cache_path=TEACHER_CACHE, usage_path=usage, seed=tp["seed"], rule=smk.rule)
 
 
 def finish(log: logging.Logger, stats: StageStats, path: str | None) -> None:

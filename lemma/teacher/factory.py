@@ -11,10 +11,24 @@
       request_timeout_s: 120
       max_retries: 8
       params: {temperature: 0.7, top_p: 1.0, max_new_tokens: 4096, seed: 0, stop: []}
-      prices: {input_per_mtok: 2.5, output_per_mtok: 10.0}   # optional, for the cost estimate
+      prices: {input_per_mtok: 2.5, output_per_mtok: 10.0,   # optional: the cost estimate, the budget
+               cached_input_per_mtok: 1.25, batch_discount: 0.5}
       prompts_dir: config/prompts
+      budget_usd: 500                     # stop before the ledger's total would pass it (needs prices)
+      mode: live | batch                  # batch: the OpenAI Batch API (half price, up to 24 h)
+      batch: {poll_s: 30, max_wait_s: null, retry: batch, max_rounds: 3, max_lines: 50000}
+      requests_per_minute: 500            # provider limits, next to max_concurrency
+      tokens_per_minute: 800000
+      token_limit_param: auto             # auto | max_tokens | max_completion_tokens
+      tokenizer: null                     # a local HF tokenizer dir for counting prompt tokens
+      estimate: {...}                     # assumptions of `lemma estimate` (lemma.estimate)
 
 A key written into the config is refused: configs are committed, shared and printed in logs.
+
+OPERATIONAL_KEYS do not change any answer (how and when requests are sent, how much may be
+spent): rules/common.smk keeps them out of the rules' params, so raising the budget or switching
+to batch mode never reruns a finished job; the scripts read them from the workflow config
+(lemma.pipeline.runner.teacher).
 """
 
 from __future__ import annotations
@@ -30,8 +44,10 @@ from lemma.usage import Prices, UsageLog
 
 KINDS = ("oracle", "llm")
 LLM_ENGINES = ("openai", "vllm", "hf")
+OPERATIONAL_KEYS = ("budget_usd", "mode", "batch", "requests_per_minute", "tokens_per_minute", "estimate")
 KNOWN_KEYS = {"kind", "engine", "model", "base_url", "api_key_env", "max_concurrency", "request_timeout_s",
-              "max_retries", "params", "prices", "prompts_dir"}
+              "max_retries", "params", "prices", "prompts_dir", "token_limit_param", "tokenizer",
+              *OPERATIONAL_KEYS}
 # Passed through to lemma.engines.factory.build_engine when the teacher runs on a local engine.
 LOCAL_ENGINE_KEYS = {"tensor_parallel_size", "gpu_memory_utilization", "dtype", "max_model_len", "batch_size",
                      "threads", "device"}
@@ -129,9 +145,11 @@ def check_teacher_config(cfg) -> tuple[list[str], list[str]]:
         except (TypeError, ValueError) as e:
             errors.append(f"teacher.params: {e}")
     try:
-        Prices.from_config(cfg.get("prices") or None)
+        prices = Prices.from_config(cfg.get("prices") or None)
     except (TypeError, ValueError) as e:
         errors.append(str(e))
+        prices = None
+    errors += _check_cost_and_limits(cfg, engine, prices)
 
     prompts_dir = cfg.get("prompts_dir", "config/prompts")
     from lemma.teacher.prompts import PromptError, PromptSet
@@ -161,6 +179,46 @@ def check_teacher_config(cfg) -> tuple[list[str], list[str]]:
     return errors, warnings
 
 
+def _check_cost_and_limits(cfg: Mapping, engine: str, prices: Prices | None) -> list[str]:
+    errors = []
+    budget = cfg.get("budget_usd")
+    if budget is not None:
+        if isinstance(budget, bool) or not isinstance(budget, (int, float)) or budget <= 0:
+            errors.append(f"teacher.budget_usd: expected a number of US dollars > 0, got {budget!r}")
+        elif prices is None or (prices.input_per_mtok == 0 and prices.output_per_mtok == 0):
+            errors.append("teacher.budget_usd needs teacher.prices (input_per_mtok, output_per_mtok): the budget "
+                          "is counted in dollars from the tokens each answer used")
+        elif engine != "openai":
+            errors.append("teacher.budget_usd applies to engine openai (a local engine is not paid per token)")
+    mode = cfg.get("mode", "live")
+    if mode not in ("live", "batch"):
+        errors.append(f"teacher.mode: expected live or batch, got {mode!r}")
+    elif mode == "batch" and engine != "openai":
+        errors.append("teacher.mode: batch needs engine openai (a provider's Batch API)")
+    if cfg.get("batch") is not None:
+        from lemma.engines.batch import batch_settings
+
+        try:
+            batch_settings(cfg["batch"])
+        except (TypeError, ValueError) as e:
+            errors.append(str(e))
+    for key in ("requests_per_minute", "tokens_per_minute"):
+        v = cfg.get(key)
+        if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float)) or v <= 0):
+            errors.append(f"teacher.{key}: expected a number > 0 (or null: no limit), got {v!r}")
+    tlp = cfg.get("token_limit_param", "auto")
+    if tlp not in ("auto", "max_tokens", "max_completion_tokens"):
+        errors.append(f"teacher.token_limit_param: expected auto, max_tokens or max_completion_tokens, got {tlp!r}")
+    if cfg.get("estimate") is not None:
+        from lemma.estimate import estimate_settings
+
+        try:
+            estimate_settings(cfg["estimate"])
+        except (TypeError, ValueError) as e:
+            errors.append(str(e))
+    return errors
+
+
 def _params(cfg: Mapping, seed: int) -> SamplingParams:
     merged = {**DEFAULT_PARAMS, **cfg}
     stop = merged.get("stop") or ()
@@ -172,6 +230,19 @@ def _params(cfg: Mapping, seed: int) -> SamplingParams:
     if p.temperature < 0 or not 0 < p.top_p <= 1 or p.max_new_tokens < 1:
         raise ValueError(f"expected temperature >= 0, 0 < top_p <= 1, max_new_tokens >= 1; got {dict(cfg)}")
     return p
+
+
+def job_label(usage_path: str | None, rule: str = "") -> str:
+    """The job a paid answer is booked to in the ledger: the usage table's name
+    (results/usage/inject_errors-calculation_error.csv -> inject_errors-calculation_error)."""
+    if usage_path:
+        return os.path.splitext(os.path.basename(str(usage_path)))[0]
+    return rule
+
+
+def answer_keys(teacher_cfg: Mapping) -> dict:
+    """The teacher section without OPERATIONAL_KEYS: what decides the answers (rule params)."""
+    return {k: v for k, v in teacher_cfg.items() if k not in OPERATIONAL_KEYS}
 
 
 def build_teacher(teacher_cfg: dict, *, cache_path: str | None, usage_path: str | None = None, seed: int = 0,
@@ -206,7 +277,12 @@ def build_teacher(teacher_cfg: dict, *, cache_path: str | None, usage_path: str 
             model, base_url=teacher_cfg.get("base_url") or OPENAI_URL, api_key_env=teacher_cfg.get("api_key_env"),
             max_concurrency=int(teacher_cfg.get("max_concurrency", 16)),
             request_timeout_s=float(teacher_cfg.get("request_timeout_s", 120)),
-            max_retries=int(teacher_cfg.get("max_retries", 8)), cache=cache, usage=usage)
+            max_retries=int(teacher_cfg.get("max_retries", 8)), cache=cache, usage=usage,
+            prices=usage.prices, budget_usd=teacher_cfg.get("budget_usd"),
+            requests_per_minute=teacher_cfg.get("requests_per_minute"),
+            tokens_per_minute=teacher_cfg.get("tokens_per_minute"),
+            token_limit=teacher_cfg.get("token_limit_param", "auto"), mode=teacher_cfg.get("mode", "live"),
+            batch=teacher_cfg.get("batch"), job=job_label(usage_path, rule), tokenizer=teacher_cfg.get("tokenizer"))
     else:
         # Local engines (vllm, hf) come from the engine factory; LLMTeacher wraps them in the cache.
         from lemma.engines.factory import build_engine

@@ -1,0 +1,14 @@
+from lemma.config import load_taxonomy
+from lemma.estimate import Estimator, describe, format_table, grouped, html_table
+from lemma.io import write_text
+from lemma.pipeline.runner import start
+
+log = start(snakemake)
+est = Estimator(dict(snakemake.config), load_taxonomy(snakemake.config["taxonomy"]))
+try:
+    rows = grouped(est.run())
+    header = describe(est)
+finally:
+    est.close()
+log.info("teacher cost:\n%s", format_table(rows, header))
+write_text(html_table(rows, header.replace("\n", "; ")), snakemake.output[0])
