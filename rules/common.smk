@@ -29,6 +29,11 @@ BENCHMARKS = list(config["benchmarks"])
 VARIANTS = list(config["variants"])
 SOURCES = {**config["benchmarks"], **config["datasets"]}
 BUILTIN_STUDENT = config["student"]["model"] == "builtin"
+# One run = one variant trained with one seed. Without `seeds` a run is named after its variant
+# (results/models/sft); with `seeds: [1, 2, 3]` each variant gets runs named {variant}-s{seed}.
+SEEDS = config["seeds"]
+RUNS = {(v if SEEDS is None else f"{v}-s{s}"): (v, s) for v in VARIANTS
+        for s in (SEEDS if SEEDS is not None else [config["training"]["seed"]])}
 
 
 wildcard_constraints:
@@ -39,6 +44,7 @@ wildcard_constraints:
     cut="|".join(CUTS),
     strategy="|".join(["fix_continue", "fresh_restart"]),
     variant="|".join(VARIANTS),
+    run="|".join(RUNS),
     benchmark="|".join(BENCHMARKS),
 
 
@@ -111,6 +117,37 @@ def get_sft_trajectories(wildcards):
     return variant_trajectories(wildcards.variant)
 
 
+def get_sft_graded(wildcards):
+    """The student's graded samples, for a variant with its own correct samples (RFT)."""
+    return get_graded() if config["variants"][wildcards.variant]["student_correct"] else []
+
+
+def get_sft_external(wildcards):
+    """An external SFT file, so editing it rebuilds that variant's set."""
+    f = config["variants"][wildcards.variant]["file"]
+    return [f] if f else []
+
+
+def run_training(wildcards):
+    """The training settings of one run: the shared ones, with the run's seed."""
+    return dict(config["training"], seed=RUNS[wildcards.run][1])
+
+
+def get_run_sft(wildcards):
+    return f"results/sft/{RUNS[wildcards.run][0]}.jsonl"
+
+
+def get_greedy_evals(wildcards=None):
+    return expand("results/eval/{run}/{benchmark}.parquet", run=list(RUNS), benchmark=BENCHMARKS)
+
+
+def training_protocol():
+    """The budget in words, for the scores table: every table says which protocol it used."""
+    from lemma.pipeline.training import describe_protocol
+
+    return describe_protocol(config["training"])
+
+
 def get_sft_labels(wildcards):
     v = config["variants"][wildcards.variant]
     return ["results/taxonomy/labels.parquet"] if v["trajectories"] and "student" in v["sources"] else []
@@ -143,7 +180,7 @@ def get_majority_evals(wildcards):
     """maj@k evaluations, only when evaluation.maj_k is set."""
     if not config["evaluation"]["maj_k"]:
         return []
-    return expand("results/eval_maj/{variant}/{benchmark}.parquet", variant=VARIANTS, benchmark=BENCHMARKS)
+    return expand("results/eval_maj/{run}/{benchmark}.parquet", run=list(RUNS), benchmark=BENCHMARKS)
 
 
 def mem_mb(base):
@@ -202,7 +239,8 @@ def report_targets():
         "results/report/scores.html",
         "results/report/curves/all_variants.png",
     ]
-    targets += expand("results/report/curves/{variant}.png", variant=VARIANTS)
+    targets += expand("results/report/curves/{run}.png", run=list(RUNS))
+    targets += ["results/report/mechanism.png", "results/report/mechanism.html"]
     if EXAMPLE_CUT:
         targets += expand("results/report/examples/{bucket}.html",
                           bucket=[b for b in REPORT_BUCKETS if any((EXAMPLE_CUT, s, b) in REPORT_USED for s in STRATEGIES)])
