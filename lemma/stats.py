@@ -109,3 +109,21 @@ def compare_runs(correct: dict[tuple[str, str], dict[int, dict[str, bool]]], var
 def pick_baseline(variants: list[str]) -> str:
     """The paper's comparison is against plain SFT: `sft` when there is one, else the first variant."""
     return "sft" if "sft" in variants else variants[0]
+
+
+def paired_html(rows: list[dict]) -> str:
+    """The paired comparisons as a report page (differences in accuracy points)."""
+    from lemma.report_tables import html_table, page
+
+    shown = [{**r, "difference": 100 * r["difference"], "ci": f"{100 * r['ci_low']:+.1f} to {100 * r['ci_high']:+.1f}",
+              "comparison": f"{r['variant']} − {r['baseline']}",
+              "mcnemar_p": None if r["mcnemar_p"] is None else f"{r['mcnemar_p']:.3g}"} for r in rows]
+    cols = [("benchmark", "benchmark"), ("comparison", "comparison"), ("seeds", "seeds"), ("items", "items"),
+            ("difference", "difference (points)"), ("ci", "95% paired-bootstrap interval"),
+            ("only_variant", "right only in variant"), ("only_baseline", "right only in baseline"),
+            ("mcnemar_p", "McNemar p")]
+    note = ("<p class=\"note\">Each variant against the baseline over the same test items. The interval resamples the "
+            "items (10,000 times); with several seeds an item's score is its mean over the seeds. McNemar's exact "
+            "test (discordant items only) is given when each side is a single run.</p>")
+    return page("Paired comparisons", note + html_table(shown, cols, {"benchmark": "text", "comparison": "text",
+                                                                      "ci": "text"}))

@@ -18,6 +18,10 @@ try:
                                             jobs_run_here=JOBS_RUN_HERE)
 except ConfigError as e:
     raise WorkflowError(str(e)) from None
+from lemma.pipeline.training import testbed_config_problems
+
+if _testbed_problems := testbed_config_problems(config, os.getcwd()):
+    raise WorkflowError("invalid configuration:\n  " + "\n  ".join(_testbed_problems))
 
 TYPES = {t.name: t for t in TAXONOMY}
 AUG_TYPES = config["augment"]["types"]
@@ -240,7 +244,7 @@ def report_targets():
         "results/report/curves/all_variants.png",
     ]
     targets += expand("results/report/curves/{run}.png", run=list(RUNS))
-    targets += ["results/report/mechanism.png", "results/report/mechanism.html"]
+    targets += ["results/report/mechanism.png", "results/report/mechanism.html", "results/report/paired.html"]
     if EXAMPLE_CUT:
         targets += expand("results/report/examples/{bucket}.html",
                           bucket=[b for b in REPORT_BUCKETS if any((EXAMPLE_CUT, s, b) in REPORT_USED for s in STRATEGIES)])

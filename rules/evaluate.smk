@@ -86,7 +86,9 @@ rule compare_variants:
     input:
         evals=get_greedy_evals,
     output:
-        "results/compare/paired.csv",
+        csv="results/compare/paired.csv",
+        html=report("results/report/paired.html", caption="../report/paired.rst", category="4. Scores",
+                    labels={"figure": "paired comparisons"}),
     params:
         runs=RUNS,
         benchmarks=BENCHMARKS,

@@ -1,9 +1,9 @@
 import polars as pl
 
-from lemma.io import atomic_path, read_table
+from lemma.io import atomic_path, read_table, write_text
 from lemma.pipeline.runner import start
 from lemma.records import EVAL
-from lemma.stats import PAIRED_COLUMNS, compare_runs, pick_baseline
+from lemma.stats import PAIRED_COLUMNS, compare_runs, paired_html, pick_baseline
 
 log = start(snakemake)
 p = snakemake.params
@@ -17,6 +17,7 @@ rows = compare_runs(correct, list(p.variants), list(p.benchmarks), pick_baseline
 table = pl.DataFrame(rows, schema={c: (pl.Utf8 if c in ("benchmark", "variant", "baseline") else
                                        pl.Int64 if c in ("seeds", "items", "only_variant", "only_baseline") else pl.Float64)
                                    for c in PAIRED_COLUMNS}, orient="row")
-with atomic_path(snakemake.output[0]) as tmp:
+with atomic_path(snakemake.output.csv) as tmp:
     table.write_csv(tmp)
+write_text(paired_html(rows), snakemake.output.html)
 log.info("\n%s", table)

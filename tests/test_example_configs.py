@@ -34,6 +34,7 @@ def test_world_study_config_is_valid_and_the_default_world():
     assert not validate(cfg, "config", str(path))
     assert not semantic_checks(cfg, str(path), [t.name for t in load_taxonomy(cfg["taxonomy"])])
     default = load_yaml("config/config.yaml")
+    validate(default, "config", "config/config.yaml")  # fills in the defaults, as for the study config
     for key in ("world", "pretrain", "sampling", "augment", "reflection_phrases"):
         assert cfg[key] == default[key], key  # the study runs on the default (calibrated) world
     assert len(cfg["seeds"]) >= 3 and {"sft", "rft", "lemma"} <= set(cfg["variants"])

@@ -325,3 +325,24 @@ def test_retry_data_replaces_a_share_with_checked_corrections():
     assert all(o["solution"] == r["solution"] for r, o in zip(rows, out) if "retry_type" not in o)
     assert with_retries(rows, 0.5, seed=3, phrases=PHRASES)[0] == out  # seeded
     assert with_retries(rows, 0.0, seed=3, phrases=[])[0] == rows
+
+
+def test_testbed_config_checks_name_the_key(tmp_path):
+    from lemma.pipeline.training import testbed_config_problems
+
+    ok = {"training": {"protocol": "epochs", "epochs": 3}, "variants": {"ext": {"file": "a.jsonl"}}}
+    (tmp_path / "a.jsonl").write_text("{}\n")
+    assert testbed_config_problems(ok, str(tmp_path)) == []
+    bad = {"training": {"protocol": "tokens", "max_tokens": None}, "variants": {"ext": {"file": "b.jsonl"}}}
+    problems = testbed_config_problems(bad, str(tmp_path))
+    assert problems[0] == "training.max_tokens: protocol tokens needs it"
+    assert problems[1].startswith("variants.ext.file: no such file 'b.jsonl'")
+
+
+def test_paired_page_shows_the_interval_and_p_value():
+    from lemma.stats import paired_html
+
+    page = paired_html([{"benchmark": "test", "variant": "lemma", "baseline": "sft", "seeds": 1, "items": 10,
+                         "accuracy": 0.7, "baseline_accuracy": 0.3, "difference": 0.4, "ci_low": 0.1, "ci_high": 0.7,
+                         "only_variant": 5, "only_baseline": 1, "mcnemar_p": 0.21875}])
+    assert "lemma − sft" in page and "+10.0 to +70.0" in page and "0.219" in page and "40.0" in page

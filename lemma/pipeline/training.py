@@ -131,3 +131,24 @@ def run_training(model: str, sft_path: str, out_dir: str, training: dict, thread
     summary = train(model, model, examples, out_dir, params)
     summary["budget"] = budget
     return summary
+
+
+def testbed_config_problems(cfg: dict, workdir: str = ".") -> list[str]:
+    """Checks of the testbed keys the schema cannot express (the key path first, then what is
+    wrong): a protocol without its budget, a variant's external file that is not there."""
+    from pathlib import Path
+
+    out = []
+    tr = cfg.get("training", {})
+    try:
+        proto = resolve_protocol(tr)
+    except ValueError as e:
+        return [str(e)]
+    need = {"steps": "max_steps", "tokens": "max_tokens"}.get(proto)
+    if need and not tr.get(need):
+        out.append(f"training.{need}: protocol {proto} needs it")
+    for name, v in cfg.get("variants", {}).items():
+        f = v.get("file")
+        if f and not (Path(workdir) / f).is_file():
+            out.append(f"variants.{name}.file: no such file {f!r} (relative to {Path(workdir).resolve()})")
+    return out
