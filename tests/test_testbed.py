@@ -346,3 +346,24 @@ def test_paired_page_shows_the_interval_and_p_value():
                          "accuracy": 0.7, "baseline_accuracy": 0.3, "difference": 0.4, "ci_low": 0.1, "ci_high": 0.7,
                          "only_variant": 5, "only_baseline": 1, "mcnemar_p": 0.21875}])
     assert "lemma − sft" in page and "+10.0 to +70.0" in page and "0.219" in page and "40.0" in page
+
+
+def test_pretraining_with_retry_data_trains_on_the_retry_texts(tmp_path):
+    """A real (tiny) pre-training at retry rate 0.5: the summary counts the retry solutions, the
+    tokenizer was trained on them (a reflection phrase round-trips in few tokens) and the accuracy
+    figure is measured against the problems' answers, not the retry texts."""
+    from transformers import AutoTokenizer
+
+    from lemma.world.student import pretrain_student
+
+    rows = generate_world(4, 120, 0, 0)["train"]
+    s = pretrain_student(rows, str(tmp_path / "st"), {
+        "max_steps": 6, "batch_size": 8, "hidden": 32, "layers": 1, "heads": 2, "logging_steps": 2, "save_steps": 3,
+        "eval_problems": 8, "max_new_tokens": 24, "threads": 1, "retry_rate": 0.5, "retry_phrases": PHRASES})
+    assert 40 <= s["retry_rows"] <= 80 and sum(s["retry_types"].values()) == s["retry_rows"]
+    tok = AutoTokenizer.from_pretrained(str(tmp_path / "st"))
+    phrase = "Wait, something is off here"
+    assert tok.decode(tok(phrase, add_special_tokens=False)["input_ids"]) == phrase
+    assert len(tok(phrase, add_special_tokens=False)["input_ids"]) <= 8  # words learnt from the retry texts
+    with pytest.raises(ValueError, match="reflection phrases"):
+        pretrain_student(rows, str(tmp_path / "bad"), {"max_steps": 1, "retry_rate": 0.5})
