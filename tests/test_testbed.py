@@ -367,3 +367,14 @@ def test_pretraining_with_retry_data_trains_on_the_retry_texts(tmp_path):
     assert len(tok(phrase, add_special_tokens=False)["input_ids"]) <= 8  # words learnt from the retry texts
     with pytest.raises(ValueError, match="reflection phrases"):
         pretrain_student(rows, str(tmp_path / "bad"), {"max_steps": 1, "retry_rate": 0.5})
+
+
+def test_scores_page_shows_the_spread_over_seeds():
+    from lemma.report_tables import scores_html
+
+    evals = {(run, "test"): pl.DataFrame({"correct": c}) for run, c in
+             (("sft-s1", [True] * 3 + [False] * 7), ("sft-s2", [True] * 5 + [False] * 5))}
+    agg = aggregate_seeds(score_table(evals), {"sft-s1": ("sft", 1), "sft-s2": ("sft", 2)})
+    assert "<b>40.0</b> ± 14.1" in scores_html(agg)
+    one = aggregate_seeds(score_table({("sft", "test"): evals[("sft-s1", "test")]}), {"sft": ("sft", 0)})
+    assert "<b>30.0</b> <span" in scores_html(one)  # one seed: no spread shown
