@@ -162,13 +162,15 @@ def scores_html(scores: pl.DataFrame, variants: list[str] | None = None, benchma
                 cells.append("<td>–</td>")
                 continue
             vals.append(r["accuracy"])
-            cells.append(f"<td><b>{100 * r['accuracy']:.1f}</b> <span class=\"note\">({100 * r['ci_low']:.1f}–"
+            spread = f" ± {100 * r['sd']:.1f}" if r.get("sd") is not None and (r.get("seeds") or 1) > 1 else ""
+            cells.append(f"<td><b>{100 * r['accuracy']:.1f}</b>{spread} <span class=\"note\">({100 * r['ci_low']:.1f}–"
                          f"{100 * r['ci_high']:.1f})</span><br><span class=\"note\">{r['correct']}/{r['n']}</span></td>")
         avg = f"{100 * sum(vals) / len(vals):.1f}" if vals else "–"
         body.append(f"<tr><td class=\"l\">{html.escape(v)}</td>{''.join(cells)}<td>{avg}</td></tr>")
     table = f"<table id=\"scores\"><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
     note = ("<p class=\"note\">Accuracy in % with its 95% Wilson interval in brackets, and correct/total; greedy "
-            "decoding, n=1. The average is the unweighted mean over benchmarks, as in the paper's Table 2.</p>")
+            "decoding, n=1. The average is the unweighted mean over benchmarks, as in the paper's Table 2. With several "
+            "seeds: the mean over seeds ± its standard deviation; the interval and counts are pooled over seeds.</p>")
     return page("Scores", table + note)
 
 

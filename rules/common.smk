@@ -18,6 +18,10 @@ try:
                                             jobs_run_here=JOBS_RUN_HERE)
 except ConfigError as e:
     raise WorkflowError(str(e)) from None
+from lemma.pipeline.training import testbed_config_problems
+
+if _testbed_problems := testbed_config_problems(config, os.getcwd()):
+    raise WorkflowError("invalid configuration:\n  " + "\n  ".join(_testbed_problems))
 
 TYPES = {t.name: t for t in TAXONOMY}
 AUG_TYPES = config["augment"]["types"]
@@ -29,6 +33,11 @@ BENCHMARKS = list(config["benchmarks"])
 VARIANTS = list(config["variants"])
 SOURCES = {**config["benchmarks"], **config["datasets"]}
 BUILTIN_STUDENT = config["student"]["model"] == "builtin"
+# One run = one variant trained with one seed. Without `seeds` a run is named after its variant
+# (results/models/sft); with `seeds: [1, 2, 3]` each variant gets runs named {variant}-s{seed}.
+SEEDS = config["seeds"]
+RUNS = {(v if SEEDS is None else f"{v}-s{s}"): (v, s) for v in VARIANTS
+        for s in (SEEDS if SEEDS is not None else [config["training"]["seed"]])}
 
 
 wildcard_constraints:
@@ -39,6 +48,7 @@ wildcard_constraints:
     cut="|".join(CUTS),
     strategy="|".join(["fix_continue", "fresh_restart"]),
     variant="|".join(VARIANTS),
+    run="|".join(RUNS),
     benchmark="|".join(BENCHMARKS),
 
 
@@ -111,6 +121,37 @@ def get_sft_trajectories(wildcards):
     return variant_trajectories(wildcards.variant)
 
 
+def get_sft_graded(wildcards):
+    """The student's graded samples, for a variant with its own correct samples (RFT)."""
+    return get_graded() if config["variants"][wildcards.variant]["student_correct"] else []
+
+
+def get_sft_external(wildcards):
+    """An external SFT file, so editing it rebuilds that variant's set."""
+    f = config["variants"][wildcards.variant]["file"]
+    return [f] if f else []
+
+
+def run_training(wildcards):
+    """The training settings of one run: the shared ones, with the run's seed."""
+    return dict(config["training"], seed=RUNS[wildcards.run][1])
+
+
+def get_run_sft(wildcards):
+    return f"results/sft/{RUNS[wildcards.run][0]}.jsonl"
+
+
+def get_greedy_evals(wildcards=None):
+    return expand("results/eval/{run}/{benchmark}.parquet", run=list(RUNS), benchmark=BENCHMARKS)
+
+
+def training_protocol():
+    """The budget in words, for the scores table: every table says which protocol it used."""
+    from lemma.pipeline.training import describe_protocol
+
+    return describe_protocol(config["training"])
+
+
 def get_sft_labels(wildcards):
     v = config["variants"][wildcards.variant]
     return ["results/taxonomy/labels.parquet"] if v["trajectories"] and "student" in v["sources"] else []
@@ -145,7 +186,7 @@ def get_majority_evals(wildcards):
     """maj@k evaluations, only when evaluation.maj_k is set."""
     if not config["evaluation"]["maj_k"]:
         return []
-    return expand("results/eval_maj/{variant}/{benchmark}.parquet", variant=VARIANTS, benchmark=BENCHMARKS)
+    return expand("results/eval_maj/{run}/{benchmark}.parquet", run=list(RUNS), benchmark=BENCHMARKS)
 
 
 def mem_mb(base):
@@ -204,7 +245,8 @@ def report_targets():
         "results/report/scores.html",
         "results/report/curves/all_variants.png",
     ]
-    targets += expand("results/report/curves/{variant}.png", variant=VARIANTS)
+    targets += expand("results/report/curves/{run}.png", run=list(RUNS))
+    targets += ["results/report/mechanism.png", "results/report/mechanism.html", "results/report/paired.html"]
     if config["teacher"]["kind"] == "llm" and REPORT_USED:
         targets.append("results/report/teacher_cost.html")  # rules/report.smk: report_teacher_cost
     if EXAMPLE_CUT:

@@ -75,14 +75,14 @@ rule report_sft_stats:
 
 
 rule report_curves:
-    """Training curves of one variant (loss, learning rate, grad norm), from its curves.csv."""
+    """Training curves of one run (loss, learning rate, grad norm), from its curves.csv."""
     input:
-        "results/models/{variant}",
+        "results/models/{run}",
     output:
-        report("results/report/curves/{variant}.png", caption="../report/curves.rst", category="3. Training",
-               subcategory="Training curves", labels={"variant": "{variant}"}),
+        report("results/report/curves/{run}.png", caption="../report/curves.rst", category="3. Training",
+               subcategory="Training curves", labels={"variant": "{run}"}),
     log:
-        "logs/report/curves/{variant}.log",
+        "logs/report/curves/{run}.log",
     localrule: True
     conda:
         "../envs/train.yaml"
@@ -93,12 +93,12 @@ rule report_curves:
 rule report_loss_overlay:
     """Every variant's training loss on one axis."""
     input:
-        expand("results/models/{variant}", variant=VARIANTS),
+        expand("results/models/{run}", run=list(RUNS)),
     output:
         report("results/report/curves/all_variants.png", caption="../report/curves_all.rst", category="3. Training",
                subcategory="Training curves", labels={"variant": "all (loss)"}),
     params:
-        variants=VARIANTS,
+        variants=list(RUNS),
     log:
         "logs/report/loss_overlay.log",
     localrule: True

@@ -4,6 +4,8 @@ rule build_sft:
         problems=get_train_problems,
         trajectories=get_sft_trajectories,
         labels=get_sft_labels,
+        graded=get_sft_graded,
+        external=get_sft_external,
     output:
         sft="results/sft/{variant}.jsonl",
         stats="results/sft/{variant}.stats.json",
@@ -23,25 +25,26 @@ rule build_sft:
 
 
 rule train:
-    """Fine-tune the base student on one variant's SFT set; every variant, same settings."""
+    """Fine-tune the base student on one variant's SFT set with one seed; every variant, same
+    settings; the budget (steps, epochs or tokens: training.protocol) becomes a step count here."""
     input:
-        sft="results/sft/{variant}.jsonl",
+        sft=get_run_sft,
         model=get_base_model_input,
     output:
-        directory("results/models/{variant}"),
+        directory("results/models/{run}"),
     params:
         model=get_base_model(),
-        training=config["training"],
-        checkpoints=lambda w: f"results/checkpoints/{w.variant}",
+        training=run_training,
+        checkpoints=lambda w: f"results/checkpoints/{w.run}",
     threads: config["training"]["threads"]
     resources:
         mem_mb=mem_mb(8000),
         runtime=600,
         gpu=config["training"]["gpus"],
     log:
-        "logs/train/{variant}.log",
+        "logs/train/{run}.log",
     benchmark:
-        "benchmarks/train/{variant}.tsv"
+        "benchmarks/train/{run}.tsv"
     conda:
         "../envs/train.yaml"
     script:

@@ -11,6 +11,8 @@ if BUILTIN_STUDENT:
             pretrain=config["pretrain"],
             seed=config["seed"],
             checkpoints="results/checkpoints/base",
+            # the reflection phrases only matter (and only rerun pre-training) with retry data
+            phrases=config["reflection_phrases"] if config["pretrain"]["retry_rate"] else [],
         threads: config["pretrain"]["threads"]
         resources:
             mem_mb=mem_mb(4000),

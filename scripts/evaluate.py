@@ -11,4 +11,4 @@ engine = build_engine(dict(p.student, model=snakemake.input.model, batch_size=p.
                            threads=snakemake.threads))
 rows = evaluate(probs, engine, p.template, p.source.get("shots", 0), w.benchmark, p.evaluation["max_new_tokens"])
 df = write_table(rows, snakemake.output[0], EVAL)
-log.info("%s on %s: %.1f%% of %d", w.variant, w.benchmark, 100 * (df["correct"].mean() or 0.0), df.height)
+log.info("%s on %s: %.1f%% of %d", w.run, w.benchmark, 100 * (df["correct"].mean() or 0.0), df.height)

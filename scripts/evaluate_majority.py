@@ -13,4 +13,4 @@ k = p.evaluation["maj_k"]
 rows = majority_vote(probs, engine, p.template, p.source.get("shots", 0), w.benchmark,
                      p.evaluation["max_new_tokens"], k, seed=p.seed)
 df = write_table(rows, snakemake.output[0], EVAL)
-log.info("%s on %s, maj@%d: %.1f%% of %d", w.variant, w.benchmark, k, 100 * (df["correct"].mean() or 0.0), df.height)
+log.info("%s on %s, maj@%d: %.1f%% of %d", w.run, w.benchmark, k, 100 * (df["correct"].mean() or 0.0), df.height)

@@ -8,5 +8,5 @@ from lemma.training.curves import plot_curves
 log = start(snakemake)
 rows = read_curves(Path(snakemake.input[0]) / "curves.csv")
 with atomic_path(snakemake.output[0]) as tmp:
-    plot_curves(rows, tmp, title=f"variant {snakemake.wildcards.variant}")
+    plot_curves(rows, tmp, title=f"run {snakemake.wildcards.run}")
 log.info("%d logged steps; last loss %s", len(rows), rows[-1]["loss"] if rows else None)

@@ -331,13 +331,15 @@ def test_snakemake_report_opens_in_chromium_without_errors(report_run):
                         "results/report/scores.html": "text/html", "results/scores.csv": "text/csv",
                         "results/report/curves/sft.png": "image/png", "results/report/curves/lemma.png": "image/png",
                         "results/report/curves/all_variants.png": "image/png",
+                        "results/report/mechanism.png": "image/png", "results/report/mechanism.html": "text/html",
+                        "results/report/paired.html": "text/html",
                         **{f"results/report/examples/{b}.html": "text/html" for b in ["student", *SMALL_CONFIG_TYPES]}}
             assert {k: entries.get(k) for k in expected} == expected
             # every plot decodes as an image in the browser
             sizes = cdp.eval("""Promise.all(Object.values(results).filter(r => r.mime_type === 'image/png').map(r =>
                 new Promise(ok => { const i = new Image(); i.onload = () => ok([r.name, i.naturalWidth]);
                                     i.onerror = () => ok([r.name, 0]); i.src = r.data_uri; })))""")
-            assert len(sizes) == 5 and all(w > 100 for _, w in sizes), sizes
+            assert len(sizes) == 6 and all(w > 100 for _, w in sizes), sizes
             # open the scores page the way a reader does: category, then the file's view button
             cdp.eval("[...document.querySelectorAll('a')].find(a => a.innerText.trim() === '4. Scores').click()")
             assert cdp.wait_for("[...document.querySelectorAll('tr')].some(r => r.innerText.includes('scores.html'))")

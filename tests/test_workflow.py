@@ -69,7 +69,20 @@ def test_every_stage_output_exists_with_its_schema(run):
     assert sorted(zip(scores["variant"], scores["benchmark"])) == sorted(
         (v, b) for v in ("sft", "lemma") for b in ("test", "test_ood"))
     assert ((scores["ci_low"] <= scores["accuracy"]) & (scores["accuracy"] <= scores["ci_high"])).all()
-    assert "| lemma |" in (wd / "results/scores.md").read_text()
+    md = (wd / "results/scores.md").read_text()
+    assert "| lemma |" in md and md.startswith("Training protocol: steps: 10 steps of 8 examples")
+    assert "| test | lemma − sft |" in md  # the paired comparison
+    paired = pl.read_csv(wd / "results/compare/paired.csv")
+    assert sorted(zip(paired["variant"], paired["benchmark"])) == [("lemma", "test"), ("lemma", "test_ood")]
+    assert ((paired["ci_low"] <= paired["difference"]) & (paired["difference"] <= paired["ci_high"])).all()
+    assert paired["mcnemar_p"].is_between(0, 1).all()
+    mech = pl.read_csv(wd / "results/mechanism/reflections.csv")
+    assert sorted(zip(mech["run"], mech["benchmark"])) == sorted((v, b) for v in ("sft", "lemma") for b in ("test", "test_ood"))
+    assert (mech["n"] == 60).all() and (mech["reflects"] == mech.select(
+        ["self_correction", "wrong_to_wrong", "harmful", "false_alarm", "unknown"]).sum_horizontal()).all()
+    assert (wd / "results/report/mechanism.png").read_bytes()[:4] == b"\x89PNG"
+    budget = json.loads((wd / "results/models/lemma/budget.json").read_text())
+    assert budget["protocol"] == "steps" and budget["steps"] == 10 and budget["rows"] == len(lemma)
     for rel in ("logs/train/lemma.log", "logs/inject_errors/calculation_error.log", "logs/scores.log"):
         assert (wd / rel).stat().st_size > 0, rel
 
@@ -124,6 +137,67 @@ def test_lint_is_clean():
 
 def test_majority_vote_is_planned_only_when_asked_for(run):
     jobs = planned_after_edit(run, "config/config.yaml", lambda c: c["evaluation"].update(maj_k=4))
-    majority = sorted((w["variant"], w["benchmark"]) for r, w in jobs if r == "evaluate_majority")
+    majority = sorted((w["run"], w["benchmark"]) for r, w in jobs if r == "evaluate_majority")
     assert majority == sorted((v, b) for v in ("sft", "lemma") for b in ("test", "test_ood"))
     assert {r for r, _ in jobs} == {"evaluate_majority", "scores", "report_scores", "all"}
+
+
+def test_seeds_train_each_variant_once_per_seed_from_the_same_set(run):
+    jobs = planned_after_edit(run, "config/config.yaml", lambda c: c.update(seeds=[1, 2]))
+    trains = sorted(w["run"] for r, w in jobs if r == "train")
+    assert trains == ["lemma-s1", "lemma-s2", "sft-s1", "sft-s2"]
+    assert sorted(w["run"] for r, w in jobs if r == "evaluate") == sorted(t for t in trains for _ in range(2))
+    # the SFT sets and everything upstream are shared by the seeds
+    assert not {r for r, _ in jobs} & {"build_sft", "pretrain_student", "sample_student", "correct"}
+    assert {"scores", "compare_variants", "measure_reflection"} <= {r for r, _ in jobs}
+
+
+def test_protocol_epochs_retrains_every_variant_only(run):
+    jobs = planned_after_edit(run, "config/config.yaml",
+                              lambda c: c["training"].update(protocol="epochs", epochs=1, max_steps=None))
+    assert sorted(w["run"] for r, w in jobs if r == "train") == ["lemma", "sft"]
+    assert not {r for r, _ in jobs} & {"build_sft", "pretrain_student", "sample_student"}
+
+
+def test_rft_and_external_file_variants_build_for_real(run):
+    """rft (the student's own distinct correct samples + references) and a variant reading an
+    external alpaca file, built by the real build_sft rule from this run's graded samples."""
+    from tests.workflow_helpers import REPO
+
+    path = run / "config/config.yaml"
+    original = path.read_text()
+    data = yaml.safe_load(original)
+    data["variants"]["rft"] = {"student_correct": True}
+    data["variants"]["ext"] = {"file": str(REPO / "tests/data/sft_layouts/alpaca.jsonl"), "max_rows": 300}
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    try:
+        snakemake(run, "results/sft/rft.jsonl", "results/sft/ext.jsonl")
+        rft = [json.loads(line) for line in (run / "results/sft/rft.jsonl").read_text().splitlines()]
+        ext = [json.loads(line) for line in (run / "results/sft/ext.jsonl").read_text().splitlines()]
+    finally:
+        path.write_text(original)
+        # the shared run stays as the small config made it, for tests that list its SFT sets
+        for f in [*(run / "results/sft").glob("rft.*"), *(run / "results/sft").glob("ext.*"),
+                  *(run / "results/sft/exports").glob("rft.*"), *(run / "results/sft/exports").glob("ext.*")]:
+            f.unlink()
+    graded = pl.read_parquet(run / "results/graded/train.parquet").filter(pl.col("correct"))
+    own = [r for r in rft if r["meta"]["source"] == "student_correct"]
+    assert 0 < len(own) <= graded.height and len(rft) == 600 + len(own)
+    assert len({(r["meta"]["problem_id"], r["response"]) for r in own}) == len(own)  # distinct
+    assert len(ext) == 300 and sum(r["meta"]["source"] == "external" for r in ext) <= 2
+
+
+def test_study_collects_a_finished_cell_and_names_an_unfinished_one(run, tmp_path):
+    from lemma.study import collect, make_cell
+
+    (tmp_path / "steps-retry0").symlink_to(run)
+    cfg = yaml.safe_load((run / "config/config.yaml").read_text())
+    wd = make_cell(tmp_path, cfg, run / "config/taxonomy.yaml", "epochs", 0.5, [1, 2])
+    made = yaml.safe_load((wd / "config/config.yaml").read_text())
+    assert wd.name == "epochs-retry0.5" and made["training"]["protocol"] == "epochs"
+    assert made["pretrain"]["retry_rate"] == 0.5 and made["seeds"] == [1, 2]
+    md = collect(tmp_path)
+    assert "### Cell epochs-retry0.5\nNot finished: no tables." in md
+    assert "### Cell steps-retry0\nProtocol: steps: 10 steps of 8 examples" in md
+    assert "| test | lemma − sft |" in md and "| lemma | 60 |" not in md  # answers pooled over benchmarks: 120
+    assert "| lemma | 120 |" in md

@@ -90,13 +90,41 @@ def score_table(evals: dict[tuple[str, str], pl.DataFrame]) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=SCORES, orient="row")
 
 
+AGG_SCORES = {**SCORES, "seeds": pl.Int64, "sd": pl.Float64}
+
+
+def aggregate_seeds(run_scores: pl.DataFrame, runs: dict[str, tuple]) -> pl.DataFrame:
+    """Per-run scores (the `variant` column holds run names) -> one row per variant and benchmark:
+    accuracy = mean over seeds, sd = its standard deviation over seeds (null for one seed),
+    n and correct pooled over seeds, the interval a Wilson interval on the pooled counts."""
+    rows = []
+    groups: dict[tuple[str, str], list[dict]] = {}
+    for r in run_scores.iter_rows(named=True):
+        groups.setdefault((runs[r["variant"]][0], r["benchmark"]), []).append(r)
+    for (variant, bench), rs in groups.items():
+        accs = [r["accuracy"] for r in rs]
+        n, k = sum(r["n"] for r in rs), sum(r["correct"] for r in rs)
+        mean = sum(accs) / len(accs)
+        sd = math.sqrt(sum((a - mean) ** 2 for a in accs) / (len(accs) - 1)) if len(accs) > 1 else None
+        lo, hi = wilson_interval(k, n)
+        rows.append({"variant": variant, "benchmark": bench, "n": n, "correct": k, "accuracy": mean, "ci_low": lo,
+                     "ci_high": hi, "seeds": len(rs), "sd": sd})
+    return pl.DataFrame(rows, schema=AGG_SCORES, orient="row")
+
+
 def markdown_table(scores: pl.DataFrame, variants: list[str], benchmarks: list[str],
-                   average_over: list[str] | None = None) -> str:
+                   average_over: list[str] | None = None, protocol: str | None = None,
+                   mechanism: pl.DataFrame | None = None) -> str:
     """The paper's Table 2 layout: a row per variant, a column per benchmark, then the average
-    (of `average_over`, default every column: greedy columns only when maj@k ones are shown)."""
+    (of `average_over`, default every column: greedy columns only when maj@k ones are shown).
+    With several seeds a cell is mean ± sd over seeds. `mechanism` (results/mechanism/
+    reflections.csv) adds the reflection columns, pooled over benchmarks and seeds."""
     average_over = benchmarks if average_over is None else average_over
     acc = {(r["variant"], r["benchmark"]): r for r in scores.iter_rows(named=True)}
-    lines = ["| variant | " + " | ".join(benchmarks) + " | avg |", "|---|" + "---|" * (len(benchmarks) + 1)]
+    extra = ["reflects", "wrong→right", "right→wrong"] if mechanism is not None else []
+    lines = ["| variant | " + " | ".join(benchmarks + ["avg"] + extra) + " |",
+             "|---|" + "---|" * (len(benchmarks) + 1 + len(extra))]
+    multi = "seeds" in scores.columns and bool((scores["seeds"] > 1).any())
     for v in variants:
         cells, vals = [], []
         for b in benchmarks:
@@ -106,7 +134,34 @@ def markdown_table(scores: pl.DataFrame, variants: list[str], benchmarks: list[s
                 continue
             if b in average_over:
                 vals.append(100 * r["accuracy"])
-            cells.append(f"{100 * r['accuracy']:.1f} ({100 * r['ci_low']:.1f}–{100 * r['ci_high']:.1f})")
-        avg = f"{sum(vals) / len(vals):.1f}" if vals else "–"
-        lines.append(f"| {v} | " + " | ".join(cells) + f" | {avg} |")
-    return "\n".join(lines) + "\n\nAccuracy in % (95% Wilson interval); greedy decoding, n=1.\n"
+            spread = f" ± {100 * r['sd']:.1f}" if multi and r.get("sd") is not None else ""
+            cells.append(f"{100 * r['accuracy']:.1f}{spread} ({100 * r['ci_low']:.1f}–{100 * r['ci_high']:.1f})")
+        cells.append(f"{sum(vals) / len(vals):.1f}" if vals else "–")
+        if mechanism is not None:
+            m = mechanism.filter(pl.col("variant") == v)
+            n, refl = int(m["n"].sum()), int(m["reflects"].sum())
+            cells += [f"{refl} of {n}", str(int(m["self_correction"].sum())), str(int(m["harmful"].sum()))]
+        lines.append(f"| {v} | " + " | ".join(cells) + " |")
+    notes = "Accuracy in % (95% Wilson interval); greedy decoding, n=1."
+    if multi:
+        notes = ("Accuracy in %, mean ± standard deviation over seeds (95% Wilson interval on the answers pooled "
+                 "over seeds); greedy decoding, n=1.")
+    if mechanism is not None:
+        notes += (" reflects: answers with a reflection; wrong→right: of those, a wrong prefix (oracle step check) "
+                  "and a right final answer; right→wrong: a right prefix and a wrong final answer.")
+    head = f"Training protocol: {protocol}.\n\n" if protocol else ""
+    return head + "\n".join(lines) + "\n\n" + notes + "\n"
+
+
+def paired_markdown(paired: pl.DataFrame) -> str:
+    """The paired comparisons (results/compare/paired.csv) as a markdown table."""
+    if paired.height == 0:
+        return ""
+    lines = ["| benchmark | variant − baseline | difference (95% CI) | seeds | items | McNemar p |", "|---|---|---|---|---|---|"]
+    for r in paired.iter_rows(named=True):
+        p = "–" if r["mcnemar_p"] is None else f"{r['mcnemar_p']:.3g}"
+        lines.append(f"| {r['benchmark']} | {r['variant']} − {r['baseline']} | {100 * r['difference']:+.1f} "
+                     f"({100 * r['ci_low']:+.1f} to {100 * r['ci_high']:+.1f}) | {r['seeds']} | {r['items']} | {p} |")
+    return ("\n".join(lines) + "\n\nDifferences in accuracy points over the same test items; 95% paired-bootstrap "
+            "interval (items resampled; with several seeds an item's score is its mean over seeds); McNemar's "
+            "exact test when each side is one run.\n")

@@ -3,12 +3,62 @@
 from __future__ import annotations
 
 import json
+import math
 import subprocess
 import sys
 import tempfile
 
+PROTOCOLS = ("steps", "epochs", "tokens")
 
-def train_params(training: dict, threads: int, checkpoint_dir: str | None = None) -> dict:
+
+def resolve_protocol(training: dict) -> str:
+    """The training budget's protocol: `training.protocol`, or (unset) steps when max_steps is set
+    and epochs otherwise, so configs written before the key existed keep their meaning."""
+    proto = training.get("protocol") or ("steps" if training.get("max_steps") else "epochs")
+    if proto not in PROTOCOLS:
+        raise ValueError(f"training.protocol: expected one of {PROTOCOLS}, got {proto!r}")
+    return proto
+
+
+def describe_protocol(training: dict) -> str:
+    """One line naming the budget, for tables: "steps: 400 steps of 16 examples"."""
+    proto, batch = resolve_protocol(training), training["global_batch"]
+    if proto == "steps":
+        return f"steps: {training['max_steps']} steps of {batch} examples for every variant"
+    if proto == "epochs":
+        return f"epochs: {training['epochs']:g} passes over each variant's own set, batches of {batch}"
+    return f"tokens: {training['max_tokens']} training tokens for every variant, batches of {batch}"
+
+
+def protocol_steps(training: dict, n_rows: int, n_tokens: int | None = None) -> int:
+    """Optimizer steps a variant's set of `n_rows` examples (`n_tokens` tokens, prompt + response,
+    without padding) gets under the configured protocol. Every protocol becomes an explicit step
+    count, so the budget does not depend on how a transformers version rounds partial epochs:
+
+      steps:  training.max_steps, the same for every variant (a bigger set sees fewer passes);
+      epochs: ceil(epochs × rows / global_batch): N passes over each variant's own set, the
+              paper's protocol (3 epochs), so a bigger set gets more steps;
+      tokens: ceil(max_tokens / (global_batch × tokens per row)): compute-matched, every variant
+              sees about the same number of tokens whatever its row length."""
+    proto = resolve_protocol(training)
+    batch = int(training["global_batch"])
+    if n_rows <= 0:
+        raise ValueError("protocol_steps: the SFT set is empty")
+    if proto == "steps":
+        if not training.get("max_steps"):
+            raise ValueError("training.protocol is steps but training.max_steps is not set")
+        return int(training["max_steps"])
+    if proto == "epochs":
+        return max(1, math.ceil(float(training["epochs"]) * n_rows / batch))
+    if not training.get("max_tokens"):
+        raise ValueError("training.protocol is tokens but training.max_tokens is not set")
+    if not n_tokens:
+        raise ValueError("protocol tokens needs the set's token count")
+    return max(1, math.ceil(float(training["max_tokens"]) / (batch * n_tokens / n_rows)))
+
+
+def train_params(training: dict, threads: int, checkpoint_dir: str | None = None,
+                 max_steps: int | None = None) -> dict:
     """The workflow's `training:` section as lemma.training.finetune.TrainParams fields.
 
     Checkpoints live outside the rule's output directory: Snakemake deletes an incomplete output
@@ -19,7 +69,7 @@ def train_params(training: dict, threads: int, checkpoint_dir: str | None = None
         "lr_scheduler": training["scheduler"],
         "warmup_ratio": training["warmup_ratio"],
         "num_epochs": training["epochs"],
-        "max_steps": training["max_steps"],
+        "max_steps": max_steps if max_steps is not None else training["max_steps"],
         "per_device_batch_size": training["per_device_batch"],
         "global_batch_size": training["global_batch"],
         "cutoff_len": training["cutoff_len"],
@@ -32,17 +82,41 @@ def train_params(training: dict, threads: int, checkpoint_dir: str | None = None
     return p
 
 
-def pretrain_params(pretrain: dict, seed: int, threads: int, checkpoint_dir: str | None = None) -> dict:
-    return {"max_steps": pretrain["max_steps"], "batch_size": pretrain["batch_size"], "learning_rate": pretrain["lr"],
-            "hidden": pretrain["hidden"], "layers": pretrain["layers"], "seed": seed, "threads": threads,
-            "checkpoint_dir": checkpoint_dir}
+def pretrain_params(pretrain: dict, seed: int, threads: int, checkpoint_dir: str | None = None,
+                    phrases: list[str] | None = None) -> dict:
+    p = {"max_steps": pretrain["max_steps"], "batch_size": pretrain["batch_size"], "learning_rate": pretrain["lr"],
+         "hidden": pretrain["hidden"], "layers": pretrain["layers"], "seed": seed, "threads": threads,
+         "checkpoint_dir": checkpoint_dir}
+    if pretrain.get("retry_rate"):
+        p.update(retry_rate=pretrain["retry_rate"], retry_phrases=list(phrases or []))
+    return p
+
+
+def count_tokens(model: str, examples: list[dict]) -> int:
+    """Tokens of the set as training sees them (prompt with special tokens, response, EOS)."""
+    from transformers import AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(model)
+    n = 0
+    for ex in examples:
+        n += len(tok(ex["prompt"], add_special_tokens=True)["input_ids"])
+        n += len(tok(ex["response"], add_special_tokens=False)["input_ids"]) + 1
+    return n
 
 
 def run_training(model: str, sft_path: str, out_dir: str, training: dict, threads: int,
                  checkpoint_dir: str | None = None) -> dict | None:
     """In this process for CPU or one GPU; through `accelerate launch` with the configured
-    accelerate file (DDP, FSDP, ZeRO-2) when the job has several GPUs."""
-    params = train_params(training, threads, checkpoint_dir)
+    accelerate file (DDP, FSDP, ZeRO-2) when the job has several GPUs. The protocol's budget is
+    turned into a step count first (protocol_steps) and recorded in the summary."""
+    from lemma.training.sft_data import load_sft_jsonl
+
+    examples = load_sft_jsonl(sft_path)
+    proto = resolve_protocol(training)
+    n_tokens = count_tokens(model, examples) if proto == "tokens" else None
+    steps = protocol_steps(training, len(examples), n_tokens)
+    params = train_params(training, threads, checkpoint_dir, max_steps=steps)
+    budget = {"protocol": proto, "steps": steps, "rows": len(examples), "tokens": n_tokens}
     if training["gpus"] > 1:
         with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
             json.dump(params, f)
@@ -51,8 +125,30 @@ def run_training(model: str, sft_path: str, out_dir: str, training: dict, thread
             cmd += ["--config_file", training["accelerate_config"]]
         cmd += ["-m", "lemma.training.finetune", "--model", model, "--data", sft_path, "--out", out_dir, "--params", f.name]
         subprocess.run(cmd, check=True)
-        return None
+        return {"budget": budget}
     from lemma.training.finetune import train
-    from lemma.training.sft_data import load_sft_jsonl
 
-    return train(model, model, load_sft_jsonl(sft_path), out_dir, params)
+    summary = train(model, model, examples, out_dir, params)
+    summary["budget"] = budget
+    return summary
+
+
+def testbed_config_problems(cfg: dict, workdir: str = ".") -> list[str]:
+    """Checks of the testbed keys the schema cannot express (the key path first, then what is
+    wrong): a protocol without its budget, a variant's external file that is not there."""
+    from pathlib import Path
+
+    out = []
+    tr = cfg.get("training", {})
+    try:
+        proto = resolve_protocol(tr)
+    except ValueError as e:
+        return [str(e)]
+    need = {"steps": "max_steps", "tokens": "max_tokens"}.get(proto)
+    if need and not tr.get(need):
+        out.append(f"training.{need}: protocol {proto} needs it")
+    for name, v in cfg.get("variants", {}).items():
+        f = v.get("file")
+        if f and not (Path(workdir) / f).is_file():
+            out.append(f"variants.{name}.file: no such file {f!r} (relative to {Path(workdir).resolve()})")
+    return out

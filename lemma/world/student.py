@@ -56,6 +56,8 @@ PRETRAIN_DEFAULTS = {
     "eval_problems": 300,  # greedy accuracy on this many train problems, for the log only
     "eval_batch_size": 64,
     "max_new_tokens": 96,
+    "retry_rate": 0.0,  # share of solutions replaced by retry data (lemma.world.retry); 0 = references only
+    "retry_phrases": (),  # reflection phrases of the retry data
 }
 
 _ANSWER = re.compile(r"The answer is:\s*(-?[\d,]*\.?\d+)")
@@ -149,6 +151,13 @@ def pretrain_student(train_rows: Sequence[dict], out_dir: str, params: dict | No
     torch.set_num_threads(int(p["threads"]))
     from lemma.world.tokenizer import train_tokenizer
 
+    eval_source = list(train_rows)  # accuracy is measured on the problems, whatever the solutions
+    retry_counts: dict = {}
+    if float(p["retry_rate"]) > 0:
+        from lemma.world.retry import with_retries
+
+        train_rows, retry_counts = with_retries(train_rows, float(p["retry_rate"]), int(p["seed"]), p["retry_phrases"])
+        log.info("retry data: %d of %d solutions (%s)", sum(retry_counts.values()), len(train_rows), retry_counts)
     out = Path(out_dir)
     # train() saves the tokenizer into the final model dir; this copy is only a scratch file.
     with tempfile.TemporaryDirectory() as tok_dir:
@@ -190,10 +199,10 @@ def pretrain_student(train_rows: Sequence[dict], out_dir: str, params: dict | No
     }
     summary = train(model, tokenizer, examples, str(out), train_params)
     t0 = time.time()
-    eval_rows = list(train_rows[: int(p["eval_problems"])])
+    eval_rows = eval_source[: int(p["eval_problems"])]
     acc = greedy_accuracy(model, tokenizer, eval_rows, int(p["eval_batch_size"]), int(p["max_new_tokens"]))
     summary.update(train_accuracy=acc, eval_problems=len(eval_rows), eval_seconds=round(time.time() - t0, 1),
-                   params_count=n_params)
+                   params_count=n_params, retry_rows=sum(retry_counts.values()), retry_types=retry_counts)
     log.info("student greedy accuracy on %d train problems: %.1f%% (%.1fs)", len(eval_rows), 100 * acc,
              summary["eval_seconds"])
     # An extra report next to the model; written after training's completion marker, so a rerun
