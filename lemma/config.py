@@ -148,6 +148,17 @@ def semantic_checks(cfg: dict, file: str, type_names: list[str]) -> list[Problem
         for i, s in enumerate(v.get("strategies", [])):
             if s not in cfg.get("correct", {}).get("strategies", []):
                 problems.append(Problem(file, f"variants.{name}.strategies.{i}", f"{s!r} is not in correct.strategies"))
+    if cfg.get("prompt_template") == "chat":
+        model = cfg.get("student", {}).get("model")
+        if model == "builtin":
+            problems.append(Problem(file, "prompt_template", "'chat' needs a student whose tokenizer has a chat "
+                                    "template; the built-in student has none (use world)"))
+        elif model and Path(model).is_dir():
+            from lemma.prompting import has_chat_template
+
+            if not has_chat_template(model):
+                problems.append(Problem(file, "prompt_template", f"'chat': the tokenizer in {model!r} has no chat "
+                                        "template (no chat_template.jinja, none in tokenizer_config.json); use alpaca"))
     tr = cfg.get("training", {})
     if tr.get("global_batch", 1) % tr.get("per_device_batch", 1):
         problems.append(Problem(file, "training.global_batch", "expected a multiple of training.per_device_batch"))
@@ -219,6 +230,16 @@ def training_checks(cfg: dict, file: str, workdir: str | os.PathLike = ".") -> l
                     "config/accelerate/fsdp.yaml")]
 
 
+# Teacher keys read by the stage layer (lemma.pipeline.runner), not by the teacher or its engine:
+# they are left out of what the teacher's own check and the rules' params see.
+STAGE_TEACHER_KEYS = ("max_failed_fraction",)
+
+
+def teacher_engine_config(teacher: dict) -> dict:
+    """The `teacher:` section without the stage-layer keys."""
+    return {k: v for k, v in teacher.items() if k not in STAGE_TEACHER_KEYS}
+
+
 def _plugin_checks(cfg: dict, file: str, jobs_run_here: bool) -> list[Problem]:
     """Engine and teacher checks owned by their modules (vLLM present? API key by env name?)."""
     problems = []
@@ -234,7 +255,7 @@ def _plugin_checks(cfg: dict, file: str, jobs_run_here: bool) -> list[Problem]:
     except ImportError:
         check_teacher_config = None
     if check_teacher_config is not None:
-        result = check_teacher_config(cfg["teacher"])
+        result = check_teacher_config(teacher_engine_config(cfg["teacher"]))
         errors = result[0] if isinstance(result, tuple) else result
         for msg in errors:
             problems.append(Problem(file, "teacher", msg))

@@ -4,7 +4,7 @@ from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
 
-from lemma.config import ConfigError, load_workflow_config
+from lemma.config import ConfigError, load_workflow_config, teacher_engine_config
 
 # Without a software deployment method every job runs in this Python's environment (locally, or
 # on a cluster sharing it), so engine packages (vLLM) must import here; with --sdm conda they live
@@ -49,6 +49,15 @@ def type_entry(name):
 
 def taxonomy_entries():
     return [type_entry(t) for t in TYPES]
+
+
+def prompt_template():
+    """The rules' `template` param: the template's name, or for `chat` also the tokenizer directory
+    whose chat template renders every prompt (the base student's: sampling, SFT and evaluation of
+    every variant see the same text)."""
+    if config["prompt_template"] != "chat":
+        return config["prompt_template"]
+    return {"name": "chat", "tokenizer": get_base_model()}
 
 
 def get_source(wildcards):
@@ -122,7 +131,9 @@ _PROMPT_FINGERPRINTS = {}
 def teacher_params(*prompts):
     """What decides a teacher rule's answers. For an LLM teacher that includes the fingerprint of
     each prompt file the rule uses, so editing config/prompts/smooth.md reruns smoothing only."""
-    p = {"teacher": config["teacher"], "seed": config["seed"]}
+    # teacher.max_failed_fraction is read by the scripts from the config: it never changes a
+    # finished job's output, so it stays out of the params that decide reruns
+    p = {"teacher": teacher_engine_config(config["teacher"]), "seed": config["seed"]}
     if config["teacher"]["kind"] == "llm" and prompts:
         if not _PROMPT_FINGERPRINTS:
             from lemma.teacher.prompts import PromptSet
