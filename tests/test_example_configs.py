@@ -64,6 +64,7 @@ def localized(example: Path, model: Path) -> dict:
     return cfg
 
 
+@pytest.mark.workflow
 @pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.name)
 def test_every_example_dry_runs_to_its_whole_dag(example, tiny_model, tmp_path):
     wd = tmp_path / "run"
