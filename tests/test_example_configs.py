@@ -12,7 +12,7 @@ import yaml
 
 from lemma.config import ConfigError, load_taxonomy, load_workflow_config, load_yaml, semantic_checks, validate
 from lemma.teacher.factory import check_teacher_config
-from tests.tiny_models import build_tiny_llama
+from tests.tiny_models import TINY_CHAT_TEMPLATE, build_tiny_llama
 from tests.workflow_helpers import REPO, planned_jobs
 
 EXAMPLES = sorted((REPO / "config/examples").glob("*.yaml"))
@@ -50,7 +50,8 @@ def test_there_are_the_two_documented_examples():
 
 @pytest.fixture(scope="module")
 def tiny_model(tmp_path_factory):
-    return build_tiny_llama(tmp_path_factory.mktemp("tiny") / "model")
+    # with a chat template, so an example with prompt_template: chat dry-runs too
+    return build_tiny_llama(tmp_path_factory.mktemp("tiny") / "model", TINY_CHAT_TEMPLATE)
 
 
 def localized(example: Path, model: Path) -> dict:
