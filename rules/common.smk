@@ -143,6 +143,12 @@ def teacher_params(*prompts):
     return p
 
 
+def training_params():
+    """The `training:` section as the train rule's params, without training.gpu_memory_gb (read only
+    by the config check at load: it never changes a trained model, so it must not rerun training)."""
+    return {k: v for k, v in config["training"].items() if k != "gpu_memory_gb"}
+
+
 def eval_settings(majority=False):
     """What decides an evaluation's answers: maj_k only for evaluate_majority, so turning maj@k on
     adds those jobs without rerunning the greedy ones."""

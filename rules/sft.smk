@@ -31,7 +31,7 @@ rule train:
         directory("results/models/{variant}"),
     params:
         model=get_base_model(),
-        training=config["training"],
+        training=training_params(),
         checkpoints=lambda w: f"results/checkpoints/{w.variant}",
     threads: config["training"]["threads"]
     resources:
