@@ -22,6 +22,7 @@ stop handling missed, so it never reaches grading, the judges or an SFT set.
 from __future__ import annotations
 
 import functools
+import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -177,8 +178,6 @@ def has_chat_template(model_dir: str | Path) -> bool:
         return True
     cfg = d / "tokenizer_config.json"
     if cfg.is_file():
-        import json
-
         try:
             return bool(json.loads(cfg.read_text()).get("chat_template"))
         except ValueError:

@@ -8,7 +8,7 @@ import polars as pl
 
 from lemma.engines.base import Engine, Request, SamplingParams
 from lemma.pipeline.grade import grade_texts
-from lemma.prompting import PromptFormat
+from lemma.prompting import PromptFormat, cut_completion
 
 
 def eval_prompts(problems: pl.DataFrame, template, shots: int, benchmark: str) -> tuple[list[str], tuple[str, ...]]:
@@ -24,8 +24,6 @@ def eval_prompts(problems: pl.DataFrame, template, shots: int, benchmark: str) -
 
 def _texts(outs, stops: tuple[str, ...]) -> list[str]:
     """Every completion, cut at its stops and at an invented new task (lemma.prompting)."""
-    from lemma.prompting import cut_completion
-
     return [cut_completion(c.text or "", stops)[0] for o in outs for c in o]
 
 
