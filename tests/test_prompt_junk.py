@@ -146,3 +146,32 @@ def test_sampling_and_evaluation_use_the_templates_prompt_stops_and_cut(chat_mod
     assert engine.seen[0].prompt == fewshot_prompt(problems["question"][0], default_shots("svamp", 2), "alpaca")
     assert engine.seen[0].params.stop == fewshot_stops("alpaca")
     assert "Instruction:" in engine.seen[0].params.stop
+
+
+class Replay:
+    """An engine that answers with SmolLM2's recorded completions (real model text), in order."""
+
+    name = "replay"
+
+    def __init__(self, texts):
+        self.texts = list(texts)
+
+    def generate(self, requests, progress=None):
+        from lemma.engines.base import Completion
+
+        out = []
+        for r in requests:
+            out.append([Completion(text=self.texts.pop(0), finish_reason="length") for _ in range(r.params.n)])
+        return out
+
+
+def test_sampled_and_evaluated_text_is_cut_before_anything_reads_it():
+    junk = [r["completion"] for r in fixture_rows() if r["template"] == "alpaca" and "### Response" in r["completion"]]
+    assert len(junk) >= 4
+    problems = problems_frame()
+    sampling = {"temperature": 0.7, "top_p": 1.0, "max_new_tokens": 200, "n": 1, "seed": 0}
+    rows = sample_shard(problems, Replay(junk[:2]), "alpaca", sampling, 0)
+    assert [r["completion"] for r in rows] == [cut_completion(t, STOP_STRINGS["alpaca"])[0] for t in junk[:2]]
+    assert all("### Response" not in r["completion"] and r["finish_reason"] == "stop" for r in rows)
+    graded = evaluate(problems, Replay(junk[2:4]), "alpaca", 0, "gsm8k", 200)
+    assert all("### Response" not in g["completion"] for g in graded)
