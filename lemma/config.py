@@ -10,7 +10,9 @@ Snakemake before it schedules anything, which leaves existing results untouched.
 from __future__ import annotations
 
 import copy
+import json
 import os
+import struct
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -141,15 +143,93 @@ def semantic_checks(cfg: dict, file: str, type_names: list[str]) -> list[Problem
         if t not in type_names:
             problems.append(Problem(file, f"augment.types.{i}", f"{t!r} is not in the taxonomy; expected one of {type_names}"))
     for name, v in cfg.get("variants", {}).items():
-        if not v.get("reference", True) and not v.get("trajectories", False):
-            problems.append(Problem(file, f"variants.{name}", "an empty SFT set: needs reference or trajectories"))
+        if not any((v.get("reference", True), v.get("trajectories", False), v.get("student_correct", False),
+                    v.get("file"))):
+            problems.append(Problem(file, f"variants.{name}",
+                                    "an empty SFT set: needs reference, trajectories, student_correct or file"))
         for i, s in enumerate(v.get("strategies", [])):
             if s not in cfg.get("correct", {}).get("strategies", []):
                 problems.append(Problem(file, f"variants.{name}.strategies.{i}", f"{s!r} is not in correct.strategies"))
+    if cfg.get("prompt_template") == "chat":
+        model = cfg.get("student", {}).get("model")
+        if model == "builtin":
+            problems.append(Problem(file, "prompt_template", "'chat' needs a student whose tokenizer has a chat "
+                                    "template; the built-in student has none (use world)"))
+        elif model and Path(model).is_dir():
+            from lemma.prompting import has_chat_template
+
+            if not has_chat_template(model):
+                problems.append(Problem(file, "prompt_template", f"'chat': the tokenizer in {model!r} has no chat "
+                                        "template (no chat_template.jinja, none in tokenizer_config.json); use alpaca"))
     tr = cfg.get("training", {})
     if tr.get("global_batch", 1) % tr.get("per_device_batch", 1):
         problems.append(Problem(file, "training.global_batch", "expected a multiple of training.per_device_batch"))
     return problems
+
+
+# accelerate `distributed_type`s that shard the optimizer state (and more) across GPUs
+SHARDED_TYPES = ("DEEPSPEED", "FSDP")
+# A full fine-tune with AdamW keeps, per parameter: fp32 weights (4 bytes), their gradients (4) and
+# two fp32 moments (8), before any activation. Plain data parallel holds all of it on every GPU.
+DDP_BYTES_PER_PARAM = 16
+
+
+def count_parameters(model_dir: str | os.PathLike) -> int | None:
+    """Parameters of a local HF model, read from its safetensors headers only (no weights are
+    loaded); None when the directory holds no safetensors files."""
+    files = sorted(Path(model_dir).glob("*.safetensors"))
+    if not files:
+        return None
+    total = 0
+    for f in files:
+        with open(f, "rb") as fh:
+            (n,) = struct.unpack("<Q", fh.read(8))
+            header = json.loads(fh.read(n))
+        for name, entry in header.items():
+            if name != "__metadata__":
+                size = 1
+                for d in entry["shape"]:
+                    size *= d
+                total += size
+    return total
+
+
+def _accelerate_type(path: Path) -> str | None:
+    data = yaml.safe_load(path.read_text()) or {}
+    return data.get("distributed_type") if isinstance(data, dict) else None
+
+
+def training_checks(cfg: dict, file: str, workdir: str | os.PathLike = ".") -> list[Problem]:
+    """Refuse a multi-GPU full fine-tune that cannot fit: plain data parallel (no accelerate config,
+    or a MULTI_GPU one) replicates weights, gradients and AdamW state on every GPU, so a 7-8B model
+    runs out of memory only after sampling and the teacher rules have been paid for."""
+    tr = cfg.get("training", {})
+    gpus, acc = tr.get("gpus", 0), tr.get("accelerate_config")
+    if gpus <= 1:
+        return []
+    kind = None
+    if acc:
+        path = Path(acc) if Path(acc).is_absolute() else Path(workdir) / acc
+        if not path.is_file():
+            return [Problem(file, "training.accelerate_config", f"{acc!r} does not exist (paths are relative to the "
+                            "working directory); expected an accelerate config such as config/accelerate/zero2.yaml")]
+        kind = _accelerate_type(path)
+        if kind in SHARDED_TYPES:
+            return []
+    model = cfg.get("student", {}).get("model")
+    n = count_parameters(model) if model and model != "builtin" and Path(model).is_dir() else None
+    if n is None:
+        return []
+    need_gb = DDP_BYTES_PER_PARAM * n / 1e9
+    if need_gb <= tr.get("gpu_memory_gb", 80):
+        return []
+    how = f"accelerate config {acc!r} ({kind})" if acc else "no accelerate_config"
+    return [Problem(file, "training.accelerate_config",
+                    f"training.gpus={gpus} with {how} is plain data parallel: every GPU would hold the whole "
+                    f"{n / 1e9:.2f}B-parameter model of {model!r} with its gradients and optimizer state, about "
+                    f"{need_gb:.0f} GB, more than training.gpu_memory_gb={tr.get('gpu_memory_gb', 80)}; expected a "
+                    "sharding config: config/accelerate/zero2.yaml (DeepSpeed ZeRO-2, bf16, as in the paper) or "
+                    "config/accelerate/fsdp.yaml")]
 
 
 def _plugin_checks(cfg: dict, file: str, jobs_run_here: bool) -> list[Problem]:
@@ -174,17 +254,19 @@ def _plugin_checks(cfg: dict, file: str, jobs_run_here: bool) -> list[Problem]:
     return problems
 
 
-def load_workflow_config(cfg: dict, files: list[str], workdir: str | os.PathLike = ".",
+def load_workflow_config(cfg: dict, files: list[str | os.PathLike], workdir: str | os.PathLike = ".",
                          jobs_run_here: bool = True) -> tuple[dict, list[TypeSpec]]:
     """Validate Snakemake's config in place; returns it (defaults filled) and the taxonomy.
     `jobs_run_here`: jobs run in this Python, so engine packages (vLLM) must import here too."""
-    file = ", ".join(map(str, files)) if files else "config"
+    # Snakemake hands --configfile paths as PosixPath objects: name them as text
+    file = ", ".join(str(f) for f in files) if files else "config"
     problems = validate(cfg, "config", file)
     taxonomy: list[TypeSpec] = []
     if not problems:
         tax_path = Path(workdir) / cfg["taxonomy"]
         taxonomy = load_taxonomy(tax_path)
         problems += semantic_checks(cfg, file, [t.name for t in taxonomy])
+        problems += training_checks(cfg, file, workdir)
         if not problems:
             problems += _plugin_checks(cfg, file, jobs_run_here)
     if problems:

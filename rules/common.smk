@@ -61,6 +61,15 @@ def taxonomy_entries():
     return [type_entry(t) for t in TYPES]
 
 
+def prompt_template():
+    """The rules' `template` param: the template's name, or for `chat` also the tokenizer directory
+    whose chat template renders every prompt (the base student's: sampling, SFT and evaluation of
+    every variant see the same text)."""
+    if config["prompt_template"] != "chat":
+        return config["prompt_template"]
+    return {"name": "chat", "tokenizer": get_base_model()}
+
+
 def get_source(wildcards):
     """A dataset's source; the world's settings only where the data comes from the world."""
     src = dict(SOURCES[wildcards.dataset], role="train" if wildcards.dataset in DATASETS else "benchmark")
@@ -134,7 +143,7 @@ def get_sft_external(wildcards):
 
 def run_training(wildcards):
     """The training settings of one run: the shared ones, with the run's seed."""
-    return dict(config["training"], seed=RUNS[wildcards.run][1])
+    return dict(training_params(), seed=RUNS[wildcards.run][1])
 
 
 def get_run_sft(wildcards):
@@ -173,6 +182,12 @@ def teacher_params(*prompts):
             _PROMPT_FINGERPRINTS.update(PromptSet.load(config["teacher"]["prompts_dir"]).fingerprints())
         p["prompts"] = {name: _PROMPT_FINGERPRINTS[name] for name in prompts}
     return p
+
+
+def training_params():
+    """The `training:` section as the train rule's params, without training.gpu_memory_gb (read only
+    by the config check at load: it never changes a trained model, so it must not rerun training)."""
+    return {k: v for k, v in config["training"].items() if k != "gpu_memory_gb"}
 
 
 def eval_settings(majority=False):

@@ -8,7 +8,7 @@ rule evaluate:
     params:
         student=config["student"],
         evaluation=eval_settings(),
-        template=config["prompt_template"],
+        template=prompt_template(),
         source=lambda w: config["benchmarks"][w.benchmark],
     threads: config["evaluation"]["threads"]
     resources:
@@ -35,7 +35,7 @@ rule evaluate_majority:
     params:
         student=config["student"],
         evaluation=eval_settings(majority=True),
-        template=config["prompt_template"],
+        template=prompt_template(),
         source=lambda w: config["benchmarks"][w.benchmark],
         seed=config["seed"],
     threads: config["evaluation"]["threads"]

@@ -14,7 +14,7 @@ rule build_sft:
         messages="results/sft/exports/{variant}.messages.jsonl",
     params:
         variant=lambda w: config["variants"][w.variant],
-        template=config["prompt_template"],
+        template=prompt_template(),
         seed=config["seed"],
     log:
         "logs/build_sft/{variant}.log",

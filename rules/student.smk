@@ -38,7 +38,7 @@ rule sample_student:
         model=get_base_model(),
         student=config["student"],
         sampling=config["sampling"],
-        template=config["prompt_template"],
+        template=prompt_template(),
     threads: config["student"]["threads"]
     resources:
         mem_mb=mem_mb(4000),

@@ -1,6 +1,6 @@
 from lemma.io import read_table, write_table
 from lemma.pipeline.judges import classify_student_errors
-from lemma.pipeline.runner import finish, problems, start, teacher
+from lemma.pipeline.runner import check_teacher, finish, problems, start, teacher
 from lemma.records import STEP_LABELS, TYPE_LABELS
 from lemma.teacher.base import TypeSpec
 
@@ -9,5 +9,6 @@ taxonomy = [TypeSpec.from_dict(t) for t in snakemake.params.taxonomy]
 t = teacher(snakemake)
 rows, stats = classify_student_errors(problems(snakemake), read_table(snakemake.input.steps, STEP_LABELS), t, taxonomy)
 t.close()
+check_teacher(stats, snakemake)  # too many unanswered requests: fail, write nothing
 write_table(rows, snakemake.output.labels, TYPE_LABELS)
 finish(log, stats, snakemake.output.stats)

@@ -1,6 +1,6 @@
 from lemma.io import read_table, write_table
 from lemma.pipeline.augment import inject_errors, injections_for_type
-from lemma.pipeline.runner import finish, graded, problems, start, teacher
+from lemma.pipeline.runner import check_teacher, finish, graded, problems, start, teacher
 from lemma.records import MISTAKES, TAXONOMY_STATS
 from lemma.teacher.base import TypeSpec
 
@@ -13,5 +13,6 @@ log.info("%s: %d injection(s) per failed problem (weighting: %s)", spec.name, n,
 t = teacher(snakemake)
 rows, stats = inject_errors(problems(snakemake), graded(snakemake), t, spec, n, aug["max_problems"])
 t.close()
+check_teacher(stats, snakemake)  # too many unanswered requests: fail, write nothing
 write_table(rows, snakemake.output.mistakes, MISTAKES)
 finish(log, stats, snakemake.output.stats)

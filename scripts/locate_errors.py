@@ -1,11 +1,12 @@
 from lemma.io import write_table
 from lemma.pipeline.judges import locate_student_errors
-from lemma.pipeline.runner import finish, graded, problems, start, teacher
+from lemma.pipeline.runner import check_teacher, finish, graded, problems, start, teacher
 from lemma.records import STEP_LABELS
 
 log = start(snakemake)
 t = teacher(snakemake)
 rows, stats = locate_student_errors(problems(snakemake), graded(snakemake), t, snakemake.params.max_items)
 t.close()
+check_teacher(stats, snakemake)  # too many unanswered requests: fail, write nothing
 write_table(rows, snakemake.output.steps, STEP_LABELS)
 finish(log, stats, snakemake.output.stats)

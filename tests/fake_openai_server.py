@@ -77,7 +77,7 @@ class Hit:
 
 
 class FakeOpenAIServer:
-    def __init__(self, responder: Callable[[dict], str] | None = None, delay: float = 0.0):
+    def __init__(self, responder: Callable[[dict], str] | None = None, delay: float = 0.0, port: int = 0):
         self.responder = responder or (lambda body: f"echo: {last_user_text(body)}")
         self.delay = delay
         self.faults: list[Fault] = []
@@ -97,7 +97,8 @@ class FakeOpenAIServer:
         self.batch_submitted: Counter = Counter()
         self.batch_answered: list[str] = []
         self._lock = threading.Lock()
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        # port 0: any free port; a given port lets a test bring a "dead" teacher's address to life
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", port), self._handler_class())
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
 

@@ -59,3 +59,19 @@ def test_taxonomy_errors(tmp_path):
 def test_taxonomy_codes_stay_strings():
     # YAML reads a bare NO as false: the codes must be quoted
     assert [t.code for t in load_taxonomy("config/taxonomy.yaml")][-1] == "NO"
+
+
+def test_chat_prompt_template_needs_a_student_tokenizer_with_a_chat_template(tmp_path):
+    from tests.tiny_models import TINY_CHAT_TEMPLATE, build_tiny_llama
+
+    cfg = copy.deepcopy(BASE)
+    cfg["prompt_template"] = "chat"
+    with pytest.raises(ConfigError, match=r"config/config.yaml: key 'prompt_template': 'chat' needs a student whose "
+                                          r"tokenizer has a chat template; the built-in student has none"):
+        load(cfg)
+    plain = build_tiny_llama(tmp_path / "plain")
+    cfg["student"]["model"] = str(plain)
+    with pytest.raises(ConfigError, match=r"key 'prompt_template': 'chat': the tokenizer in .* has no chat template"):
+        load(cfg)
+    cfg["student"]["model"] = str(build_tiny_llama(tmp_path / "chat", TINY_CHAT_TEMPLATE))
+    assert load(cfg)[0]["prompt_template"] == "chat"

@@ -9,7 +9,7 @@ our own simple problems, one set of four per benchmark family.
 
 from __future__ import annotations
 
-from lemma.prompting import STOP_STRINGS, TEMPLATES, format_prompt
+from lemma.prompting import TEMPLATES, PromptFormat
 
 # Benchmarks the paper prompts with four exemplars; every other benchmark is zero-shot.
 PAPER_SHOTS = {"asdiv": 4, "mawps": 4, "svamp": 4}
@@ -134,23 +134,20 @@ def default_shots(format: str, k: int = 4) -> list[dict]:
     return shots[:k]
 
 
-def fewshot_prompt(question: str, shots: list[dict], template: str = "world") -> str:
+def fewshot_prompt(question: str, shots: list[dict], template: str | PromptFormat = "world") -> str:
     """`shots` solved in the student template, then `question` to be solved. No shots gives the
-    plain zero-shot prompt."""
-    blocks = []
-    for i, shot in enumerate(shots):
-        missing = [key for key in ("question", "solution") if not str(shot.get(key) or "").strip()]
-        if missing:
-            raise ValueError(f"exemplar {i + 1} has no {' or '.join(missing)}")
-        blocks.append(format_prompt(shot["question"], template) + shot["solution"].strip() + SEPARATOR)
-    return "".join(blocks) + format_prompt(question, template)
+    plain zero-shot prompt. For `chat` the exemplars are earlier turns of the conversation."""
+    return PromptFormat.of(template).fewshot(question, shots, SEPARATOR)
 
 
-def fewshot_stops(template: str = "world") -> tuple[str, ...]:
+def fewshot_stops(template: str | PromptFormat = "world") -> tuple[str, ...]:
     """Stop strings for a k-shot prompt: the template's own, plus the start of a new exemplar (a
     model that has seen exemplars tends to go on writing the next one)."""
-    opening = TEMPLATES[template].split("{question}")[0].strip().split("\n")[0]
-    stops = tuple(STOP_STRINGS.get(template, ()))
+    fmt = PromptFormat.of(template)
+    stops = fmt.stops
+    if fmt.template == "chat":  # a new exemplar is a new user turn: already a stop
+        return stops
+    opening = TEMPLATES[fmt.template].split("{question}")[0].strip().split("\n")[0]
     new = SEPARATOR + opening
     # an existing stop inside the new one fires first anyway (world: "\nQuestion:")
     if not opening or any(stop in new for stop in stops):

@@ -8,40 +8,46 @@ import polars as pl
 
 from lemma.engines.base import Engine, Request, SamplingParams
 from lemma.pipeline.grade import grade_texts
-from lemma.prompting import STOP_STRINGS, format_prompt
+from lemma.prompting import PromptFormat, cut_completion
 
 
-def eval_prompts(problems: pl.DataFrame, template: str, shots: int, benchmark: str) -> list[str]:
+def eval_prompts(problems: pl.DataFrame, template, shots: int, benchmark: str) -> tuple[list[str], tuple[str, ...]]:
+    """The prompts and their stop strings (k-shot prompts also stop at a new exemplar)."""
+    fmt = PromptFormat.of(template)
     if shots:
-        from lemma.data.fewshot import default_shots, fewshot_prompt
+        from lemma.data.fewshot import default_shots, fewshot_prompt, fewshot_stops
 
         exemplars = default_shots(benchmark)[:shots]
-        return [fewshot_prompt(q, exemplars, template) for q in problems["question"]]
-    return [format_prompt(q, template) for q in problems["question"]]
+        return [fewshot_prompt(q, exemplars, fmt) for q in problems["question"]], fewshot_stops(fmt)
+    return [fmt.prompt(q) for q in problems["question"]], fmt.stops
 
 
-def evaluate(problems: pl.DataFrame, engine: Engine, template: str, shots: int, benchmark: str,
+def _texts(outs, stops: tuple[str, ...]) -> list[str]:
+    """Every completion, cut at its stops and at an invented new task (lemma.prompting)."""
+    return [cut_completion(c.text or "", stops)[0] for o in outs for c in o]
+
+
+def evaluate(problems: pl.DataFrame, engine: Engine, template, shots: int, benchmark: str,
              max_new_tokens: int) -> list[dict]:
     """The paper's protocol: greedy, n=1, its stop strings."""
-    params = SamplingParams(temperature=0.0, top_p=1.0, max_new_tokens=max_new_tokens, n=1, stop=STOP_STRINGS[template])
-    prompts = eval_prompts(problems, template, shots, benchmark)
+    prompts, stops = eval_prompts(problems, template, shots, benchmark)
+    params = SamplingParams(temperature=0.0, top_p=1.0, max_new_tokens=max_new_tokens, n=1, stop=stops)
     outs = engine.generate([Request(prompt=p, params=params) for p in prompts], progress=f"evaluate {benchmark}")
-    texts = [o[0].text or "" for o in outs]
+    texts = _texts([o[:1] for o in outs], stops)
     grades = grade_texts(texts, problems["answer"].to_list(), problems["style"].to_list())
     return [{"problem_id": pid, "completion": t, "gold": gold, "pred_answer": g.pred_answer, "correct": g.correct,
              "status": g.status}
             for pid, t, gold, g in zip(problems["id"], texts, problems["answer"], grades)]
 
 
-def majority_vote(problems: pl.DataFrame, engine: Engine, template: str, shots: int, benchmark: str,
+def majority_vote(problems: pl.DataFrame, engine: Engine, template, shots: int, benchmark: str,
                   max_new_tokens: int, k: int, seed: int = 0) -> list[dict]:
     """maj@k as the paper reports it: k samples at T=0.7, the most frequent extracted answer wins
     (ties: the answer seen first); the item is right when that answer grades right."""
-    params = SamplingParams(temperature=0.7, top_p=1.0, max_new_tokens=max_new_tokens, n=k,
-                            stop=STOP_STRINGS[template], seed=seed)
-    prompts = eval_prompts(problems, template, shots, benchmark)
+    prompts, stops = eval_prompts(problems, template, shots, benchmark)
+    params = SamplingParams(temperature=0.7, top_p=1.0, max_new_tokens=max_new_tokens, n=k, stop=stops, seed=seed)
     outs = engine.generate([Request(prompt=p, params=params) for p in prompts], progress=f"maj@{k} {benchmark}")
-    texts = [c.text or "" for o in outs for c in o]
+    texts = _texts(outs, stops)
     golds = [g for g in problems["answer"] for _ in range(k)]
     styles = [s for s in problems["style"] for _ in range(k)]
     grades = grade_texts(texts, golds, styles)

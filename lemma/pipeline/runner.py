@@ -9,7 +9,7 @@ import sys
 import polars as pl
 
 from lemma.io import read_table, write_json
-from lemma.pipeline.common import StageStats, setup_logging
+from lemma.pipeline.common import StageStats, check_teacher_failures, setup_logging
 from lemma.records import GRADED, PROBLEMS
 
 TEACHER_CACHE = "results/cache/teacher.sqlite"
@@ -62,6 +62,17 @@ def teacher(smk):
     cfg = {**tp["teacher"], **{k: current[k] for k in OPERATIONAL_KEYS if k in current}}
     usage = f"results/usage/{smk.rule}" + "".join(f"-{v}" for v in smk.wildcards) + ".csv"
     return build_teacher(cfg, cache_path=TEACHER_CACHE, usage_path=usage, seed=tp["seed"], rule=smk.rule)
+
+
+DEFAULT_MAX_FAILED_FRACTION = 0.05  # = the schema's default of teacher.max_failed_fraction
+
+
+def check_teacher(stats: StageStats, smk) -> None:
+    """Fail the job (before its output is written) when too many teacher requests got no answer.
+    The threshold is read from the config rather than the rule's params: it never changes what a
+    successful job writes, so it must not make Snakemake rerun finished jobs when edited."""
+    teacher_cfg = (getattr(smk, "config", None) or {}).get("teacher", {})
+    check_teacher_failures(stats, teacher_cfg.get("max_failed_fraction", DEFAULT_MAX_FAILED_FRACTION))
 
 
 def finish(log: logging.Logger, stats: StageStats, path: str | None) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 
 from lemma.engines.base import Engine, Request, SamplingParams
-from lemma.prompting import STOP_STRINGS, format_prompt
+from lemma.prompting import PromptFormat
 
 
 def shard_of(problems: pl.DataFrame, shard: int, n_shards: int, max_problems: int | None) -> pl.DataFrame:
@@ -15,15 +15,20 @@ def shard_of(problems: pl.DataFrame, shard: int, n_shards: int, max_problems: in
     return problems.with_row_index("_i").filter(pl.col("_i") % n_shards == shard).drop("_i")
 
 
-def sample_shard(problems: pl.DataFrame, engine: Engine, template: str, sampling: dict, shard: int) -> list[dict]:
+def sample_shard(problems: pl.DataFrame, engine: Engine, template, sampling: dict, shard: int) -> list[dict]:
+    """`template`: a template name or PromptFormat (chat renders through the student's tokenizer).
+    Completions are cut at the template's stops and at an invented new task (lemma.prompting)."""
+    fmt = PromptFormat.of(template)
     params = SamplingParams(
         temperature=sampling["temperature"], top_p=sampling["top_p"], max_new_tokens=sampling["max_new_tokens"],
-        n=sampling["n"], stop=STOP_STRINGS[template], seed=sampling["seed"] * 1000 + shard,
+        n=sampling["n"], stop=fmt.stops, seed=sampling["seed"] * 1000 + shard,
     )
-    requests = [Request(prompt=format_prompt(q, template), params=params) for q in problems["question"]]
+    requests = [Request(prompt=fmt.prompt(q), params=params) for q in problems["question"]]
     outputs = engine.generate(requests, progress=f"sample shard {shard}")
     rows = []
     for pid, completions in zip(problems["id"], outputs):
         for k, c in enumerate(completions):
-            rows.append({"problem_id": pid, "sample_index": k, "completion": c.text or "", "finish_reason": c.finish_reason or "error"})
+            text, cut = fmt.clean(c.text or "")
+            finish = "stop" if cut and c.text is not None else (c.finish_reason or "error")
+            rows.append({"problem_id": pid, "sample_index": k, "completion": text, "finish_reason": finish})
     return rows

@@ -44,7 +44,8 @@ from lemma.usage import Prices, UsageLog
 
 KINDS = ("oracle", "llm")
 LLM_ENGINES = ("openai", "vllm", "hf")
-OPERATIONAL_KEYS = ("budget_usd", "mode", "batch", "requests_per_minute", "tokens_per_minute", "estimate")
+OPERATIONAL_KEYS = ("budget_usd", "mode", "batch", "requests_per_minute", "tokens_per_minute", "estimate",
+                    "max_failed_fraction")
 KNOWN_KEYS = {"kind", "engine", "model", "base_url", "api_key_env", "max_concurrency", "request_timeout_s",
               "max_retries", "params", "prices", "prompts_dir", "token_limit_param", "tokenizer",
               *OPERATIONAL_KEYS}
