@@ -1,6 +1,6 @@
 """The answer grader: is a completion's final answer equal to the reference?
 
-    grade(completion, gold, style="gsm8k", timeout=5.0) -> Grade(pred_answer, correct, status)
+    grade(completion, gold, style="gsm8k", timeout=10.0) -> Grade(pred_answer, correct, status)
     grade_many(pairs, style=..., timeout=..., workers=None) -> list[Grade]
     extract_answer(completion, style) -> str | None
 
@@ -13,7 +13,7 @@ timeouts), `styles` (per-dataset settings).
 """
 
 from lemma.grading.extract import extract_answer
-from lemma.grading.grader import MAX_ANSWER_CHARS, MAX_COMPLETION_CHARS, MAX_GOLD_CHARS, STATUSES, Grade, grade, grade_many
+from lemma.grading.grader import DEFAULT_TIMEOUT_S, MAX_ANSWER_CHARS, MAX_COMPLETION_CHARS, MAX_GOLD_CHARS, STATUSES, Grade, grade, grade_many
 from lemma.grading.styles import STYLES
 
 __all__ = [
@@ -22,6 +22,7 @@ __all__ = [
     "grade_many",
     "extract_answer",
     "STATUSES",
+    "DEFAULT_TIMEOUT_S",
     "STYLES",
     "MAX_COMPLETION_CHARS",
     "MAX_GOLD_CHARS",

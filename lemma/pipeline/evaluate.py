@@ -7,6 +7,7 @@ import math
 import polars as pl
 
 from lemma.engines.base import Engine, Request, SamplingParams
+from lemma.grading import DEFAULT_TIMEOUT_S
 from lemma.pipeline.grade import grade_texts
 from lemma.prompting import STOP_STRINGS, format_prompt
 
@@ -21,20 +22,20 @@ def eval_prompts(problems: pl.DataFrame, template: str, shots: int, benchmark: s
 
 
 def evaluate(problems: pl.DataFrame, engine: Engine, template: str, shots: int, benchmark: str,
-             max_new_tokens: int) -> list[dict]:
+             max_new_tokens: int, grade_timeout: float = DEFAULT_TIMEOUT_S) -> list[dict]:
     """The paper's protocol: greedy, n=1, its stop strings."""
     params = SamplingParams(temperature=0.0, top_p=1.0, max_new_tokens=max_new_tokens, n=1, stop=STOP_STRINGS[template])
     prompts = eval_prompts(problems, template, shots, benchmark)
     outs = engine.generate([Request(prompt=p, params=params) for p in prompts], progress=f"evaluate {benchmark}")
     texts = [o[0].text or "" for o in outs]
-    grades = grade_texts(texts, problems["answer"].to_list(), problems["style"].to_list())
+    grades = grade_texts(texts, problems["answer"].to_list(), problems["style"].to_list(), timeout=grade_timeout)
     return [{"problem_id": pid, "completion": t, "gold": gold, "pred_answer": g.pred_answer, "correct": g.correct,
              "status": g.status}
             for pid, t, gold, g in zip(problems["id"], texts, problems["answer"], grades)]
 
 
 def majority_vote(problems: pl.DataFrame, engine: Engine, template: str, shots: int, benchmark: str,
-                  max_new_tokens: int, k: int, seed: int = 0) -> list[dict]:
+                  max_new_tokens: int, k: int, seed: int = 0, grade_timeout: float = DEFAULT_TIMEOUT_S) -> list[dict]:
     """maj@k as the paper reports it: k samples at T=0.7, the most frequent extracted answer wins
     (ties: the answer seen first); the item is right when that answer grades right."""
     params = SamplingParams(temperature=0.7, top_p=1.0, max_new_tokens=max_new_tokens, n=k,
@@ -44,7 +45,7 @@ def majority_vote(problems: pl.DataFrame, engine: Engine, template: str, shots: 
     texts = [c.text or "" for o in outs for c in o]
     golds = [g for g in problems["answer"] for _ in range(k)]
     styles = [s for s in problems["style"] for _ in range(k)]
-    grades = grade_texts(texts, golds, styles)
+    grades = grade_texts(texts, golds, styles, timeout=grade_timeout)
     rows = []
     for i, (pid, gold) in enumerate(zip(problems["id"], problems["answer"])):
         votes: dict[str, int] = {}
