@@ -14,7 +14,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from lemma.grading import STYLES, grade_many
+from lemma.grading import DEFAULT_TIMEOUT_S, STYLES, grade_many
 from lemma.io import iter_jsonl
 
 
