@@ -3,7 +3,10 @@
     python bench/grading.py                # full run, updates the "## Grading" section of bench/RESULTS.md
     python bench/grading.py --no-write     # print only
 
-Three sets: the labelled set (tests/data/grading_labelled.jsonl, accuracy against our labels),
+Sets: real phrasings, hand-labelled (tests/grading_sets.py: SmolLM2-135M-Instruct completions,
+split into the development half the extractor was tuned on and a held-out half, and the held-out
+phrasings of strong chat models written before the extractor changed), each graded in the `math`
+and the `gsm8k` style; the labelled set written beside the grader (tests/data/grading_labelled.jsonl);
 10,000 generated GSM8K-style pairs and 1,000 generated MATH-style pairs (accuracy against the
 generator's truth). Throughput is pairs per second of wall time, our side including the start of
 its worker processes; math-verify runs in this process, single-threaded, as it comes
@@ -26,6 +29,7 @@ sys.path.insert(0, str(ROOT))
 
 from lemma.grading import grade_many  # noqa: E402
 from lemma.grading.baseline import math_verify_correct  # noqa: E402
+from tests.grading_sets import heldout_rows, smollm2_rows  # noqa: E402
 
 LABELLED = ROOT / "tests" / "data" / "grading_labelled.jsonl"
 RESULTS = ROOT / "bench" / "RESULTS.md"
@@ -84,6 +88,20 @@ def math_pairs(n: int, seed: int = 11) -> list[dict]:
     return rows
 
 
+def real_sets() -> list[tuple[str, list[dict]]]:
+    """The hand-labelled real phrasings, each set once per grading style."""
+    smol = smollm2_rows()
+    sets = []
+    for split, what in (("dev", "development half: the extractor was tuned on it"),
+                        ("heldout", "held-out half: not used for tuning")):
+        rows = [r for r in smol if r["split"] == split]
+        sets.append((f"SmolLM2-135M completions, {what} ({len(rows)} rows)", rows))
+    held = heldout_rows()
+    sets.append((f"held-out phrasings of strong models, written before the extractor changed ({len(held)} rows)", held))
+    return [(f"{name}, `{style}` style", [{**r, "style": style} for r in rows])
+            for name, rows in sets for style in ("math", "gsm8k")]
+
+
 def run_ours(rows: list[dict], workers: int | None) -> tuple[float, float]:
     t0 = time.perf_counter()
     right = 0
@@ -123,7 +141,8 @@ def main(argv: list[str] | None = None) -> int:
 
     labelled = [json.loads(line) for line in LABELLED.read_text(encoding="utf-8").splitlines() if line.strip()]
     sets = [
-        (f"labelled set ({len(labelled)} rows, all styles)", labelled),
+        *real_sets(),
+        (f"labelled set written beside the grader ({len(labelled)} rows, all styles)", labelled),
         (f"generated GSM8K-style ({args.gsm8k_pairs} pairs)", gsm8k_pairs(args.gsm8k_pairs)),
         (f"generated MATH-style ({args.math_pairs} pairs)", math_pairs(args.math_pairs)),
     ]

@@ -26,11 +26,12 @@ LABELLED = Path(__file__).parent / "data" / "grading_labelled.jsonl"
 # --- extraction -------------------------------------------------------------------------------
 
 
-def test_extraction_order_paper_marker_beats_boxed_and_hashes():
+def test_the_statement_that_begins_last_wins_whatever_its_kind():
     text = "$\\boxed{3}$\n#### 4\nThe answer is: 5"
     assert extract_answer(text, "math") == "5"
     assert extract_answer("$\\boxed{3}$\n#### 4", "math") == "4"
-    assert extract_answer("$\\boxed{3}$ Final Answer: The final answer is 6. I hope it is correct.", "math") == "3"
+    assert extract_answer("The answer is: 5\n$\\boxed{3}$", "math") == "3"
+    assert extract_answer("$\\boxed{3}$ Final Answer: The final answer is 6. I hope it is correct.", "math") == "6"
     assert extract_answer("Final Answer: The final answer is $6$. I hope it is correct.", "math") == "6"
 
 

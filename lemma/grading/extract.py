@@ -1,55 +1,160 @@
-"""Finding the final answer in a completion.
+"""Finding the final answer in a completion: the project's one place for it.
 
-Rules, tried in this order; the first rule that finds something wins, and within a rule the LAST
-occurrence in the text counts (a trajectory that reflects and answers again is judged on its
-final answer):
+Public API:
 
-1. the paper's ``The answer is: X`` (case-insensitive, colon required; X is the rest of that line);
-2. GSM8K's ``#### X`` (rest of the line);
-3. the last ``\\boxed{...}`` (or ``\\fbox{...}``), braces matched so nested groups stay whole;
-4. Minerva's ``Final Answer: The final answer is X. I hope it is correct.``;
-5. the last number in the text, only when the style allows it (see `styles.py`).
+    find_answer(text, style="gsm8k", allow_last_number=None) -> Answer | None
+        the final answer with where it sits: `Answer.text` (cleaned), `Answer.start` (where the
+        statement begins: its marker, e.g. the "The" of "The answer is 5"), `Answer.answer_start`
+        and `Answer.end` (the raw answer text, ``text[answer_start:end]``) and `Answer.rule`;
+    extract_answer(text, style="gsm8k", allow_last_number=None) -> str | None
+        just the cleaned answer text;
+    reference_answer(gold) -> str
+        the answer inside a reference (a full GSM8K/MATH solution or a bare answer).
 
-Every pattern here is linear in the text (literal anchors, no nested quantifiers), and brace
-matching is a single scan, so extraction of hostile or very long text runs in the parent process
-without a timeout. The answer string is then cleaned of wrappers (``$...$``, ``\\(...\\)``,
-markdown bold, a trailing full stop) but not otherwise changed: `pred_answer` shows what the model
-wrote.
+Statements of an answer (each a `rule` name), as real models write them:
+
+- ``answer_is``: "... answer is X" in any wording: the paper's ``The answer is: X``, ``The answer
+  is 5``, ``Therefore, the answer is 12.``, ``The final answer is $\\boxed{3}$``, Minerva's
+  ``Final Answer: The final answer is 3. I hope it is correct.``. X runs to the end of its
+  sentence (a full stop followed by a space or the line's end, outside ``$...$`` and braces) or
+  line; when the line ends right after the marker, X is the next non-blank line.
+- ``answer_label``: a line that labels its answer: ``Answer: 15``, ``**Answer:** 4``,
+  ``**Final answer:** 21``, ``**Answer: 12**``, or a heading ``### Final Answer`` / ``#### Answer``
+  with the answer on the next non-blank line. X is the rest of the line.
+- ``hashes``: GSM8K's ``#### X`` (rest of the line). A markdown heading is not an answer: when
+  the text after ``####`` starts with a word (``#### Question 2``, ``#### Step 3``), it is skipped.
+- ``boxed``: ``\\boxed{...}`` / ``\\fbox{...}``, braces matched so nested groups stay whole.
+- ``last_number``: the last number in the text, only when the style allows it and no statement
+  above was found (see `styles.py`).
+
+The statement that begins LAST in the text wins, whatever its kind: a trajectory that reflects
+and answers again is judged on its final answer (``The answer is: 18 ... Wait ... #### 16`` is
+16), and nested statements agree (``The answer is $\\boxed{5}$`` is 5 either way). A candidate is
+skipped when it is not an answer: empty after cleaning, an instruction's placeholder echoed back
+(``The answer is: <answer>``), or a verdict on an answer (``the answer is correct``).
+
+Cleaning (`clean_answer`) strips presentation, not content: ``$...$``, ``\\(...\\)``, markdown
+emphasis, a boxed wrapper, a closing full stop; and an arithmetic chain states its result
+(``91 / 7 = 13`` is 13). Units, currency and ``x =`` are left to `normalize` at comparison time,
+so `Answer.text` shows what the model wrote.
+
+Cost: every pattern is linear in the text (literal anchors, no nested quantifiers); each
+statement's scan stops at its line's end or after `MAX_STATEMENT_CHARS`; each rule tries at most
+`MAX_TRIES` candidates from the end; brace matching is a single scan. So extraction of hostile or
+very long text runs in the parent process without a timeout.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from lemma.grading.styles import last_number_allowed
 
-_PAPER = re.compile(r"the answer is\s*:", re.IGNORECASE)
-_GSM8K = re.compile(r"####")
+# An answer longer than this is not an answer (the grader's MAX_ANSWER_CHARS is 1,000).
+MAX_STATEMENT_CHARS = 2_000
+# Candidates of one rule tried from the end before that rule gives up.
+MAX_TRIES = 20
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A final answer found in a completion."""
+
+    text: str  # cleaned answer, as the model wrote it
+    start: int  # where its statement begins (the marker)
+    answer_start: int  # the raw answer text is completion[answer_start:end]
+    end: int
+    rule: str  # answer_is | answer_label | hashes | boxed | last_number
+
+
+_ANSWER_IS = re.compile(r"\banswer\s+is\b(?!n['’]t)[ \t]*:?", re.IGNORECASE)
+# "Answer: X" / "**Final Answer:** X" / "> answer: X" at the start of a line (colon required).
+_LABEL = re.compile(
+    r"^[ \t>*_-]*(?:#{1,6}[ \t]*)?[*_]*[ \t]*(?:the[ \t]+)?(?:final[ \t]+)?answer[ \t]*[*_]*[ \t]*:[ \t]*[*_]*",
+    re.IGNORECASE | re.MULTILINE,
+)
+# A heading or a bold line that is only the label: "### Final Answer", "**Answer**", "#### Answer".
+_LABEL_LINE = re.compile(
+    r"^[ \t]*(?:#{1,6}[ \t]*[*_]*|[*_]{2})[ \t]*(?:the[ \t]+)?(?:final[ \t]+)?answer[ \t]*[*_]*[ \t]*:?[ \t]*[*_]*[ \t]*$",
+    re.IGNORECASE | re.MULTILINE,
+)
+_HASHES = re.compile(r"####")
 _BOXED = re.compile(r"\\(?:boxed|fbox)")
-_MINERVA = re.compile(r"final answer is", re.IGNORECASE)
 _HOPE = re.compile(r"I hope it is correct", re.IGNORECASE)
 # A number: optional sign, digits with optional thousands groups, optional decimals; or ".5".
 _NUMBER = re.compile(r"(?<![\w.])-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|(?<![\w.])-?\.\d+")
+# An instruction's placeholder echoed back: "<answer>", "[your answer]", "N".
+_PLACEHOLDER = re.compile(r"<[^<>\n]{0,40}>|\[[^\[\]\n]*answer[^\[\]\n]*\]|^(?:N|X)$", re.IGNORECASE)
+# "the answer is correct/wrong/...": a verdict or a preamble, not an answer.
+_NOT_AN_ANSWER = re.compile(
+    r"^(?:not\b|correct\b|incorrect\b|wrong\b|right\b|as follows\b|below\b|given\b|shown\b|that\b|because\b|to\b)",
+    re.IGNORECASE,
+)
+# A heading after "####": a word of two letters or more.
+_WORD_HEADING = re.compile(r"[ \t]*[*_]*[A-Za-z]{2,}")  # used with .match(text, pos)
 
 
-def _last(pattern: re.Pattern, text: str) -> re.Match | None:
-    match = None
-    for match in pattern.finditer(text):
-        pass
-    return match
+# ---------------------------------------------------------------------------------------------
+# Text scanning helpers
 
 
-def _rest_of_line(text: str, start: int) -> str:
-    """The text from `start` to the end of its line; if that is blank, the next non-blank line
-    (models sometimes put the answer on the line after the marker)."""
-    end = text.find("\n", start)
-    line = text[start:] if end < 0 else text[start:end]
-    if line.strip() or end < 0:
-        return line
-    for nxt in text[end + 1 :].split("\n", 3)[:3]:
-        if nxt.strip():
-            return nxt
-    return ""
+def _line_end(text: str, start: int) -> int:
+    end = text.find("\n", start, start + MAX_STATEMENT_CHARS)
+    return min(len(text), start + MAX_STATEMENT_CHARS) if end < 0 else end
+
+
+def _next_line(text: str, start: int) -> tuple[int, int] | None:
+    """(start, end) of the rest of the line from `start` when it is not blank; else of the next
+    non-blank line among the following three (models put the answer under its marker)."""
+    end = _line_end(text, start)
+    if text[start:end].strip():
+        return start, end
+    pos = end
+    for _ in range(3):
+        if pos >= len(text) or text[pos] != "\n":
+            return None
+        pos += 1
+        nxt = _line_end(text, pos)
+        if text[pos:nxt].strip():
+            return pos, nxt
+        pos = nxt
+    return None
+
+
+def _sentence_end(text: str, start: int, end: int) -> int:
+    """Where the sentence that begins at `start` ends, at or before `end` (a line's end): at a
+    full stop, '!' or '?' followed by white space, outside math (``$...$``, braces, ``\\(...\\)``),
+    or at "I hope it is correct"."""
+    hope = _HOPE.search(text, start, end)
+    if hope:
+        end = hope.start()
+    depth = 0
+    in_math = False
+    i = start
+    while i < end:
+        ch = text[i]
+        if ch == "\\":
+            nxt = text[i + 1 : i + 2]
+            if nxt in ("(", "["):
+                depth += 1
+            elif nxt in (")", "]"):
+                depth = max(0, depth - 1)
+            i += 2
+            continue
+        if ch == "$":
+            # A "$" with no partner later on the line is a currency sign ("$14. She ..."), not math.
+            if in_math or text.find("$", i + 1, end) >= 0:
+                in_math = not in_math
+        elif ch == "{":
+            depth += 1
+        elif ch == "}":
+            depth = max(0, depth - 1)
+        elif ch in ".!?" and depth == 0 and not in_math:
+            if i + 1 >= end or text[i + 1] in " \t\r\n":
+                return i
+        i += 1
+    return end
 
 
 def braced_group(text: str, start: int, end: int | None = None) -> tuple[str, int] | None:
@@ -76,27 +181,26 @@ def braced_group(text: str, start: int, end: int | None = None) -> tuple[str, in
     return None
 
 
-def _boxed_content(text: str, at: int, end: int) -> str | None:
-    """The argument of the ``\\boxed``/``\\fbox`` command whose backslash is at `at`."""
+def _boxed_span(text: str, at: int, end: int) -> tuple[int, int] | None:
+    """(start, end) of the argument of the ``\\boxed``/``\\fbox`` whose backslash is at `at`."""
     start = at + (6 if text.startswith("\\boxed", at) else 5)
-    n = end
     i = start
-    while i < n and text[i] == " ":
+    while i < end and text[i] == " ":
         i += 1
-    if i < n and text[i] == "{":
+    if i < end and text[i] == "{":
         group = braced_group(text, i, end)
-        return None if group is None else group[0]
+        return None if group is None else (i + 1, group[1] - 1)
     if i == start:  # "\boxedfoo" is another command
         return None
     # "\boxed 5": the argument is the next token.
     j = i
-    while j < n and not text[j].isspace() and text[j] != "$":
+    while j < end and not text[j].isspace() and text[j] != "$":
         j += 1
-    return text[i:j] if j > i else None
+    return (i, j) if j > i else None
 
 
-def last_boxed(text: str) -> str | None:
-    """The content of the last well-formed ``\\boxed``/``\\fbox`` in `text`."""
+def _boxed_candidates(text: str):
+    """(start, answer_start, end) of well-formed boxes, last first."""
     # A group that never closes cannot be closed for an earlier group either (the earlier one
     # would be deeper still), so each earlier scan stops where the last failed group began.
     # That keeps a text of thousands of unclosed "\\boxed{" linear instead of quadratic.
@@ -104,26 +208,61 @@ def last_boxed(text: str) -> str | None:
     for match in reversed(list(_BOXED.finditer(text))):
         if match.start() >= end:
             continue
-        content = _boxed_content(text, match.start(), end)
-        if content is not None:
-            return content
-        end = match.start()
+        span = _boxed_span(text, match.start(), end)
+        if span is not None:
+            yield match.start(), span[0], span[1]
+        else:
+            end = match.start()
+
+
+def last_boxed(text: str) -> str | None:
+    """The content of the last well-formed ``\\boxed``/``\\fbox`` in `text`."""
+    for _, a, b in _boxed_candidates(text):
+        return text[a:b]
     return None
 
 
-_WRAPPERS = (("$$", "$$"), ("$", "$"), ("\\(", "\\)"), ("\\[", "\\]"), ("**", "**"), ("*", "*"), ("`", "`"))
+# ---------------------------------------------------------------------------------------------
+# Cleaning
+
+
+_WRAPPERS = (("$$", "$$"), ("$", "$"), ("\\(", "\\)"), ("\\[", "\\]"), ("**", "**"), ("__", "__"), ("*", "*"), ("`", "`"))
+# An arithmetic chain "a op b = c": its left side has digits and operators, and letters only in
+# LaTeX commands (\frac, \cdot, \log_2 ...).
+_CHAIN_LEFT = re.compile(r"^(?:\\[A-Za-z]+|[\d\s.,+\-*/×÷^_(){}\[\]])+$")
+# Relations whose "=" is not an equals sign.
+_RELATION = re.compile(r"\\(?:le|ge|ne|leq|geq|neq|approx)\b|[<>≤≥≠≈]|!=")
+
+
+def _chain_result(s: str) -> str:
+    """``91 / 7 = 13`` states 13; ``x^2 + y^2 = 25`` and ``x = 5`` stay (normalize handles an
+    assignment)."""
+    if "=" not in s or _RELATION.search(s):
+        return s
+    left, _, right = s.rpartition("=")
+    right = right.strip()
+    first = left.split("=", 1)[0]
+    if right and any(ch.isdigit() for ch in first) and _CHAIN_LEFT.match(first.strip()):
+        return right
+    return s
 
 
 def clean_answer(answer: str) -> str:
     """Strip presentation around an extracted answer: whitespace, math delimiters, markdown
-    emphasis, a boxed wrapper and a closing full stop or comma."""
+    emphasis, a boxed wrapper, a closing full stop or comma; an arithmetic chain becomes its
+    result."""
     s = answer.strip()
     for _ in range(8):  # a few rounds: "**$18$**." needs three
         before = s
         s = s.strip()
         if s.endswith(".") and not s.endswith("..."):
             s = s[:-1].rstrip()
-        s = s.rstrip(",;").strip()
+        s = s.rstrip(",;:").strip()
+        # Markdown emphasis left over on one side only ("**Answer: 12**" leaves "12**").
+        if s.endswith("**") and "**" not in s[:-2]:
+            s = s[:-2]
+        if s.startswith("**") and "**" not in s[2:]:
+            s = s[2:]
         for left, right in _WRAPPERS:
             if len(s) > len(left) + len(right) and s.startswith(left) and s.endswith(right):
                 s = s[len(left) : len(s) - len(right)]
@@ -132,57 +271,109 @@ def clean_answer(answer: str) -> str:
             inner = last_boxed(s)
             if inner is not None:
                 s = inner
+        s = _chain_result(s)
         if s == before:
             break
     return s.strip()
 
 
-def _paper(text: str) -> str | None:
-    m = _last(_PAPER, text)
-    return None if m is None else _rest_of_line(text, m.end())
+def _acceptable(cleaned: str) -> bool:
+    return bool(cleaned) and not _PLACEHOLDER.search(cleaned) and not _NOT_AN_ANSWER.match(cleaned)
 
 
-def _gsm8k(text: str) -> str | None:
-    m = _last(_GSM8K, text)
-    return None if m is None else _rest_of_line(text, m.end())
+# ---------------------------------------------------------------------------------------------
+# The rules: each yields (statement_start, answer_start, answer_end), last first
 
 
-def _minerva(text: str) -> str | None:
-    m = _last(_MINERVA, text)
-    if m is None:
-        return None
-    tail = text[m.end() :]
-    hope = _HOPE.search(tail)
-    return tail[: hope.start()] if hope else _rest_of_line(text, m.end())
+def _answer_is(text: str):
+    for m in reversed(list(_ANSWER_IS.finditer(text))):
+        where = _next_line(text, m.end())
+        if where is None:
+            continue
+        a, line_end = where
+        yield m.start(), a, _sentence_end(text, a, line_end)
 
 
-def last_number(text: str) -> str | None:
-    m = _last(_NUMBER, text)
-    return None if m is None else m.group(0)
+def _labels(text: str):
+    found = [(m.start(), m.end(), False) for m in _LABEL.finditer(text)]
+    found += [(m.start(), m.end(), True) for m in _LABEL_LINE.finditer(text)]
+    for start, after, label_only in sorted(found, reverse=True):
+        where = _next_line(text, after)
+        if where is None:
+            continue
+        a, b = where
+        if label_only and a < _line_end(text, after):
+            continue  # a heading line has nothing after its label
+        yield start, a, b
 
 
-_MARKER_RULES = (_paper, _gsm8k, last_boxed, _minerva)
+def _hashes(text: str):
+    for m in reversed(list(_HASHES.finditer(text))):
+        a, b = m.end(), _line_end(text, m.end())
+        if not text[a:b].strip() or _WORD_HEADING.match(text, a, b):
+            continue  # "####" alone, or a markdown heading ("#### Question 2")
+        yield m.start(), a, b
+
+
+_RULES = (("answer_is", _answer_is), ("answer_label", _labels), ("hashes", _hashes), ("boxed", _boxed_candidates))
+
+
+def _best_of(rule, text: str) -> Answer | None:
+    name, candidates = rule
+    for tries, (start, a, b) in enumerate(candidates(text)):
+        if tries >= MAX_TRIES:
+            break
+        while a < b and text[a].isspace():
+            a += 1
+        while b > a and text[b - 1].isspace():
+            b -= 1
+        cleaned = clean_answer(text[a:b])
+        if _acceptable(cleaned):
+            return Answer(cleaned, start, a, b, name)
+    return None
+
+
+def find_marked(text: str) -> Answer | None:
+    """The answer of the statement that begins last in `text`, or None when there is none."""
+    best = None
+    for rule in _RULES:
+        found = _best_of(rule, text)
+        if found is not None and (best is None or found.start > best.start):
+            best = found
+    return best
 
 
 def extract_marked(text: str) -> str | None:
-    """The answer given by an explicit marker (rules 1-4), cleaned, or None."""
-    for rule in _MARKER_RULES:
-        found = rule(text)
-        if found is not None:
-            cleaned = clean_answer(found)
-            if cleaned:
-                return cleaned
+    """The cleaned answer of the last answer statement, or None."""
+    found = find_marked(text)
+    return None if found is None else found.text
+
+
+def last_number(text: str) -> str | None:
+    m = None
+    for m in _NUMBER.finditer(text):
+        pass
+    return None if m is None else m.group(0)
+
+
+def find_answer(completion: str, style: str = "gsm8k", allow_last_number: bool | None = None) -> Answer | None:
+    """The final answer of `completion` with its place, by the rules above, or None."""
+    found = find_marked(completion)
+    if found is not None:
+        return found
+    if last_number_allowed(style, allow_last_number):
+        m = None
+        for m in _NUMBER.finditer(completion):
+            pass
+        if m is not None:
+            return Answer(m.group(0), m.start(), m.start(), m.end(), "last_number")
     return None
 
 
 def extract_answer(completion: str, style: str = "gsm8k", allow_last_number: bool | None = None) -> str | None:
     """The final answer of `completion` by the rules above, or None when it gives none."""
-    found = extract_marked(completion)
-    if found is not None:
-        return found
-    if last_number_allowed(style, allow_last_number):
-        return last_number(completion)
-    return None
+    found = find_answer(completion, style, allow_last_number)
+    return None if found is None else found.text
 
 
 def reference_answer(gold: str) -> str:

