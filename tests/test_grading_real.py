@@ -56,9 +56,22 @@ def test_a_markdown_heading_is_not_a_gsm8k_answer():
     text = "She keeps 48 - 15 = 33 cookies.\n#### 33\n\n#### Question 2\nA farmer has 12 hens."
     assert extract_answer(text, "gsm8k") == "33"
     assert grade(text, "33", style="gsm8k").correct
-    # With no "#### N" at all, the heading is skipped and the last number is the fallback.
-    assert extract_answer("So 5 + 2 = 7 apples.\n\n#### Question\nTom has 3 pens.", "gsm8k") == "3"
-    assert extract_answer("So 5 + 2 = 7 apples.\n\n#### Question\nTom has pens.", "math") is None
+    # With no "#### N" at all, the heading is skipped: the concluding sentence answers, and
+    # without one the last number is the gsm8k style's fallback.
+    text = "So 5 + 2 = 7 apples.\n\n#### Question\nTom has 3 pens."
+    assert extract_answer(text, "gsm8k") == extract_answer(text, "math") == "7 apples"
+    assert extract_answer("Add 5 + 2 apples.\n\n#### Question\nTom has 3 pens.", "gsm8k") == "3"
+    assert extract_answer("Add 5 + 2 apples.\n\n#### Question\nTom has 3 pens.", "math") is None
+
+
+def test_a_concluding_sentence_or_a_bare_last_calculation_answers_when_nothing_is_marked():
+    assert extract_answer("Long work.\nSo, the GCD is 12*12 = 144.\n\nThe algorithm works by", "math") == "144"
+    assert extract_answer("Therefore, the sum is 2\\sqrt{5}, which is about 4.47.", "math") == "2\\sqrt{5}"
+    assert extract_answer("18 / 24 = 0.75", "math") == "0.75"
+    assert extract_answer("$\\sqrt{72}$ = $\\sqrt{72}$", "math") is None  # restates the question
+    assert extract_answer("So, Emma earns a lot, which is the number of hours.", "math") is None  # no value
+    assert extract_answer("So, the GCD is 144.", "world") is None  # the built-in world needs its marker
+    assert find_answer("So, the GCD is 144.", "math").rule == "conclusion"
 
 
 def test_a_later_statement_overrides_an_earlier_one():

@@ -49,7 +49,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from lemma.grading.styles import last_number_allowed
+from lemma.grading.styles import conclusion_allowed, last_number_allowed
 
 # An answer longer than this is not an answer (the grader's MAX_ANSWER_CHARS is 1,000).
 MAX_STATEMENT_CHARS = 2_000
@@ -356,11 +356,67 @@ def last_number(text: str) -> str | None:
     return None if m is None else m.group(0)
 
 
+# "So, the GCD is 12*12 = 144." / "Therefore, the number left is 8 - 64 = 12.": a concluding
+# sentence; its answer follows its first "is"/"are"/"equals" (or its last "=" when it has no verb).
+_CONCLUSION = re.compile(r"(?:^|(?<=[.!?\n]))[ \t*]*(?:so|therefore|thus|hence|in conclusion|in total|altogether)\b,?",
+                         re.IGNORECASE)
+_COPULA = re.compile(r"\s(?:is|are|equals|was|were)\s+(?:equal to\s+)?", re.IGNORECASE)
+# "... is 2\\sqrt{5}, which is about 4.47": the clause after the value is not part of it.
+_TRAILING_CLAUSE = re.compile(r",?\s+(?:which|so|and|that|because|since|but|or about|about)\b", re.IGNORECASE)
+# A last line that is a bare calculation: "18 / 24 = 0.75".
+_BARE_CHAIN = re.compile(r"[\d\s.,+\-*/×÷^()$\\{}a-z]*=[^=\n]*", re.IGNORECASE)
+
+
+def _has_value(s: str) -> bool:
+    return any(ch.isdigit() for ch in s) or "\\" in s
+
+
+def _conclusion(text: str) -> tuple[int, int, int] | None:
+    """(start, answer_start, answer_end) of the last concluding sentence that states a value, or
+    of a last line that is a bare calculation."""
+    tail = text.rstrip()
+    line_start = tail.rfind("\n") + 1
+    last_line = tail[line_start:]
+    if "=" in last_line and _BARE_CHAIN.fullmatch(last_line.strip()):
+        left, _, right = last_line.rpartition("=")
+        left, right = left.strip().strip("$").strip(), right.strip().strip("$").strip()
+        # "\sqrt{72} = \sqrt{72}" restates; it does not answer.
+        if _CHAIN_LEFT.match(left) and re.sub(r"\s+", "", left) != re.sub(r"\s+", "", right):
+            return line_start, line_start + last_line.rfind("=") + 1, len(tail)
+    for tries, m in enumerate(reversed(list(_CONCLUSION.finditer(text)))):
+        if tries >= MAX_TRIES:
+            break
+        end = _sentence_end(text, m.end(), _line_end(text, m.end()))
+        verb = _COPULA.search(text, m.end(), end)
+        if verb is not None:
+            a = verb.end()
+        else:
+            eq = text.rfind("=", m.end(), end)
+            if eq < 0:
+                continue
+            a = eq + 1
+        clause = _TRAILING_CLAUSE.search(text, a, end)
+        if clause is not None:
+            end = clause.start()
+        if _has_value(text[a:end]):
+            return m.start(), a, end
+    return None
+
+
 def find_answer(completion: str, style: str = "gsm8k", allow_last_number: bool | None = None) -> Answer | None:
     """The final answer of `completion` with its place, by the rules above, or None."""
     found = find_marked(completion)
     if found is not None:
         return found
+    if conclusion_allowed(style):
+        span = _conclusion(completion)
+        if span is not None:
+            start, a, b = span
+            while a < b and completion[a].isspace():
+                a += 1
+            cleaned = clean_answer(completion[a:b])
+            if _acceptable(cleaned) and _has_value(cleaned):
+                return Answer(cleaned, start, a, b, "conclusion")
     if last_number_allowed(style, allow_last_number):
         m = None
         for m in _NUMBER.finditer(completion):
