@@ -24,14 +24,20 @@ Statements of an answer (each a `rule` name), as real models write them:
 - ``hashes``: GSM8K's ``#### X`` (rest of the line). A markdown heading is not an answer: when
   the text after ``####`` starts with a word (``#### Question 2``, ``#### Step 3``), it is skipped.
 - ``boxed``: ``\\boxed{...}`` / ``\\fbox{...}``, braces matched so nested groups stay whole.
-- ``last_number``: the last number in the text, only when the style allows it and no statement
-  above was found (see `styles.py`).
+- ``conclusion``: only when none of the above is found, and not in the built-in ``world`` style:
+  the last concluding sentence that states a value (``So, the GCD is 12*12 = 144.``,
+  ``Therefore, the number left is 12.``: the text after its first "is"/"are"/"equals"), or a last
+  line that is a bare calculation (``18 / 24 = 0.75``; a restatement ``\\sqrt{72} = \\sqrt{72}``
+  is not an answer).
+- ``last_number``: the last number in the text, only when the style allows it and nothing above
+  was found (see `styles.py`).
 
 The statement that begins LAST in the text wins, whatever its kind: a trajectory that reflects
 and answers again is judged on its final answer (``The answer is: 18 ... Wait ... #### 16`` is
 16), and nested statements agree (``The answer is $\\boxed{5}$`` is 5 either way). A candidate is
 skipped when it is not an answer: empty after cleaning, an instruction's placeholder echoed back
-(``The answer is: <answer>``), or a verdict on an answer (``the answer is correct``).
+(``The answer is: <answer>``), or a verdict on an answer (``the answer is correct``). A clause
+after the answer is not part of it (``The answer is 81, which is the area of the circle``).
 
 Cleaning (`clean_answer`) strips presentation, not content: ``$...$``, ``\\(...\\)``, markdown
 emphasis, a boxed wrapper, a closing full stop; and an arithmetic chain states its result
@@ -91,6 +97,8 @@ _NOT_AN_ANSWER = re.compile(
     r"^(?:not\b|correct\b|incorrect\b|wrong\b|right\b|as follows\b|below\b|given\b|shown\b|that\b|because\b|to\b)",
     re.IGNORECASE,
 )
+# "The answer is 81, which is the area": a comma-led clause after the answer is not part of it.
+_COMMA_CLAUSE = re.compile(r",\s+(?:which|so|because|since|but|as|where)\b", re.IGNORECASE)
 # A heading after "####": a word of two letters or more.
 _WORD_HEADING = re.compile(r"[ \t]*[*_]*[A-Za-z]{2,}")  # used with .match(text, pos)
 
@@ -291,7 +299,9 @@ def _answer_is(text: str):
         if where is None:
             continue
         a, line_end = where
-        yield m.start(), a, _sentence_end(text, a, line_end)
+        end = _sentence_end(text, a, line_end)
+        clause = _COMMA_CLAUSE.search(text, a, end)
+        yield m.start(), a, end if clause is None else clause.start()
 
 
 def _labels(text: str):
@@ -360,7 +370,7 @@ def last_number(text: str) -> str | None:
 # sentence; its answer follows its first "is"/"are"/"equals" (or its last "=" when it has no verb).
 _CONCLUSION = re.compile(r"(?:^|(?<=[.!?\n]))[ \t*]*(?:so|therefore|thus|hence|in conclusion|in total|altogether)\b,?",
                          re.IGNORECASE)
-_COPULA = re.compile(r"\s(?:is|are|equals|was|were)\s+(?:equal to\s+)?", re.IGNORECASE)
+_COPULA = re.compile(r"\s(?:is|are|equals|was|were)\s+(?:(?:equal|equivalent)\s+to\s+)?", re.IGNORECASE)
 # "... is 2\\sqrt{5}, which is about 4.47": the clause after the value is not part of it.
 _TRAILING_CLAUSE = re.compile(r",?\s+(?:which|so|and|that|because|since|but|or about|about)\b", re.IGNORECASE)
 # A last line that is a bare calculation: "18 / 24 = 0.75".

