@@ -403,6 +403,8 @@ def _conclusion(text: str) -> tuple[int, int, int] | None:
         else:
             eq = text.rfind("=", m.end(), end)
             if eq < 0:
+                if _has_value(text[m.end() : end]):
+                    return None  # a later conclusion with a value we cannot place supersedes earlier ones
                 continue
             a = eq + 1
         clause = _TRAILING_CLAUSE.search(text, a, end)
