@@ -59,7 +59,7 @@ def test_a_markdown_heading_is_not_a_gsm8k_answer():
     # With no "#### N" at all, the heading is skipped: the concluding sentence answers, and
     # without one the last number is the gsm8k style's fallback.
     text = "So 5 + 2 = 7 apples.\n\n#### Question\nTom has 3 pens."
-    assert extract_answer(text, "gsm8k") == extract_answer(text, "math") == "7 apples"
+    assert extract_answer(text, "gsm8k") == extract_answer(text, "math") == "7"
     assert extract_answer("Add 5 + 2 apples.\n\n#### Question\nTom has 3 pens.", "gsm8k") == "3"
     assert extract_answer("Add 5 + 2 apples.\n\n#### Question\nTom has 3 pens.", "math") is None
 
@@ -72,6 +72,17 @@ def test_a_concluding_sentence_or_a_bare_last_calculation_answers_when_nothing_i
     assert extract_answer("So, Emma earns a lot, which is the number of hours.", "math") is None  # no value
     assert extract_answer("So, the GCD is 144.", "world") is None  # the built-in world needs its marker
     assert find_answer("So, the GCD is 144.", "math").rule == "conclusion"
+    assert extract_answer("Therefore, there are 9 positive divisors of 36.", "math") == "9"
+    assert extract_answer("In conclusion, Emma earns $450.", "math") == "450"
+    assert extract_answer("So, Tom reads 48 pages in 3 weeks.", "math") is None  # which number?
+
+
+def test_adverbs_unit_words_and_nested_sentences_are_not_the_answer():
+    assert extract_answer("The answer is therefore 105.", "math") == "105"
+    assert extract_answer("So the answer is 2 (slices).", "math") == "2"
+    assert extract_answer("The answer is: The sum of the roots is 5.", "math") == "5"
+    assert extract_answer("The answer is (C).", "math") == "(C)"
+    assert extract_answer("The answer is Monday.", "math") == "Monday"
 
 
 def test_a_later_statement_overrides_an_earlier_one():

@@ -242,6 +242,28 @@ _CHAIN_LEFT = re.compile(r"^(?:\\[A-Za-z]+|[\d\s.,+\-*/×÷^_(){}\[\]])+$")
 _RELATION = re.compile(r"\\(?:le|ge|ne|leq|geq|neq|approx)\b|[<>≤≥≠≈]|!=")
 
 
+# "the answer is therefore 105": an adverb before the answer is not part of it.
+_LEAD_ADVERB = re.compile(r"^(?:therefore|thus|hence|so|then|clearly|simply|just|indeed|actually|definitely|exactly|now)\b[,:]?\s+",
+                          re.IGNORECASE)
+# "2 (slices)": a parenthetical of words after a number names its unit.
+_TRAILING_WORDS = re.compile(r"\s*\([A-Za-z][A-Za-z .'-]*\)$")
+_LEADING_WORD = re.compile(r"^[A-Za-z]{2,}\b")
+
+
+def _nested_statement(s: str) -> str:
+    """"The answer is: The sum of the roots is 5": a sentence given as the answer states its
+    value after its verb."""
+    if not _LEADING_WORD.match(s):
+        return s
+    verb = None
+    for verb in _COPULA.finditer(s):
+        pass
+    if verb is None:
+        return s
+    rest = s[verb.end() :].strip()
+    return rest if rest and (any(ch.isdigit() for ch in rest) or "\\" in rest) else s
+
+
 def _chain_result(s: str) -> str:
     """``91 / 7 = 13`` states 13; ``x^2 + y^2 = 25`` and ``x = 5`` stay (normalize handles an
     assignment)."""
@@ -280,6 +302,11 @@ def clean_answer(answer: str) -> str:
             if inner is not None:
                 s = inner
         s = _chain_result(s)
+        s = _LEAD_ADVERB.sub("", s, count=1)
+        trailing = _TRAILING_WORDS.search(s)
+        if trailing and any(ch.isdigit() for ch in s[: trailing.start()]):
+            s = s[: trailing.start()]
+        s = _nested_statement(s)
         if s == before:
             break
     return s.strip()
@@ -373,6 +400,8 @@ _CONCLUSION = re.compile(r"(?:^|(?<=[.!?\n]))[ \t*]*(?:so|therefore|thus|hence|i
 _COPULA = re.compile(r"\s(?:is|are|equals|was|were)\s+(?:(?:equal|equivalent)\s+to\s+)?", re.IGNORECASE)
 # "... is 2\\sqrt{5}, which is about 4.47": the clause after the value is not part of it.
 _TRAILING_CLAUSE = re.compile(r",?\s+(?:which|so|and|that|because|since|but|or about|about)\b", re.IGNORECASE)
+# A number followed by words: "9 positive divisors of 36".
+_NUMBER_THEN_WORDS = re.compile(r"\s*\$?(-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?)\s+[A-Za-z]{2,}")
 # A last line that is a bare calculation: "18 / 24 = 0.75".
 _BARE_CHAIN = re.compile(r"[\d\s.,+\-*/×÷^()$\\{}a-z]*=[^=\n]*", re.IGNORECASE)
 
@@ -403,6 +432,9 @@ def _conclusion(text: str) -> tuple[int, int, int] | None:
         else:
             eq = text.rfind("=", m.end(), end)
             if eq < 0:
+                numbers = list(_NUMBER.finditer(text, m.end(), end))
+                if len(numbers) == 1:  # "In conclusion, Emma earns $450.": its one number
+                    return m.start(), numbers[0].start(), numbers[0].end()
                 if _has_value(text[m.end() : end]):
                     return None  # a later conclusion with a value we cannot place supersedes earlier ones
                 continue
@@ -410,6 +442,9 @@ def _conclusion(text: str) -> tuple[int, int, int] | None:
         clause = _TRAILING_CLAUSE.search(text, a, end)
         if clause is not None:
             end = clause.start()
+        lead = _NUMBER_THEN_WORDS.match(text, a, end)
+        if lead is not None:  # "there are 9 positive divisors of 36": the count is the answer
+            return m.start(), lead.start(1), lead.end(1)
         if _has_value(text[a:end]):
             return m.start(), a, end
     return None
