@@ -16,6 +16,12 @@ Held-out phrasings
     tests/data/grading_heldout.jsonl (from grading_make_heldout.py): written and committed
     before the extractor changed; not used to tune it.
 
+Held-out phrasings, second set
+    tests/data/grading_heldout2.jsonl (from grading_make_heldout2.py): the first held-out set
+    was graded once after tuning, its misses were looked at and fixed, so from then on it is
+    no longer held out. This second set was written and committed after that first measurement
+    and before those fixes, and was not used to make them.
+
 Labelling rule (all sets): `stated` is the final answer the completion commits to, as a careful
 human reader finds it: the last answer it states, in any wording ("The answer is 5",
 "**Answer:** 4", a box, "#### 18", "So she has 14 dollars left." at the end of the solution);
@@ -37,6 +43,7 @@ DATA = Path(__file__).parent / "data"
 SMOLLM2_RAW = DATA / "grading_smollm2_raw.jsonl"
 SMOLLM2_LABELS = DATA / "grading_smollm2_labels.jsonl"
 HELDOUT = DATA / "grading_heldout.jsonl"
+HELDOUT2 = DATA / "grading_heldout2.jsonl"
 
 
 def _jsonl(path: Path) -> list[dict]:
@@ -78,3 +85,7 @@ def smollm2_rows() -> list[dict]:
 
 def heldout_rows() -> list[dict]:
     return _jsonl(HELDOUT)
+
+
+def heldout2_rows() -> list[dict]:
+    return _jsonl(HELDOUT2)
