@@ -145,6 +145,9 @@ def test_extraction_of_hostile_text_is_linear():
         "\\boxed{" * 30_000,
         "$" + "{" * 50_000 + " the answer is 5",
         "the answer is " + "{$" * 50_000,
+        "So, " * 30_000,
+        "Therefore, it is 1 2 " * 20_000,
+        "1 + 1 = " * 20_000,
     ]
     for text in texts:
         t0 = time.monotonic()

@@ -4,7 +4,7 @@ Public API:
 
     find_answer(text, style="gsm8k", allow_last_number=None) -> Answer | None
         the final answer with where it sits: `Answer.text` (cleaned), `Answer.start` (where the
-        statement begins: its marker, e.g. the "The" of "The answer is 5"), `Answer.answer_start`
+        statement begins: its marker, e.g. the "answer" of "The answer is 5"), `Answer.answer_start`
         and `Answer.end` (the raw answer text, ``text[answer_start:end]``) and `Answer.rule`;
     extract_answer(text, style="gsm8k", allow_last_number=None) -> str | None
         just the cleaned answer text;
@@ -26,7 +26,9 @@ Statements of an answer (each a `rule` name), as real models write them:
 - ``boxed``: ``\\boxed{...}`` / ``\\fbox{...}``, braces matched so nested groups stay whole.
 - ``conclusion``: only when none of the above is found, and not in the built-in ``world`` style:
   the last concluding sentence that states a value (``So, the GCD is 12*12 = 144.``,
-  ``Therefore, the number left is 12.``: the text after its first "is"/"are"/"equals"), or a last
+  ``Therefore, the number left is 12.``: the text after its first "is"/"are"/"equals", a count
+  before its noun ``there are 9 divisors of 36``, or the one number of a sentence without a verb
+  ``In conclusion, Emma earns $450.``), or a last
   line that is a bare calculation (``18 / 24 = 0.75``; a restatement ``\\sqrt{72} = \\sqrt{72}``
   is not an answer).
 - ``last_number``: the last number in the text, only when the style allows it and nothing above
@@ -40,8 +42,10 @@ skipped when it is not an answer: empty after cleaning, an instruction's placeho
 after the answer is not part of it (``The answer is 81, which is the area of the circle``).
 
 Cleaning (`clean_answer`) strips presentation, not content: ``$...$``, ``\\(...\\)``, markdown
-emphasis, a boxed wrapper, a closing full stop; and an arithmetic chain states its result
-(``91 / 7 = 13`` is 13). Units, currency and ``x =`` are left to `normalize` at comparison time,
+emphasis, a boxed wrapper, a closing full stop, an adverb before the answer (``is therefore
+105``), a unit in parentheses (``2 (slices)``); an arithmetic chain states its result (``91 / 7 =
+13`` is 13) and a sentence given as the answer states the value after its verb (``The answer is:
+The sum of the roots is 5``). Units, currency and ``x =`` are left to `normalize` at comparison time,
 so `Answer.text` shows what the model wrote.
 
 Cost: every pattern is linear in the text (literal anchors, no nested quantifiers); each
@@ -71,7 +75,7 @@ class Answer:
     start: int  # where its statement begins (the marker)
     answer_start: int  # the raw answer text is completion[answer_start:end]
     end: int
-    rule: str  # answer_is | answer_label | hashes | boxed | last_number
+    rule: str  # answer_is | answer_label | hashes | boxed | conclusion | last_number
 
 
 _ANSWER_IS = re.compile(r"\banswer\s+is\b(?!n['’]t)[ \t]*:?", re.IGNORECASE)
