@@ -14,7 +14,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from lemma.grading import STYLES, grade_many
+from lemma.grading import DEFAULT_TIMEOUT_S, STYLES, grade_many
 from lemma.io import iter_jsonl
 
 
@@ -24,7 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", required=True, type=Path, help="JSONL to write (input rows plus verdicts)")
     p.add_argument("--style", default="gsm8k", choices=sorted(STYLES), help="answer style of the dataset")
     p.add_argument("--workers", type=int, default=None, help="worker processes (default: all cores)")
-    p.add_argument("--timeout", type=float, default=5.0, help="hard time limit per item, seconds")
+    p.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT_S, help="hard time limit per item, seconds (default: %(default)s)")
     p.add_argument(
         "--last-number",
         dest="allow_last_number",

@@ -69,6 +69,7 @@ rule smooth_and_filter:
         stats="results/trajectories/{cut}/{strategy}/{bucket}.stats.json",
     params:
         teacher=teacher_params("smooth"),
+        grading=config["grading"],
     log:
         "logs/smooth_and_filter/{cut}/{strategy}/{bucket}.log",
     conda:

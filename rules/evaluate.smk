@@ -10,6 +10,7 @@ rule evaluate:
         evaluation=eval_settings(),
         template=prompt_template(),
         source=lambda w: config["benchmarks"][w.benchmark],
+        grading=config["grading"],
     threads: config["evaluation"]["threads"]
     resources:
         mem_mb=mem_mb(4000),
@@ -38,6 +39,7 @@ rule evaluate_majority:
         template=prompt_template(),
         source=lambda w: config["benchmarks"][w.benchmark],
         seed=config["seed"],
+        grading=config["grading"],
     threads: config["evaluation"]["threads"]
     resources:
         mem_mb=mem_mb(4000),

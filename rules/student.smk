@@ -61,6 +61,8 @@ rule grade_samples:
         shards=get_shards,
     output:
         "results/graded/{dataset}.parquet",
+    params:
+        grading=config["grading"],
     log:
         "logs/grade_samples/{dataset}.log",
     threads: 2

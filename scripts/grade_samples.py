@@ -6,7 +6,8 @@ from lemma.pipeline.runner import problems, read_all, start
 from lemma.records import GRADED, SAMPLES
 
 log = start(snakemake)
-rows = grade_samples(problems(snakemake), read_all(snakemake.input.shards, SAMPLES), workers=snakemake.threads)
+rows = grade_samples(problems(snakemake), read_all(snakemake.input.shards, SAMPLES), workers=snakemake.threads,
+                    timeout=snakemake.params.grading["timeout_s"])
 df = write_table(rows, snakemake.output[0], GRADED)
 per_problem = df.group_by("problem_id").agg(any_ok=pl.col("correct").any(), all_ok=pl.col("correct").all())
 log.info("student accuracy %.1f%% over %d samples of %d problems; %d problems with both right and wrong samples",

@@ -26,11 +26,12 @@ LABELLED = Path(__file__).parent / "data" / "grading_labelled.jsonl"
 # --- extraction -------------------------------------------------------------------------------
 
 
-def test_extraction_order_paper_marker_beats_boxed_and_hashes():
+def test_the_statement_that_begins_last_wins_whatever_its_kind():
     text = "$\\boxed{3}$\n#### 4\nThe answer is: 5"
     assert extract_answer(text, "math") == "5"
     assert extract_answer("$\\boxed{3}$\n#### 4", "math") == "4"
-    assert extract_answer("$\\boxed{3}$ Final Answer: The final answer is 6. I hope it is correct.", "math") == "3"
+    assert extract_answer("The answer is: 5\n$\\boxed{3}$", "math") == "3"
+    assert extract_answer("$\\boxed{3}$ Final Answer: The final answer is 6. I hope it is correct.", "math") == "6"
     assert extract_answer("Final Answer: The final answer is $6$. I hope it is correct.", "math") == "6"
 
 
@@ -273,3 +274,41 @@ def test_cli_names_the_bad_row(tmp_path, capsys):
     assert grade_cli(["--input", str(src), "--output", str(tmp_path / "o.jsonl")]) == 2
     err = capsys.readouterr().err
     assert "pairs.jsonl line 2" in err and "'gold'" in err
+
+
+# --- the timeout: a config value ----------------------------------------------------------------
+
+
+def test_timeout_default_is_the_papers_and_the_config_fills_it():
+    from lemma.config import load_yaml, validate
+    from lemma.grading import DEFAULT_TIMEOUT_S
+
+    assert DEFAULT_TIMEOUT_S == 10.0
+    cfg = load_yaml(Path(__file__).parent.parent / "config" / "config.yaml")
+    assert not validate(cfg, "config", "config.yaml")
+    assert cfg["grading"] == {"timeout_s": 10}
+    cfg["grading"] = {"timeout_s": 0}
+    assert any("grading.timeout_s" in str(p) for p in validate(cfg, "config", "config.yaml"))
+
+
+def test_workflow_grading_passes_the_timeout_through():
+    """Every workflow entry point into the grader hands its timeout on (an invalid one is refused
+    by grade_many, which proves it arrived), and the rules that grade pass `grading` as params."""
+    import polars as pl
+
+    from lemma.pipeline.grade import grade_samples, grade_texts
+
+    with pytest.raises(ValueError, match="timeout must be positive"):
+        grade_texts(["The answer is: 1"], ["1"], ["gsm8k"], timeout=0)
+    problems = pl.DataFrame({"id": ["p"], "answer": ["1"], "style": ["gsm8k"]})
+    samples = pl.DataFrame({"problem_id": ["p"], "completion": ["#### 1"]})
+    with pytest.raises(ValueError, match="timeout must be positive"):
+        grade_samples(problems, samples, timeout=-1)
+    assert grade_samples(problems, samples, timeout=3)[0]["correct"] is True
+    root = Path(__file__).parent.parent
+    rules = "".join(p.read_text() for p in (root / "rules").glob("*.smk"))
+    for rule in ("grade_samples", "smooth_and_filter", "evaluate", "evaluate_majority"):
+        body = rules.split(f"rule {rule}:", 1)[1].split("\nrule ", 1)[0]
+        assert 'grading=config["grading"]' in body, rule
+        script = body.split('script:')[1].split('"')[1].replace("../", "")
+        assert 'grading["timeout_s"]' in (root / script).read_text(), script

@@ -105,3 +105,52 @@ def test_power_tower_and_huge_inputs_are_bounded():
     assert (out[1].correct, out[1].status) == (False, "error")
     assert [g.status for g in out[2:4]] == ["error", "error"]  # answers over the size bound
     assert out[4].status == "no_answer"  # nothing balanced, no marker
+
+
+# --- extraction: spans and cost -----------------------------------------------------------------
+
+_ANSWERISH = st.text(alphabet="0123456789 .,$\\{}()*#:-=\nabcxyzAnswerisfinalboxed", max_size=200)
+_MARKERS = st.sampled_from(["The answer is ", "the answer is: ", "**Answer:** ", "Answer: ", "#### ", "\\boxed{",
+                            "$\\boxed{", "Final Answer: The final answer is ", "### Final Answer\n", "}", "$", ". ", "\n"])
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(parts=st.lists(st.one_of(_MARKERS, _ANSWERISH), max_size=12), style=st.sampled_from(["world", "gsm8k", "math"]))
+def test_find_answer_span_is_where_the_answer_is(parts, style):
+    """Whatever the text, a found answer is the cleaned text of its own span, inside the text,
+    after its statement's start; and extract_answer agrees with find_answer."""
+    from lemma.grading import extract_answer, find_answer
+    from lemma.grading.extract import clean_answer
+
+    text = "".join(parts)
+    found = find_answer(text, style)
+    assert extract_answer(text, style) == (None if found is None else found.text)
+    if found is not None:
+        assert 0 <= found.start <= found.answer_start <= found.end <= len(text)
+        assert found.text
+        raw = text[found.answer_start : found.end]
+        assert found.text == (raw if found.rule == "last_number" else clean_answer(raw))
+
+
+def test_extraction_of_hostile_text_is_linear():
+    """Texts built to make a scanner retry from every marker run in well under a second each."""
+    from lemma.grading import extract_answer
+
+    texts = [
+        "the answer is <x> " * 20_000,
+        "The answer is " * 20_000,
+        "Answer:\n" * 20_000,
+        "#### Question\n" * 20_000,
+        "####" * 50_000,
+        "\\boxed{" * 30_000,
+        "$" + "{" * 50_000 + " the answer is 5",
+        "the answer is " + "{$" * 50_000,
+        "So, " * 30_000,
+        "Therefore, it is 1 2 " * 20_000,
+        "1 + 1 = " * 20_000,
+    ]
+    for text in texts:
+        t0 = time.monotonic()
+        extract_answer(text, "math")
+        extract_answer(text, "gsm8k")
+        assert time.monotonic() - t0 < 2.0, text[:40]

@@ -18,6 +18,9 @@ STATUSES = ("ok", "no_answer", "timeout", "error")
 MAX_COMPLETION_CHARS = 100_000
 MAX_GOLD_CHARS = 20_000
 MAX_ANSWER_CHARS = 1_000
+# Hard time limit of one symbolic comparison, seconds: the paper's 10 s. The workflow passes the
+# config's `grading.timeout_s`; this is the default for direct callers.
+DEFAULT_TIMEOUT_S = 10.0
 
 
 @dataclass(frozen=True)
@@ -52,7 +55,7 @@ def _prepare(completion, gold, style: str, allow_last_number: bool | None) -> Gr
 def grade_many(
     pairs: Iterable[tuple[str, str]],
     style: str = "gsm8k",
-    timeout: float = 5.0,
+    timeout: float = DEFAULT_TIMEOUT_S,
     workers: int | None = None,
     allow_last_number: bool | None = None,
 ) -> list[Grade]:
@@ -90,7 +93,7 @@ def grade(
     completion: str,
     gold: str,
     style: str = "gsm8k",
-    timeout: float = 5.0,
+    timeout: float = DEFAULT_TIMEOUT_S,
     allow_last_number: bool | None = None,
 ) -> Grade:
     """Grade one completion against its reference (see `grade_many`)."""

@@ -60,14 +60,14 @@ class JobResult:
 
 @dataclass
 class GradingPool:
-    """Use as a context manager: ``with GradingPool(workers=4, timeout=5) as pool:
+    """Use as a context manager: ``with GradingPool(workers=4, timeout=10) as pool:
     results = pool.run(jobs)``. `jobs` are (gold_answer, pred_answer) pairs that need the slow
     path; results come back in the same order. Workers stay up between runs (and leave by
     themselves after `worker.IDLE_EXIT_S` idle seconds), so a pool kept across calls starts its
     interpreters once."""
 
     workers: int | None = None
-    timeout: float = 5.0
+    timeout: float = 10.0  # the paper's limit; callers pass grading.timeout_s
     _live: list = field(default_factory=list, repr=False)
 
     def __enter__(self) -> "GradingPool":

@@ -40,6 +40,12 @@ def get_style(name: str) -> Style:
         raise ValueError(f"unknown grading style {name!r}; expected one of {sorted(STYLES)}") from None
 
 
+def conclusion_allowed(style: str) -> bool:
+    """Whether a concluding sentence without an answer marker ("So, the GCD is 144.") may give
+    the answer: not in the built-in world, whose solutions always end "The answer is: N"."""
+    return get_style(style).name != "world"
+
+
 def last_number_allowed(style: str, allow_last_number: bool | None) -> bool:
     """The effective fallback setting: the caller's choice when given, else the style's default."""
     default = get_style(style).allow_last_number

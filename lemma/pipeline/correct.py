@@ -5,6 +5,7 @@ from __future__ import annotations
 import polars as pl
 
 from lemma.pipeline.common import StageStats, problem_views
+from lemma.grading import DEFAULT_TIMEOUT_S
 from lemma.pipeline.grade import grade_texts
 from lemma.reflection import join_trajectory, pick_phrase
 from lemma.steps import split_steps, truncate_after
@@ -92,7 +93,8 @@ def correct(problems: pl.DataFrame, truncated: pl.DataFrame, graded: pl.DataFram
     return rows, stats
 
 
-def smooth_and_filter(problems: pl.DataFrame, corrections: pl.DataFrame, teacher: Teacher):
+def smooth_and_filter(problems: pl.DataFrame, corrections: pl.DataFrame, teacher: Teacher,
+                      grade_timeout: float = DEFAULT_TIMEOUT_S):
     """Smooth each trajectory, then keep it only if its final answer equals the reference."""
     stats = StageStats("smooth_and_filter")
     views = problem_views(problems)
@@ -106,7 +108,7 @@ def smooth_and_filter(problems: pl.DataFrame, corrections: pl.DataFrame, teacher
         else:
             pending.append({**r, "smoothed": s.text})
     grades = grade_texts([r["smoothed"] for r in pending], [views[r["problem_id"]].answer for r in pending],
-                         [views[r["problem_id"]].style for r in pending])
+                         [views[r["problem_id"]].style for r in pending], timeout=grade_timeout)
     rows = []
     for r, g in zip(pending, grades):
         r.update(pred_answer=g.pred_answer, correct=g.correct)

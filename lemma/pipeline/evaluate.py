@@ -7,6 +7,7 @@ import math
 import polars as pl
 
 from lemma.engines.base import Engine, Request, SamplingParams
+from lemma.grading import DEFAULT_TIMEOUT_S
 from lemma.pipeline.grade import grade_texts
 from lemma.prompting import PromptFormat, cut_completion
 
@@ -28,20 +29,20 @@ def _texts(outs, stops: tuple[str, ...]) -> list[str]:
 
 
 def evaluate(problems: pl.DataFrame, engine: Engine, template, shots: int, benchmark: str,
-             max_new_tokens: int) -> list[dict]:
+             max_new_tokens: int, grade_timeout: float = DEFAULT_TIMEOUT_S) -> list[dict]:
     """The paper's protocol: greedy, n=1, its stop strings."""
     prompts, stops = eval_prompts(problems, template, shots, benchmark)
     params = SamplingParams(temperature=0.0, top_p=1.0, max_new_tokens=max_new_tokens, n=1, stop=stops)
     outs = engine.generate([Request(prompt=p, params=params) for p in prompts], progress=f"evaluate {benchmark}")
     texts = _texts([o[:1] for o in outs], stops)
-    grades = grade_texts(texts, problems["answer"].to_list(), problems["style"].to_list())
+    grades = grade_texts(texts, problems["answer"].to_list(), problems["style"].to_list(), timeout=grade_timeout)
     return [{"problem_id": pid, "completion": t, "gold": gold, "pred_answer": g.pred_answer, "correct": g.correct,
              "status": g.status}
             for pid, t, gold, g in zip(problems["id"], texts, problems["answer"], grades)]
 
 
 def majority_vote(problems: pl.DataFrame, engine: Engine, template, shots: int, benchmark: str,
-                  max_new_tokens: int, k: int, seed: int = 0) -> list[dict]:
+                  max_new_tokens: int, k: int, seed: int = 0, grade_timeout: float = DEFAULT_TIMEOUT_S) -> list[dict]:
     """maj@k as the paper reports it: k samples at T=0.7, the most frequent extracted answer wins
     (ties: the answer seen first); the item is right when that answer grades right."""
     prompts, stops = eval_prompts(problems, template, shots, benchmark)
@@ -50,7 +51,7 @@ def majority_vote(problems: pl.DataFrame, engine: Engine, template, shots: int, 
     texts = _texts(outs, stops)
     golds = [g for g in problems["answer"] for _ in range(k)]
     styles = [s for s in problems["style"] for _ in range(k)]
-    grades = grade_texts(texts, golds, styles)
+    grades = grade_texts(texts, golds, styles, timeout=grade_timeout)
     rows = []
     for i, (pid, gold) in enumerate(zip(problems["id"], problems["answer"])):
         votes: dict[str, int] = {}

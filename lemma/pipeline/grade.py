@@ -4,28 +4,29 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from lemma.grading import Grade, grade_many
+from lemma.grading import DEFAULT_TIMEOUT_S, Grade, grade_many
 
 
-def grade_texts(texts: list[str], golds: list[str], styles: list[str], workers: int | None = None) -> list[Grade]:
+def grade_texts(texts: list[str], golds: list[str], styles: list[str], workers: int | None = None,
+                timeout: float = DEFAULT_TIMEOUT_S) -> list[Grade]:
     """Grade pairs whose styles may differ, batching each style through the grader's pool."""
     by_style: dict[str, list[int]] = defaultdict(list)
     for i, s in enumerate(styles):
         by_style[s].append(i)
     out: list[Grade | None] = [None] * len(texts)
     for style, idx in by_style.items():
-        grades = grade_many([(texts[i], golds[i]) for i in idx], style=style, workers=workers)
+        grades = grade_many([(texts[i], golds[i]) for i in idx], style=style, workers=workers, timeout=timeout)
         for i, g in zip(idx, grades):
             out[i] = g
     return out  # type: ignore[return-value]
 
 
-def grade_samples(problems, samples, workers: int | None = None) -> list[dict]:
+def grade_samples(problems, samples, workers: int | None = None, timeout: float = DEFAULT_TIMEOUT_S) -> list[dict]:
     gold = dict(zip(problems["id"], problems["answer"]))
     style = dict(zip(problems["id"], problems["style"]))
     rows = samples.to_dicts()
     grades = grade_texts([r["completion"] for r in rows], [gold[r["problem_id"]] for r in rows],
-                         [style[r["problem_id"]] for r in rows], workers)
+                         [style[r["problem_id"]] for r in rows], workers, timeout)
     for r, g in zip(rows, grades):
         r.update(pred_answer=g.pred_answer, correct=g.correct, status=g.status)
     return rows

@@ -77,7 +77,9 @@ HAND: list[tuple] = [
     ("last_number", "math", "Tom has 5 marbles and buys 7 more, so he has 12 marbles.", "12", F, "no_answer"),
     ("last_number", "world", "Tom has 5 marbles and buys 7 more, so he has 12 marbles.", "12", F, "no_answer"),
     ("last_number", "world", "Tom has 5 marbles and buys 7 more.\nThe answer is: 12", "12", T),
-    ("last_number", "math", "so the final value is 2\\sqrt{5}, which is about 4.47", "2\\sqrt{5}", F, "no_answer"),
+    # A concluding sentence states its value (issue 11: real models conclude this way); the
+    # rounding after "which is about" is not the answer.
+    ("conclusion", "math", "so the final value is 2\\sqrt{5}, which is about 4.47", "2\\sqrt{5}", T),
     # --- no answer at all ------------------------------------------------------------------------
     ("no_answer", "gsm8k", "I am not sure how to solve this problem.", "12", F, "no_answer"),
     ("no_answer", "math", "Let us think about the geometry of the triangle first.", "\\frac{1}{2}", F, "no_answer"),
