@@ -43,3 +43,29 @@ def test_training_references_get_one_answer_line():
     assert with_answer_line("4 + 4 = 8.", "8") == "4 + 4 = 8.\nThe answer is: 8"
     assert with_answer_line("x\nThe answer is: 8", "8") == "x\nThe answer is: 8"
     assert with_answer_line(None, "8") is None
+
+
+def test_the_oracles_smoothed_trajectories_pass_the_smoothing_check():
+    """The built-in world keeps working: every trajectory the oracle smooths still has its prefix,
+    a reflection and the correction (lemma.reflection.check_smoothed), for both strategies."""
+    from lemma.reflection import check_smoothed
+    from lemma.teacher.base import CorrectRequest, InjectRequest, ProblemView, SmoothRequest, TypeSpec
+    from lemma.teacher.oracle import OracleTeacher
+    from lemma.world.problems import generate_world
+
+    teacher = OracleTeacher(seed=0)
+    rows = generate_world(21, 80, 0, 0)["train"]
+    views = [ProblemView(r["id"], r["question"], r["solution"], r["answer"], r["structure"]) for r in rows]
+    checked = 0
+    for t in teacher.supported_types()[:4]:
+        mistakes = teacher.inject_errors([InjectRequest(v, TypeSpec(t, ""), 0) for v in views])
+        reqs = [CorrectRequest(v, truncate_after(m.solution, m.wrong_step), m.wrong_step, t, "Wait, something is off here.")
+                for v, m in zip(views, mistakes) if m.solution and m.wrong_step]
+        for method in (teacher.fix_continue, teacher.fresh_restart):
+            pairs = [(r, c.text) for r, c in zip(reqs, method(reqs)) if c.text]
+            trajs = [join_trajectory(r.prefix, r.phrase, c) for r, c in pairs]
+            smoothed = teacher.smooth([SmoothRequest(r.problem, tr) for (r, _), tr in zip(pairs, trajs)])
+            for (r, c), s in zip(pairs, smoothed):
+                assert s.text and check_smoothed(s.text, r.prefix, r.phrase, c) is None, (r.prefix, c, s.text)
+                checked += 1
+    assert checked > 100
