@@ -234,6 +234,8 @@ def test_judges_may_answer_correct(reply, taxonomy):
     "The solution is not correct: the first wrong step is step 3.",
     "Steps 1 and 2 are correct. The first wrong step is step 3.",
     "The solution is incorrect.\nthe first wrong step is step 3",
+    "The first wrong step is step 3; the rest of the solution is correct.",
+    "There is no mistake in steps 1 and 2. The first wrong step is step 3.",
 ])
 def test_a_partly_correct_solution_is_not_a_correct_verdict(reply):
     assert parse_step(reply, 8).value == 3
