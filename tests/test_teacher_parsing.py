@@ -224,6 +224,8 @@ def test_parse_step_echo_reason_and_verdict_after_an_echo():
     "**The student's solution is correct.**",
     "I checked each step: there is no wrong step.",
     "All steps are correct, the grader was mistaken.",
+    "The student's solution to the math problem is correct.",  # SmolLM2's words
+    "The student's solution (5 numbered steps) is correct.",
 ])
 def test_judges_may_answer_correct(reply, taxonomy):
     assert parse_step(reply, 8, shown=NUMBERED).value == CORRECT

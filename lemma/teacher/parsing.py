@@ -72,7 +72,7 @@ CORRECT = "correct"
 _CORRECT_PATTERNS = [
     # not "the rest of the solution is correct", which a judge says beside a wrong step
     re.compile(r"(?<!of\s)(?<!of\sthe\s)(?<!of\shis\s)(?<!of\sher\s)\b(?:the\s+)?(?:student'?s\s+)?(?:whole\s+|entire\s+)?"
-               r"solution\s+is\s+"
+               r"solution(?:\s+to\s+(?:the|this)(?:\s+math)?\s+(?:problem|question)|\s*\([^)\n]{0,40}\))?\s+is\s+"
                r"(?:(?!not\b|in)[a-z]+\s+)?(?:correct|right)\b", re.I),
     re.compile(r"\b(?:there\s+is\s+)?no\s+(?:" + _WRONG + r"\s+step|step\s+is\s+" + _WRONG + r"|mistakes?|errors?)\b"
                r"(?:\s+(?:at\s+all|anywhere|in\s+(?:the|this)\s+(?:student'?s\s+)?solution))?\s*[.!]?\s*$", re.I | re.M),
