@@ -290,3 +290,10 @@ def test_leaked_step_labels_are_removed_outside_the_world_style():
     assert parse_continuation(world, PHRASE, "Step 1: 4 * 12 = 48\nStep 2: 48 - 51 = -3", "world").value == world
     own = "Step 1: Mia bakes 48 cookies.\nStep 2: She keeps -3."
     assert parse_continuation(world, PHRASE, own, "gsm8k").value == world
+    heading = "### Step 3: 48 - 15 = 33 cookies.\nThe answer is: 33"  # SmolLM2 writes labels as headings
+    assert parse_continuation(heading, PHRASE, PREFIX_GSM8K, "gsm8k").value == "48 - 15 = 33 cookies.\nThe answer is: 33"
+
+
+def test_a_continuation_that_is_only_the_answer_is_dropped():
+    assert parse_continuation("The answer is: 190", PHRASE, PREFIX_GSM8K, "gsm8k").reason == "answer_only"
+    assert parse_continuation(f"{PHRASE}\n**The answer is: 33**", PHRASE, PREFIX_GSM8K, "gsm8k").reason == "answer_only"

@@ -11,7 +11,8 @@ are never read as a verdict.
 
 Reasons: empty_reply, no_step_statement, echo_not_verdict (the last line only names a step or a
 type, as an echoed student line does), step_out_of_range, no_type_statement, unknown_type,
-no_explanation, no_final_answer, same_answer_as_reference.
+no_explanation, no_final_answer, answer_only (a continuation that is only its answer line),
+same_answer_as_reference.
 """
 
 from __future__ import annotations
@@ -412,7 +413,7 @@ def _strip_phrase(text: str, phrase: str) -> str:
 
 # Our numbering of the attempt ("Step 3: "), as a re-typed line or a leaked label starts with it.
 _NUMBER_LABEL = re.compile(r"[ \t]*(?:[-*>][ \t]*)?(?:\*\*|__)?step[ \t]*\d+[ \t]*[:.](?:\*\*|__)?[ \t]*", re.I)
-_LEAKED_LABEL = re.compile(r"(?:(?<=\n)|(?<=^)|(?<=[.!?][ \t]))[ \t]*(?:[-*>][ \t]*)?(?:\*\*|__)?step[ \t]*\d+[ \t]*:(?:\*\*|__)?[ \t]*",
+_LEAKED_LABEL = re.compile(r"(?:(?<=\n)|(?<=^)|(?<=[.!?][ \t]))[ \t]*(?:#+[ \t]*)?(?:[-*>][ \t]*)?(?:\*\*|__)?step[ \t]*\d+[ \t]*:(?:\*\*|__)?[ \t]*",
                            re.I)
 
 
@@ -505,6 +506,9 @@ def parse_continuation(reply: str | None, phrase: str, prefix: str = "", style: 
     ended = _end_at_final_answer(text)
     if ended is None:
         return Parsed(reason="no_final_answer", note=text[-200:])
+    if ended[0].startswith("The answer is: "):
+        # nothing but the answer line: no correction to learn from (the method needs the reasoning)
+        return Parsed(reason="answer_only", note=ended[0][:200])
     return Parsed(ended[0])
 
 
