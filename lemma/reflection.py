@@ -50,6 +50,7 @@ _NUMBER = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?")
 _CUE = re.compile(r"\b(?:wait|hold on|hmm+|actually|oops|on second thought|mistakes?|wrong|errors?|incorrect|"
                   r"not (?:right|correct)|re-?check\w*|double-check\w*|re-?examin\w*|verify|suspicious|"
                   r"should (?:be|have)|let me (?:check|look|re\w*)|that cannot be|went wrong)\b", re.I)
+_STEP_LABEL = re.compile(r"^[ \t#*>-]*step[ \t]*\d+[ \t]*[:.]", re.I | re.M)
 _ANSWER_LINE = re.compile(r"^\W*(?:the\s+)?(?:final\s+)?answer\s+is\b.*$", re.I | re.M)
 
 
@@ -75,7 +76,11 @@ def check_smoothed(smoothed: str, prefix: str, phrase: str, continuation: str) -
     (the phrase or any wording of a change of mind), and a correction that reasons its way to the
     end (words, and at least half of the continuation's numbers, after the reflection, not only a
     final answer line). Else the reason: prefix_lost, reflection_lost or correction_lost."""
-    s_tok, p_tok = _tokens(smoothed), [m.group(0) for m in _tokens(prefix)]
+    # The prefix's own answer line ("The answer is: 9" of a whole wrong attempt) may be reworded
+    # ("That gives 9."), and must not be matched against the correction's answer line.
+    # "Step N:" labels are layout: renumbering them, or dropping one, is a light edit.
+    smoothed, prefix = _STEP_LABEL.sub("", smoothed), _STEP_LABEL.sub("", prefix)
+    s_tok, p_tok = _tokens(smoothed), [m.group(0) for m in _tokens(_ANSWER_LINE.sub("", prefix))]
     offset = 0  # where the kept prefix ends in `smoothed`
     if p_tok:
         window = [m.group(0) for m in s_tok[: 2 * len(p_tok) + 10]]

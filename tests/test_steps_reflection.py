@@ -57,7 +57,7 @@ def test_the_oracles_smoothed_trajectories_pass_the_smoothing_check():
     rows = generate_world(21, 80, 0, 0)["train"]
     views = [ProblemView(r["id"], r["question"], r["solution"], r["answer"], r["structure"]) for r in rows]
     checked = 0
-    for t in teacher.supported_types()[:4]:
+    for t in teacher.supported_types():
         mistakes = teacher.inject_errors([InjectRequest(v, TypeSpec(t, ""), 0) for v in views])
         reqs = [CorrectRequest(v, truncate_after(m.solution, m.wrong_step), m.wrong_step, t, "Wait, something is off here.")
                 for v, m in zip(views, mistakes) if m.solution and m.wrong_step]
@@ -69,3 +69,13 @@ def test_the_oracles_smoothed_trajectories_pass_the_smoothing_check():
                 assert s.text and check_smoothed(s.text, r.prefix, r.phrase, c) is None, (r.prefix, c, s.text)
                 checked += 1
     assert checked > 100
+    # the whole-attempt cut (no_truncate): the wrong answer line inside the attempt is reworded
+    prefix = "Step 1: 90 / 10 = 9\nThe answer is: 9"
+    cont = "the question asks for the students who take the bus.\nStep 2: 90 - 9 = 81\nThe answer is: 81"
+    smoothed = ("Step 1: 90 / 10 = 9\nThat gives 9.\nHold on, let me check that step again: the question asks for "
+                "the students who take the bus.\nStep 2: 90 - 9 = 81\nThe answer is: 81")
+    assert check_smoothed(smoothed, prefix, "Hold on, let me check that step again.", cont) is None
+    # a student's garbled line that loses its "Step 1:" label in the rewrite still is the prefix
+    garbled = "2 sh answer is: 4\nWait, something is off here. step 1 does not make sense.\nStep 1: 12 * 6 = 72\nThe answer is: 72"
+    assert check_smoothed(garbled, "Step 1: 2 sh answer is: 4", "Wait, something is off here.",
+                          "step 1 does not make sense.\nStep 1: 12 * 6 = 72\nThe answer is: 72") is None
