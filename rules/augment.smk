@@ -45,6 +45,8 @@ rule correct:
         problems=get_train_problems,
         graded=get_graded,
         truncated="results/truncated/{cut}/{bucket}.parquet",
+        # Fresh & Restart's guides include samples the step judge found correct (grader false negatives)
+        steps=lambda w: ["results/taxonomy/steps.parquet"] if w.strategy == "fresh_restart" else [],
     output:
         table="results/corrections/{cut}/{strategy}/{bucket}.parquet",
         stats="results/corrections/{cut}/{strategy}/{bucket}.stats.json",

@@ -10,6 +10,7 @@ rule locate_errors:
     params:
         teacher=teacher_params("judge_step"),
         max_items=config["classify"]["max_items"],
+        seed=config["seed"],  # the judged-sample cap is a seeded draw
     log:
         "logs/locate_errors.log",
     conda:

@@ -22,7 +22,7 @@ from lemma.teacher.base import (
     TypeSpec,
 )
 from lemma.teacher.factory import build_teacher, check_teacher_config
-from lemma.teacher.llm import LLMTeacher
+from lemma.teacher.llm import LLMTeacher, row_seed
 from lemma.teacher.prompts import PromptSet
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -212,7 +212,7 @@ class _ScriptedLocalEngine:
 
     def generate(self, requests, progress=None):
         self.asked += requests
-        return [[Completion(f"Smooth #{s}.\nThe answer is: 8", "stop") for s in range(r.params.n)]
+        return [[Completion(f"Smooth seed {r.params.seed} #{s}.\nThe answer is: 8", "stop") for s in range(r.params.n)]
                 for r in requests]
 
     def close(self):
@@ -224,7 +224,37 @@ def test_a_local_engine_is_put_behind_the_cache(tmp_path):
     teacher = LLMTeacher(engine, PROMPTS, SamplingParams(), RequestCache(tmp_path / "c.sqlite"))
     reqs = [SmoothRequest(problem("good"), "t", 0), SmoothRequest(problem("good"), "t", 2)]
     first = teacher.smooth(reqs)
-    assert [t.text.splitlines()[0] for t in first] == ["Smooth #0.", "Smooth #2."]
-    assert len(engine.asked) == 1 and engine.asked[0].params.n == 3  # one request, samples 0..2
-    assert teacher.smooth(reqs) == first and len(engine.asked) == 1
+    # one request per needed sample (never samples 0..2 for the row of index 2), seeded by its index
+    assert [t.text.splitlines()[0] for t in first] == ["Smooth seed 0 #0.", f"Smooth seed {row_seed(0, 2)} #0."]
+    assert [r.params.n for r in engine.asked] == [1, 1]
+    assert teacher.smooth(reqs) == first and len(engine.asked) == 2
     teacher.close()
+
+
+def test_call_ledger_one_completion_per_needed_row_and_none_on_rerun(server, teacher_cfg, tmp_path):
+    """Count what reaches a real engine (the openai engine, over HTTP on loopback): exactly one
+    completion per row that needs one (rows asking for the same prompt and sample share it), and
+    nothing at all when the same rows are asked again (the request cache answers)."""
+    calc = TAXONOMY[0]
+    cache = tmp_path / "cache.sqlite"
+    inject = [InjectRequest(problem("good"), calc, k) for k in (0, 2, 5, 5)]  # 3 distinct rows
+    smooth = [SmoothRequest(problem("good"), "4 * 3 = 14.\nHold on. 4 * 3 = 12, so 8.\nThe answer is: 8", k)
+              for k in (3, 1)]
+    prefix = "4 * 3 = 14 dollars for the pens."
+    fixes = [CorrectRequest(problem("good"), prefix, 1, None, PHRASE, sample_index=k) for k in (4, 0)]
+
+    teacher = build_teacher(teacher_cfg, cache_path=str(cache), rule="test")
+    first = (teacher.inject_errors(inject), teacher.smooth(smooth), teacher.fix_continue(fixes))
+    teacher.close()
+    assert len(server.hits()) == 3 + 2 + 2, "one completion per distinct needed row, no more"
+    # each row's answer is its own sample: sample 0 keeps the configured seed, others differ
+    assert first[0][0].solution.endswith("The answer is: 6") and first[0][1].solution.endswith("The answer is: 5")
+    ledger = RequestCache(cache)
+    assert len(ledger) == 7 and ledger.paid_twice() == []
+    ledger.close()
+
+    again = build_teacher(teacher_cfg, cache_path=str(cache), rule="test")
+    second = (again.inject_errors(inject), again.smooth(smooth), again.fix_continue(fixes))
+    again.close()
+    assert len(server.hits()) == 7, "a rerun sends nothing"
+    assert second == first

@@ -16,6 +16,7 @@ from lemma.teacher.parsing import (
     parse_injection,
     parse_smoothed,
     parse_step,
+    CORRECT,
 )
 from lemma.teacher.prompts import PROMPTS, PromptError, PromptSet, parse_prompt_file
 
@@ -188,3 +189,111 @@ def test_bad_prompt_files_are_refused_with_their_name():
         parse_prompt_file("smooth", "## user\nrewrite it", "x/smooth.md")
     with pytest.raises(PromptError, match="x/smooth.md.*## user"):
         parse_prompt_file("smooth", "## system\nonly a system part {{trajectory}}", "x/smooth.md")
+
+
+# -- verdicts must be statements of the asked form (issue 11, item 5) ----------------------------
+NUMBERED = ("Step 1: Tom has 7 boxes of 15 pens, so 7 * 15 = 105 pens.\nStep 2: He gives away 20 pens.\n"
+            "Step 3: 105 - 20 = 95 pens.\nStep 4: Checking: 95 + 20 = 115.\nStep 5: Wait, 105 + 0 = 105.\n"
+            "Step 6: So 105 is right.\nStep 7: He has 105 pens.\nStep 8: The answer is correct: 105")
+
+
+@pytest.mark.parametrize("reply", [
+    # the student's own numbered line echoed back (what a lenient fallback used to accept as step 8)
+    "Let me look at the solution.\nStep 8: The answer is correct: 105",
+    "Step 3: 105 - 20 = 95 pens.",
+    # a line naming a step that says more than a verdict
+    "I am not sure.\nMaybe step 4 has the calculation: 95 + 20 = 115",
+])
+def test_parse_step_refuses_echoes(reply):
+    p = parse_step(reply, 8, shown=NUMBERED)
+    assert p.value is None and p.reason in ("echo_not_verdict", "no_step_statement")
+    assert parse_step(reply, 8).value is None, "even without knowing what was shown"
+
+
+def test_parse_step_echo_reason_and_verdict_after_an_echo():
+    assert parse_step("Step 8: The answer is correct: 105", 8, shown=NUMBERED).reason == "echo_not_verdict"
+    echo_then_verdict = "Step 4: Checking: 95 + 20 = 115.\nThis check is wrong.\nThe first wrong step is step 4."
+    assert parse_step(echo_then_verdict, 8, shown=NUMBERED).value == 4
+    # a verdict line copied out of the student's own text is not the judge's
+    tricky = NUMBERED.replace("Step 6: So 105 is right.", "Step 6: so the first wrong step is step 2")
+    assert parse_step("Step 6: so the first wrong step is step 2", 8, shown=tricky).value is None
+
+
+@pytest.mark.parametrize("reply", [
+    "Every step checks out.\nthe solution is correct",
+    "**The student's solution is correct.**",
+    "I checked each step: there is no wrong step.",
+    "All steps are correct, the grader was mistaken.",
+    "The student's solution to the math problem is correct.",  # SmolLM2's words
+    "The student's solution (5 numbered steps) is correct.",
+])
+def test_judges_may_answer_correct(reply, taxonomy):
+    assert parse_step(reply, 8, shown=NUMBERED).value == CORRECT
+    assert parse_error_type(reply, taxonomy, shown=NUMBERED).value == CORRECT
+
+
+@pytest.mark.parametrize("reply", [
+    "The solution is not correct: the first wrong step is step 3.",
+    "Steps 1 and 2 are correct. The first wrong step is step 3.",
+    "The solution is incorrect.\nthe first wrong step is step 3",
+    "The first wrong step is step 3; the rest of the solution is correct.",
+    "There is no mistake in steps 1 and 2. The first wrong step is step 3.",
+])
+def test_a_partly_correct_solution_is_not_a_correct_verdict(reply):
+    assert parse_step(reply, 8).value == 3
+
+
+def test_parse_error_type_refuses_echoes_and_bare_mentions(taxonomy):
+    assert parse_error_type("Step 8: The answer is correct: 105", taxonomy, shown=NUMBERED).value is None
+    echoed = "Step 1: 7 * 15 = 105, a calculation error\n"
+    assert parse_error_type(echoed, taxonomy, shown="Step 1: 7 * 15 = 105, a calculation error").reason == "echo_not_verdict"
+    assert parse_error_type("Some words.\nCalculation Error.", taxonomy).value == "calculation_error"
+    assert parse_error_type("Some words.\nThe student made a calculation error somewhere.", taxonomy).value is None
+
+
+# -- continuations (issue 11, item 10) ----------------------------------------------------------
+PREFIX_GSM8K = "Mia bakes 4 * 12 = 48 cookies. She keeps 48 - 51 = -3 cookies."
+FIX = "She gave away 15, not 51, so she keeps 48 - 15 = 33 cookies.\nThe answer is: 33"
+
+
+def test_retyped_numbered_attempt_is_detected():
+    reply = ("Step 1: Mia bakes 4 * 12 = 48 cookies.\nStep 2: She keeps 48 - 51 = -3 cookies.\n"
+             f"{PHRASE}\n{FIX}")
+    assert parse_continuation(reply, PHRASE, PREFIX_GSM8K, "gsm8k").value == FIX
+
+
+def test_retyped_one_line_prefix_keeps_the_correction_on_its_line():
+    reply = f"{PREFIX_GSM8K} {PHRASE} {FIX}"
+    assert parse_continuation(reply, PHRASE, PREFIX_GSM8K, "gsm8k").value == FIX
+    without_phrase = f"{PREFIX_GSM8K} {FIX}"
+    assert parse_continuation(without_phrase, PHRASE, PREFIX_GSM8K, "gsm8k").value == FIX
+
+
+def test_retyped_wrong_step_alone_and_a_quoted_step_is_kept():
+    reply = f"She keeps 48 - 51 = -3 cookies.\n{PHRASE} {FIX}"
+    assert parse_continuation(reply, PHRASE, PREFIX_GSM8K, "gsm8k").value == FIX
+    quoted = '"She keeps 48 - 51 = -3 cookies" is wrong: she gave away 15. 48 - 15 = 33.\nThe answer is: 33'
+    assert parse_continuation(quoted, PHRASE, PREFIX_GSM8K, "gsm8k").value == quoted
+
+
+def test_phrase_written_twice_is_stripped_twice():
+    reply = f"{PHRASE} {PHRASE.upper()} {FIX}"
+    assert parse_continuation(reply, PHRASE, PREFIX_GSM8K, "gsm8k").value == FIX
+
+
+def test_leaked_step_labels_are_removed_outside_the_world_style():
+    reply = "Step 2 used 51 instead of 15.\nStep 3: 48 - 15 = 33 cookies.\n**Step 4:** She keeps 33.\nThe answer is: 33"
+    got = parse_continuation(reply, PHRASE, PREFIX_GSM8K, "gsm8k").value
+    assert got == "Step 2 used 51 instead of 15.\n48 - 15 = 33 cookies.\nShe keeps 33.\nThe answer is: 33"
+    # the built-in world numbers its steps that way, and so may a student's own prefix
+    world = "Step 3: 48 - 15 = 33\nThe answer is: 33"
+    assert parse_continuation(world, PHRASE, "Step 1: 4 * 12 = 48\nStep 2: 48 - 51 = -3", "world").value == world
+    own = "Step 1: Mia bakes 48 cookies.\nStep 2: She keeps -3."
+    assert parse_continuation(world, PHRASE, own, "gsm8k").value == world
+    heading = "### Step 3: 48 - 15 = 33 cookies.\nThe answer is: 33"  # SmolLM2 writes labels as headings
+    assert parse_continuation(heading, PHRASE, PREFIX_GSM8K, "gsm8k").value == "48 - 15 = 33 cookies.\nThe answer is: 33"
+
+
+def test_a_continuation_that_is_only_the_answer_is_dropped():
+    assert parse_continuation("The answer is: 190", PHRASE, PREFIX_GSM8K, "gsm8k").reason == "answer_only"
+    assert parse_continuation(f"{PHRASE}\n**The answer is: 33**", PHRASE, PREFIX_GSM8K, "gsm8k").reason == "answer_only"

@@ -7,15 +7,23 @@ import polars as pl
 from lemma.pipeline.common import StageStats, problem_views
 from lemma.grading import DEFAULT_TIMEOUT_S
 from lemma.pipeline.grade import grade_texts
-from lemma.reflection import join_trajectory, pick_phrase
-from lemma.steps import split_steps, truncate_after
+from lemma.reflection import check_smoothed, join_trajectory, pick_phrase
+from lemma.steps import truncate_after, whole_attempt
 from lemma.teacher.base import CorrectRequest, LocateRequest, SmoothRequest, Teacher
 
 CUTS = ("first_error", "whole")
 
 
+JUDGED_CORRECT = "locate:judged_correct"  # the step judge's verdict "this solution is correct"
+
+
 def _prefix(solution: str, step: int, cut: str, style: str) -> str:
-    return truncate_after(solution, step, style) if cut == "first_error" else "\n".join(split_steps(solution, style))
+    """A byte-exact prefix of the solution: cut after the wrong step, or the whole attempt (whose
+    steps, re-split, are the ones the judge numbered, so `step` still names the wrong one)."""
+    if cut == "first_error":
+        return truncate_after(solution, step, style)
+    truncate_after(solution, step, style)  # the same range check as a cut
+    return whole_attempt(solution)
 
 
 def truncate_student(problems: pl.DataFrame, steps: pl.DataFrame, cut: str):
@@ -62,17 +70,26 @@ def truncate_mistakes(problems: pl.DataFrame, mistakes: pl.DataFrame, teacher: T
     return rows, stats
 
 
-def first_correct_samples(graded: pl.DataFrame) -> dict[str, str]:
-    """One correct student solution per problem (lowest sample index), for Fresh & Restart."""
+def first_correct_samples(graded: pl.DataFrame, steps: pl.DataFrame | None = None) -> dict[str, str]:
+    """One correct student solution per problem (lowest sample index), for Fresh & Restart.
+
+    `steps` is the step judge's table: a sample the judge found correct although the grader did
+    not joins the pool, after the grader's own correct samples (which are preferred)."""
     ok = graded.filter(pl.col("correct")).sort(["problem_id", "sample_index"]).unique("problem_id", keep="first")
-    return dict(zip(ok["problem_id"], ok["completion"]))
+    pool = dict(zip(ok["problem_id"], ok["completion"]))
+    if steps is not None and steps.height:
+        judged = (steps.filter(pl.col("dropped") == JUDGED_CORRECT).sort(["problem_id", "sample_index"])
+                  .unique("problem_id", keep="first"))
+        for pid, text in zip(judged["problem_id"], judged["completion"]):
+            pool.setdefault(pid, text)
+    return pool
 
 
 def correct(problems: pl.DataFrame, truncated: pl.DataFrame, graded: pl.DataFrame, teacher: Teacher,
-            strategy: str, phrases: list[str]):
+            strategy: str, phrases: list[str], steps: pl.DataFrame | None = None):
     stats = StageStats(f"correct:{strategy}")
     views = problem_views(problems)
-    samples = first_correct_samples(graded) if strategy == "fresh_restart" else {}
+    samples = first_correct_samples(graded, steps) if strategy == "fresh_restart" else {}
     rows_in = truncated.to_dicts()
     stats.n_in = len(rows_in)
     reqs = [CorrectRequest(problem=views[r["problem_id"]], prefix=r["prefix"], wrong_step=r["first_wrong_step"],
@@ -88,14 +105,17 @@ def correct(problems: pl.DataFrame, truncated: pl.DataFrame, graded: pl.DataFram
             continue
         rows.append({**{k: r[k] for k in ("problem_id", "bucket", "sample_index", "error_type", "prefix")},
                      "strategy": strategy, "phrase": req.phrase, "continuation": out.text,
-                     "trajectory": join_trajectory(r["prefix"], req.phrase, out.text)})
+                     "trajectory": join_trajectory(r["prefix"], req.phrase, out.text, req.problem.style)})
     stats.n_out = len(rows)
     return rows, stats
 
 
 def smooth_and_filter(problems: pl.DataFrame, corrections: pl.DataFrame, teacher: Teacher,
                       grade_timeout: float = DEFAULT_TIMEOUT_S):
-    """Smooth each trajectory, then keep it only if its final answer equals the reference."""
+    """Smooth each trajectory; keep it only if the rewrite still has the wrong prefix, a reflection
+    and the correction's reasoning (lemma.reflection.check_smoothed: else dropped as
+    smooth:prefix_lost / smooth:reflection_lost / smooth:correction_lost), and its final answer
+    equals the reference."""
     stats = StageStats("smooth_and_filter")
     views = problem_views(problems)
     rows_in = corrections.to_dicts()
@@ -105,6 +125,8 @@ def smooth_and_filter(problems: pl.DataFrame, corrections: pl.DataFrame, teacher
     for r, s in zip(rows_in, smoothed):
         if s.dropped or not s.text:
             stats.drop(s.dropped or "empty")
+        elif (lost := check_smoothed(s.text, r["prefix"], r["phrase"], r["continuation"])) is not None:
+            stats.drop(f"smooth:{lost}")
         else:
             pending.append({**r, "smoothed": s.text})
     grades = grade_texts([r["smoothed"] for r in pending], [views[r["problem_id"]].answer for r in pending],

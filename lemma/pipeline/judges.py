@@ -7,24 +7,49 @@ truncation of the student's own mistakes that hangs off the step judge.
 
 from __future__ import annotations
 
+import hashlib
+
 import polars as pl
 
 from lemma.pipeline.common import StageStats, problem_views
 from lemma.teacher.base import ClassifyRequest, LocateRequest, Teacher, TypeSpec
 
 
-def wrong_samples(graded: pl.DataFrame, max_items: int | None) -> pl.DataFrame:
-    """Distinct wrong student samples, in a stable order, at most `max_items`."""
+def _rank(seed: int, *parts) -> int:
+    return int.from_bytes(hashlib.sha256("\x1f".join(map(str, (seed, *parts))).encode()).digest()[:8], "big")
+
+
+def wrong_samples(graded: pl.DataFrame, max_items: int | None, seed: int = 0) -> pl.DataFrame:
+    """Distinct wrong student samples, in a stable order, at most `max_items`.
+
+    Under the cap the choice is a seeded draw spread over problems (and so over datasets, in
+    proportion to their failed problems): problems in a seeded order take one sample each, then a
+    second each, and so on. Taking the first rows by problem id instead would give the whole cap
+    to whichever dataset's ids sort first. The draw depends only on the seed and each row's
+    identity, never on table order."""
     wrong = (graded.filter(~pl.col("correct"))
              .unique(subset=["problem_id", "completion"], keep="first", maintain_order=True)
              .sort(["problem_id", "sample_index"]))
-    return wrong.head(max_items) if max_items else wrong
+    if not max_items or wrong.height <= max_items:
+        return wrong
+    ids, idx = wrong["problem_id"].to_list(), wrong["sample_index"].to_list()
+    turn: dict[int, int] = {}  # row -> how many of its problem's samples come before it
+    by_problem: dict[str, list[int]] = {}
+    for i, pid in enumerate(ids):
+        by_problem.setdefault(pid, []).append(i)
+    for pid, rows in by_problem.items():
+        for k, i in enumerate(sorted(rows, key=lambda i: _rank(seed, pid, idx[i]))):
+            turn[i] = k
+    order = sorted(range(len(ids)), key=lambda i: (turn[i], _rank(seed, ids[i]), ids[i], idx[i]))
+    chosen = sorted(order[:max_items])
+    return wrong.with_row_index("_row").filter(pl.col("_row").is_in(chosen)).drop("_row")
 
 
-def locate_student_errors(problems: pl.DataFrame, graded: pl.DataFrame, teacher: Teacher, max_items: int | None):
+def locate_student_errors(problems: pl.DataFrame, graded: pl.DataFrame, teacher: Teacher, max_items: int | None,
+                          seed: int = 0):
     stats = StageStats("locate_errors")
     views = problem_views(problems)
-    wrong = wrong_samples(graded, max_items)
+    wrong = wrong_samples(graded, max_items, seed)
     stats.n_in = wrong.height
     rows = wrong.select("problem_id", "sample_index", "completion").to_dicts()
     labels = teacher.locate_errors([LocateRequest(views[r["problem_id"]], r["completion"]) for r in rows])

@@ -6,9 +6,12 @@ and parses each reply (lemma.teacher.parsing). An item whose request failed, who
 the token limit, or whose reply cannot be parsed comes back with `dropped="<stage>:<reason>"`
 (stages: locate, classify, inject, fix_continue, fresh_restart, smooth), never as an exception.
 
-Several samples of one prompt (inject_errors' `sample_index`, correction samples) are one Request
-with n = highest index + 1, and each item takes the completion of its own index; the engine and
-the cache key each sample by its index, so sample 2 is the same answer in every run.
+Several samples of one prompt (inject_errors' `sample_index`, correction samples) are separate
+requests with n=1, each seeded by its index (`row_seed`): one completion is paid per row that needs
+one, sample 2 is the same answer in every run, and a rerun is answered by the request cache.
+
+Judges may answer that a solution is correct (the grader can be wrong): such a sample comes back
+dropped as "<stage>:judged_correct", its own reason, never forced into a wrong step or a type.
 """
 
 from __future__ import annotations
@@ -36,6 +39,13 @@ from lemma.teacher.base import (
 from lemma.teacher.prompts import PromptSet
 
 log = logging.getLogger("lemma.teacher.llm")
+
+
+def row_seed(seed: int, sample_index: int) -> int:
+    """The seed of sample `sample_index` of one prompt: `seed` for sample 0, distinct for the
+    others (the same spacing as lemma.engines.openai_engine.sample_seed, so a server that honours
+    seeds gives each sample the answer it gave before this change)."""
+    return (seed + 7919 * sample_index) % (2**31)
 
 # How a generated solution should be laid out so lemma.steps splits it like the problem's style.
 LAYOUT = {
@@ -66,20 +76,26 @@ class LLMTeacher(Teacher):
 
     # -- plumbing ------------------------------------------------------------------------------
     def _ask(self, stage: str, items: list[tuple[tuple[dict, ...], int]]) -> list[Completion]:
-        """One completion per (messages, sample_index), identical prompts merged into one request."""
-        groups: dict[tuple, int] = {}
-        order: list[tuple[dict, ...]] = []
+        """Exactly one completion per distinct (messages, sample_index) item.
+
+        Sample k of a prompt is its own request with n=1 and the seed `row_seed(seed, k)`, so it is
+        paid once, is the same answer in every run whichever other samples are asked for, and has
+        its own request-cache entry (the seed is part of the key): a rerun sends nothing. (The
+        openai engine sends sample 0 of a request with the request's own seed, so sample k goes
+        out with the seed it always had.) Items asking for the same prompt and index share one
+        answer."""
+        requests: dict[tuple, Request] = {}
+        keys = []
         for messages, index in items:
-            key = tuple(tuple(sorted(m.items())) for m in messages)
-            if key not in groups:
-                groups[key] = 0
-                order.append(messages)
-            groups[key] = max(groups[key], index + 1)
-        keys = [tuple(tuple(sorted(m.items())) for m in msgs) for msgs in order]
-        requests = [Request(messages=msgs, params=replace(self.params, n=groups[k])) for msgs, k in zip(order, keys)]
-        answers = self.engine.generate(requests, progress=stage) if requests else []
-        by_key = dict(zip(keys, answers))
-        return [by_key[tuple(tuple(sorted(m.items())) for m in msgs)][i] for msgs, i in items]
+            key = (tuple(tuple(sorted(m.items())) for m in messages), index)
+            if key not in requests:
+                requests[key] = Request(messages=messages,
+                                        params=replace(self.params, n=1, seed=row_seed(self.params.seed, index)))
+            keys.append(key)
+        order = list(requests)
+        answers = self.engine.generate([requests[k] for k in order], progress=stage) if order else []
+        by_key = {k: a[0] for k, a in zip(order, answers)}
+        return [by_key[k] for k in keys]
 
     @staticmethod
     def _failed(stage: str, comp: Completion) -> str | None:
@@ -97,18 +113,20 @@ class LLMTeacher(Teacher):
             if not steps:
                 out[i] = StepLabel(None, dropped="locate:empty_solution")
                 continue
+            numbered = number_steps(r.solution, r.problem.style)
             asks.append((self.prompts["judge_step"].render(
                 question=r.problem.question, reference_solution=r.problem.solution,
-                reference_answer=r.problem.answer, numbered_solution=number_steps(r.solution, r.problem.style),
-                n_steps=len(steps)), 0))
-            where.append((i, len(steps)))
-        for (i, n), comp in zip(where, self._ask("locate", asks)):
+                reference_answer=r.problem.answer, numbered_solution=numbered, n_steps=len(steps)), 0))
+            where.append((i, len(steps), numbered))
+        for (i, n, numbered), comp in zip(where, self._ask("locate", asks)):
             failed = self._failed("locate", comp)
             if failed:
                 out[i] = StepLabel(None, rationale=comp.error or "", dropped=failed)
                 continue
-            p = parsing.parse_step(comp.text, n)
-            if p.reason:
+            p = parsing.parse_step(comp.text, n, shown=numbered)
+            if p.value == parsing.CORRECT:
+                out[i] = StepLabel(None, rationale=comp.text.strip(), dropped="locate:judged_correct")
+            elif p.reason:
                 reason = "truncated" if comp.finish_reason == "length" else p.reason
                 out[i] = StepLabel(None, rationale=p.note or comp.text[-300:], dropped=f"locate:{reason}")
             else:
@@ -121,22 +139,25 @@ class LLMTeacher(Teacher):
         labels = "\n".join(f"- {t.name}" + (f" ({t.code})" if t.code else "") + f": {t.definition.strip()}"
                            for t in taxonomy)
         label_names = ", ".join(t.name for t in taxonomy)
-        asks = []
+        asks, shown = [], []
         for r in requests:
+            shown.append(number_steps(r.solution, r.problem.style))
             hint = (f"\nA first check suggests the first mistake is in step {r.first_wrong_step}.\n"
                     if r.first_wrong_step else "")
             asks.append((self.prompts["judge_type"].render(
                 question=r.problem.question, reference_solution=r.problem.solution,
-                reference_answer=r.problem.answer, numbered_solution=number_steps(r.solution, r.problem.style),
+                reference_answer=r.problem.answer, numbered_solution=shown[-1],
                 labels=labels, label_names=label_names, step_hint=hint), 0))
         out = []
-        for comp in self._ask("classify", asks):
+        for numbered, comp in zip(shown, self._ask("classify", asks)):
             failed = self._failed("classify", comp)
             if failed:
                 out.append(TypeLabel(None, rationale=comp.error or "", dropped=failed))
                 continue
-            p = parsing.parse_error_type(comp.text, taxonomy)
-            if p.reason:
+            p = parsing.parse_error_type(comp.text, taxonomy, shown=numbered)
+            if p.value == parsing.CORRECT:
+                out.append(TypeLabel(None, rationale=comp.text.strip(), dropped="classify:judged_correct"))
+            elif p.reason:
                 reason = "truncated" if comp.finish_reason == "length" else p.reason
                 out.append(TypeLabel(None, rationale=p.note or comp.text[-300:], dropped=f"classify:{reason}"))
             else:
@@ -192,7 +213,8 @@ class LLMTeacher(Teacher):
             if failed:
                 out[i] = Text(None, dropped=failed, meta={"error": comp.error or ""})
                 continue
-            p = parsing.parse_continuation(comp.text, requests[i].phrase, requests[i].prefix)
+            r = requests[i]
+            p = parsing.parse_continuation(comp.text, r.phrase, r.prefix, r.problem.style)
             if p.reason:
                 out[i] = Text(None, dropped=f"{stage}:{p.reason}", meta={"note": p.note})
             else:
@@ -206,8 +228,7 @@ class LLMTeacher(Teacher):
         return self._correct("fresh_restart", requests)
 
     def smooth(self, requests: list[SmoothRequest]) -> list[Text]:
-        asks = [(self.prompts["smooth"].render(question=r.problem.question, reference_answer=r.problem.answer,
-                                               trajectory=r.trajectory), r.sample_index) for r in requests]
+        asks = [(self.prompts["smooth"].render(question=r.problem.question, trajectory=r.trajectory), r.sample_index) for r in requests]
         out = []
         for comp in self._ask("smooth", asks):
             failed = self._failed("smooth", comp) or ("smooth:truncated" if comp.finish_reason == "length" else None)

@@ -5,8 +5,14 @@ three", spell a label "Calculation Error" or "CA", add a period, wrap text in co
 repeat the prompt's last sentence. Each parser accepts those variants and otherwise returns a short
 machine-readable reason (never raises), which the teacher turns into `dropped="<stage>:<reason>"`.
 
-Reasons: empty_reply, no_step_statement, step_out_of_range, no_type_statement, unknown_type,
-no_explanation, no_final_answer, same_answer_as_reference.
+Judges must state a verdict in the asked form ("the first wrong step is step N", "the wrong type
+is X"), or say the solution is correct (CORRECT); lines that echo the student's numbered solution
+are never read as a verdict.
+
+Reasons: empty_reply, no_step_statement, echo_not_verdict (the last line only names a step or a
+type, as an echoed student line does), step_out_of_range, no_type_statement, unknown_type,
+no_explanation, no_final_answer, answer_only (a continuation that is only its answer line),
+same_answer_as_reference.
 """
 
 from __future__ import annotations
@@ -54,6 +60,26 @@ _STEP_PATTERNS = [
     re.compile(r"first\s+" + _WRONG + r"\s+step\s+is\s+the\s+" + _NUM + r"(?:st|nd|rd|th)?\s+(?:step|one)\b", re.I),
 ]
 _ANY_STEP = re.compile(r"\bstep\s*(?:#\s*)?" + _NUM + r"\b", re.I)
+# The one bare form still read as a verdict: a last line that is nothing but a labelled step
+# ("Answer: Step 4.", "Verdict - step 4"). A line that names a step and says more is not a verdict:
+# it is typically the student's own numbered line echoed back ("Step 8: The answer is correct: 105").
+_LABELLED_STEP_LINE = re.compile(r"^\s*(?:(?:final\s+)?(?:answer|verdict|conclusion)|first\s+" + _WRONG + r"\s+step)"
+                                 r"\s*[:=\-–—]\s*(?:the\s+)?step\s*(?:#\s*)?" + _NUM + r"\s*[.!]?\s*$", re.I)
+
+# "This solution is correct": a verdict the judges may give (the grader can be wrong). Only
+# statements about the whole solution count; "step 2 is correct" or "the answer is correct" (a
+# phrase students write themselves) do not.
+CORRECT = "correct"
+_CORRECT_PATTERNS = [
+    # not "the rest of the solution is correct", which a judge says beside a wrong step
+    re.compile(r"(?<!of\s)(?<!of\sthe\s)(?<!of\shis\s)(?<!of\sher\s)\b(?:the\s+)?(?:student'?s\s+)?(?:whole\s+|entire\s+)?"
+               r"solution(?:\s+to\s+(?:the|this)(?:\s+math)?\s+(?:problem|question)|\s*\([^)\n]{0,40}\))?\s+is\s+"
+               r"(?:(?!not\b|in)[a-z]+\s+)?(?:correct|right)\b", re.I),
+    re.compile(r"\b(?:there\s+is\s+)?no\s+(?:" + _WRONG + r"\s+step|step\s+is\s+" + _WRONG + r"|mistakes?|errors?)\b"
+               r"(?:\s+(?:at\s+all|anywhere|in\s+(?:the|this)\s+(?:student'?s\s+)?solution))?\s*[.!]?\s*$", re.I | re.M),
+    re.compile(r"\b(?:all|every)\s+(?:of\s+the\s+)?steps?\s+(?:is|are)\s+(?:correct|right)\b", re.I),
+]
+_ECHO_LABEL = re.compile(r"^\s*(?:[-*>]\s*)?step\s*" + r"\d+\s*:", re.I)
 
 
 @dataclass(frozen=True)
@@ -63,23 +89,58 @@ class Parsed:
     note: str = ""  # what was read, for the rationale of a drop
 
 
-def parse_step(reply: str | None, n_steps: int) -> Parsed:
-    """The first wrong step (1-based) stated in a judge's reply."""
+def _without_echoes(text: str, shown: str) -> str:
+    """The reply without lines that echo the numbered solution the judge was shown: a line that
+    starts with the "Step N:" label of our numbering, or that occurs in `shown` as it stands.
+    Verdicts are read only from what remains, so the student's own words never become one."""
+    shown_lines = {_squash(ln) for ln in shown.splitlines() if _squash(ln)}
+    shown_flat = _squash(shown)
+    keep = []
+    for ln in text.splitlines():
+        sq = _squash(ln)
+        if _ECHO_LABEL.match(ln) or (sq and (sq in shown_lines or (len(sq) > 20 and sq in shown_flat))):
+            keep.append("")
+        else:
+            keep.append(ln)
+    return "\n".join(keep)
+
+
+def _last_line(text: str) -> str:
+    lines = [ln for ln in text.strip().splitlines() if ln.strip()]
+    return lines[-1] if lines else ""
+
+
+def _no_verdict(reply: str, kept: str, reason: str) -> Parsed:
+    """The drop for a reply without a verdict: echo_not_verdict when its last line echoed the
+    student's solution (the case a lenient fallback used to accept), else `reason`."""
+    last = _last_line(strip_markdown(reply))
+    echoed = _last_line(kept).strip() != last.strip()  # echo lines were blanked out of `kept`
+    return Parsed(reason="echo_not_verdict" if echoed else reason, note=last[-200:])
+
+
+def _correct_verdicts(text: str) -> list[tuple[int, str]]:
+    return [(m.start(), CORRECT) for pat in _CORRECT_PATTERNS for m in pat.finditer(text)]
+
+
+def parse_step(reply: str | None, n_steps: int, shown: str = "") -> Parsed:
+    """The first wrong step (1-based) stated in a judge's reply, or CORRECT when its verdict is
+    that the solution has no mistake. `shown` is the numbered solution the judge was given: lines
+    echoing it are never read as a verdict."""
     if not reply or not reply.strip():
         return Parsed(reason="empty_reply")
-    text = strip_markdown(reply)
+    text = _without_echoes(strip_markdown(reply), shown)
     found = []
     for pat in _STEP_PATTERNS:
         found += [(m.start(), m.group(1)) for m in pat.finditer(text)]
-    if found:
-        token = max(found)[1]  # the last statement wins: judges often restate their verdict at the end
-    else:
-        # Fallback: a final line that names exactly one step ("Answer: Step 4.").
-        last = [ln for ln in text.strip().splitlines() if ln.strip()][-1]
-        steps = {_to_int(t) for t in _ANY_STEP.findall(last)}
-        if len(steps) != 1:
-            return Parsed(reason="no_step_statement", note=last[-200:])
-        token = str(steps.pop())
+    found += _correct_verdicts(text)
+    if not found:
+        m = _LABELLED_STEP_LINE.match(_last_line(text))
+        if m is None:
+            return _no_verdict(reply, text, "no_step_statement")
+        found = [(0, m.group(1))]
+    token = max(found)[1]  # the last statement wins: judges often restate their verdict at the end
+    if token == CORRECT:
+        return Parsed(CORRECT)
     step = _to_int(token)
     if not 1 <= step <= n_steps:
         return Parsed(reason="step_out_of_range", note=f"step {step} of {n_steps}")
@@ -134,6 +195,14 @@ class LabelIndex:
                     return got
         return None
 
+    def lookup_exact(self, candidate: str) -> str | None:
+        """The label when `candidate` is nothing but one spelling of it (punctuation aside)."""
+        c = candidate.strip().strip("\"'[]()<>{}.,;:!“”‘’ ")
+        if c.upper() in self.codes and len(c) <= 4:
+            return self.codes[c.upper()]
+        n = _norm_label(c)
+        return self.by_form.get(n) or self.by_form.get(re.sub(r"^(?:the|a|an)_", "", n))
+
     def mentions(self, line: str) -> set[str]:
         """Labels named anywhere in a line (codes only when written in capitals)."""
         found = set()
@@ -156,24 +225,31 @@ _TYPE_STATEMENT = re.compile(
 )
 
 
-def parse_error_type(reply: str | None, taxonomy: list[TypeSpec]) -> Parsed:
-    """The error type named by "the wrong type is X" (or a close variant) in a judge's reply."""
+def parse_error_type(reply: str | None, taxonomy: list[TypeSpec], shown: str = "") -> Parsed:
+    """The error type named by "the wrong type is X" (or a close variant) in a judge's reply, or
+    CORRECT when its verdict is that the solution has no mistake. Lines echoing the numbered
+    solution it was `shown` are never read as a verdict; a bare last line counts only when it is
+    nothing but one label ("Calculation Error.", "Answer: CA")."""
     if not reply or not reply.strip():
         return Parsed(reason="empty_reply")
     index = LabelIndex(taxonomy)
-    text = strip_markdown(reply)
-    statements = [next(g for g in m.groups() if g is not None) for m in _TYPE_STATEMENT.finditer(text)]
-    if statements:
-        raw = statements[-1].strip()
+    text = _without_echoes(strip_markdown(reply), shown)
+    found = [(m.start(), next(g for g in m.groups() if g is not None)) for m in _TYPE_STATEMENT.finditer(text)]
+    found += _correct_verdicts(text)
+    if found:
+        raw = max(found, key=lambda f: f[0])[1].strip()
+        if raw == CORRECT:
+            return Parsed(CORRECT)
         name = index.lookup(raw)
         if name is None:
             return Parsed(reason="unknown_type", note=raw[:200])
         return Parsed(name)
-    last = [ln for ln in text.strip().splitlines() if ln.strip()][-1]
-    named = index.mentions(last)
-    if len(named) == 1:
-        return Parsed(named.pop())
-    return Parsed(reason="no_type_statement", note=last[-200:])
+    last = _last_line(text)
+    bare = re.sub(r"^\s*(?:(?:final\s+)?(?:answer|verdict|label|type)\s*[:=\-–—]\s*)", "", last, flags=re.I)
+    name = index.lookup_exact(bare)
+    if name is not None:
+        return Parsed(name)
+    return _no_verdict(reply, text, "no_type_statement")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -316,34 +392,123 @@ def parse_injection(reply: str | None, reference_answer: str, style: str) -> Par
 
 
 def _strip_phrase(text: str, phrase: str) -> str:
-    """Drop a repeated reflection phrase at the start of a continuation."""
+    """Drop the reflection phrase at the start of a continuation, as often as it was written
+    ("Wait, ... Wait, ... Step 2 ..." happens: a model that repeats once may repeat twice)."""
     def core(s: str) -> str:
         return re.sub(r"[^a-z0-9]+", " ", s.lower()).strip()
 
     want = core(phrase)
     if not want:
         return text
-    # walk forward over the reply until its letters cover the phrase's
-    for end in range(len(phrase) // 2, min(len(text), len(phrase) * 2 + 8) + 1):
-        if core(text[:end]) == want and (end == len(text) or not text[end].isalnum()):
-            return text[end:].lstrip(" \t.,;:!?\"'”…-*_").lstrip()
+    for _ in range(8):
+        # walk forward over the reply until its letters cover the phrase's
+        for end in range(len(phrase) // 2, min(len(text), len(phrase) * 2 + 8) + 1):
+            if core(text[:end]) == want and (end == len(text) or not text[end].isalnum()):
+                text = text[end:].lstrip(" \t.,;:!?\"'”…-*_").lstrip()
+                break
+        else:
+            return text
     return text
 
 
-def parse_continuation(reply: str | None, phrase: str, prefix: str = "") -> Parsed:
+# Our numbering of the attempt ("Step 3: "), as a re-typed line or a leaked label starts with it.
+_NUMBER_LABEL = re.compile(r"[ \t]*(?:[-*>][ \t]*)?(?:\*\*|__)?step[ \t]*\d+[ \t]*[:.](?:\*\*|__)?[ \t]*", re.I)
+_LEAKED_LABEL = re.compile(r"(?:(?<=\n)|(?<=^)|(?<=[.!?][ \t]))[ \t]*(?:#+[ \t]*)?(?:[-*>][ \t]*)?(?:\*\*|__)?step[ \t]*\d+[ \t]*:(?:\*\*|__)?[ \t]*",
+                           re.I)
+
+
+def _alnum(s: str) -> str:
+    return "".join(c for c in s.lower() if c.isalnum())
+
+
+def _walk(text: str, want: str, skip_labels: bool) -> int | None:
+    """The offset in `text` right after its letters and digits spell `want` from the start
+    (everything else ignored; with `skip_labels`, one "Step N:" label at each line start too),
+    else None."""
+    i = j = 0
+    line_start = True
+    while j < len(want):
+        if i >= len(text):
+            return None
+        if line_start and skip_labels:
+            m = _NUMBER_LABEL.match(text, i)
+            if m:
+                i = m.end()
+            line_start = False
+            continue
+        c = text[i]
+        if c == "\n":
+            line_start = True
+        if c.isalnum():
+            if c.lower() != want[j]:
+                return None
+            j += 1
+        i += 1
+    return i
+
+
+def _skip_retyped(text: str, prefix: str, style: str, phrase: str) -> str:
+    """The reply without a re-typed attempt at its start: the whole prefix (with or without the
+    "Step N:" numbering the teacher was shown, on any lines) or only its last, wrong step. What
+    follows it on the same line is kept (a one-line GSM8K prefix is often re-typed and continued
+    in the same paragraph)."""
+    steps = split_steps(prefix, style) if prefix.strip() else []
+    if not steps:
+        return text
+    phrase_core = _alnum(phrase)
+
+    def after(end: int) -> str:
+        return text[end:].lstrip(" \t.,;:!?\"'”)*_")
+
+    def at_boundary(end: int) -> bool:
+        rest = after(end)
+        return not rest.strip() or rest.startswith("\n") or (bool(phrase_core) and _alnum(rest).startswith(phrase_core))
+
+    for candidate, whole in ((prefix, True), (steps[-1], False)):
+        want = _alnum(candidate)
+        if not want:
+            continue
+        for skip in (True, False):
+            end = _walk(text, want, skip)
+            if end is None:
+                continue
+            # A long re-typed attempt is one whatever follows; a short match, or the wrong step
+            # alone, is one only when a new line or the phrase follows it (else the reply is
+            # quoting the step it is about to correct: "4 * 3 = 14 is wrong ...").
+            quoted = text.lstrip()[:1] in "\"'“‘`"
+            if at_boundary(end) or (whole and len(want) >= 20 and not quoted):
+                return after(end).strip()
+    return text
+
+
+def _drop_leaked_labels(text: str, prefix: str, style: str) -> str:
+    """Remove "Step N:" labels copied from the numbered attempt the teacher was shown, unless the
+    style numbers its steps that way (the built-in world) or the student's own prefix does."""
+    if style == "world" or _LEAKED_LABEL.search(prefix):
+        return text
+    return _LEAKED_LABEL.sub("", text)
+
+
+def parse_continuation(reply: str | None, phrase: str, prefix: str = "", style: str = "world") -> Parsed:
     """What a Fix & Continue / Fresh & Restart teacher wrote after the reflection phrase, cut at
-    its final-answer line. A reply that re-typed the prefix or the phrase is trimmed."""
+    its final-answer line. A reply that re-typed the attempt (whole, numbered or not, or its wrong
+    step) or the phrase (once or more) is trimmed, and "Step N:" labels leaked from the numbered
+    attempt are removed."""
     if not reply or not reply.strip():
         return Parsed(reason="empty_reply")
     text = _tidy(reply)
-    if prefix and _squash(text).startswith(_squash(prefix)) and _squash(prefix):
-        # re-typed attempt: drop as many leading lines as the prefix has
-        n = len(prefix.strip().splitlines())
-        text = "\n".join(text.splitlines()[n:]).strip()
+    text = _strip_phrase(text, phrase)  # "<phrase> <re-typed attempt> ..." happens too
+    text = _skip_retyped(text, prefix, style, phrase)
     text = _strip_phrase(text, phrase)
+    text = _drop_leaked_labels(text, prefix, style).strip()
+    if not text:
+        return Parsed(reason="empty_reply")
     ended = _end_at_final_answer(text)
     if ended is None:
         return Parsed(reason="no_final_answer", note=text[-200:])
+    if ended[0].startswith("The answer is: "):
+        # nothing but the answer line: no correction to learn from (the method needs the reasoning)
+        return Parsed(reason="answer_only", note=ended[0][:200])
     return Parsed(ended[0])
 
 

@@ -30,7 +30,9 @@ PROMPTS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "fix_continue": (frozenset(_CORRECT), frozenset({"question", "numbered_attempt", "phrase"})),
     "fresh_restart": (frozenset(_CORRECT | {"guide_solution", "guide_kind"}),
                       frozenset({"question", "numbered_attempt", "phrase", "guide_solution"})),
-    "smooth": (frozenset({"question", "reference_answer", "trajectory"}), frozenset({"trajectory"})),
+    # The paper's smoothing teacher never sees the reference answer: a rewrite that erased the
+    # correction cannot then pass the final filter by copying it.
+    "smooth": (frozenset({"question", "trajectory"}), frozenset({"trajectory"})),
 }
 
 _PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
