@@ -178,7 +178,7 @@ def load_workflow_config(cfg: dict, files: list[str], workdir: str | os.PathLike
                          jobs_run_here: bool = True) -> tuple[dict, list[TypeSpec]]:
     """Validate Snakemake's config in place; returns it (defaults filled) and the taxonomy.
     `jobs_run_here`: jobs run in this Python, so engine packages (vLLM) must import here too."""
-    file = ", ".join(files) if files else "config"
+    file = ", ".join(map(str, files)) if files else "config"
     problems = validate(cfg, "config", file)
     taxonomy: list[TypeSpec] = []
     if not problems:
