@@ -209,3 +209,17 @@ def test_vllm_rules_sample_and_evaluate_in_snakemake(tmp_path):
     assert evaluated.height == 12
     log = (wd / "logs/sample_student/train/0.log").read_text()
     assert "NameError" not in log
+
+
+def test_cpu_settings_turn_chunked_prefill_off_and_fix_the_kv_cache(tmp_path, monkeypatch):
+    from lemma.engines.vllm_engine import CPU_KV_CACHE_BYTES, cpu_engine_kwargs
+
+    monkeypatch.delenv("VLLM_CPU_KVCACHE_SPACE", raising=False)
+    (tmp_path / "config.json").write_text('{"max_position_embeddings": 131072}')
+    kw = cpu_engine_kwargs(str(tmp_path), None)
+    assert kw["enable_chunked_prefill"] is False
+    assert kw["max_model_len"] == 8192 and kw["max_num_batched_tokens"] >= kw["max_model_len"]
+    assert kw["kv_cache_memory_bytes"] == CPU_KV_CACHE_BYTES
+    assert cpu_engine_kwargs(str(tmp_path), 512)["max_model_len"] == 512
+    monkeypatch.setenv("VLLM_CPU_KVCACHE_SPACE", "3")  # vLLM's own knob wins
+    assert "kv_cache_memory_bytes" not in cpu_engine_kwargs(str(tmp_path), None)
