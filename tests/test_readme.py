@@ -22,3 +22,13 @@ def test_readme_starts_with_run_and_test_commands():
 
 def test_ci_runs_the_readme_test_command():
     assert commands()[1] in Path(".ci/run").read_text()
+
+
+def test_cpu_real_llm_example_repeats_the_readme_commands():
+    """config/examples/cpu-real-llm.yaml quotes the README's three real-LLM commands (which
+    tests/test_real_llm.py runs as written); the copy must not drift."""
+    from tests.realllm_helpers import readme_commands
+
+    header = Path("config/examples/cpu-real-llm.yaml").read_text()
+    quoted = [line.removeprefix("#").strip() for line in header.splitlines() if line.startswith("#   ")]
+    assert quoted == readme_commands()
