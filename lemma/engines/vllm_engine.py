@@ -9,8 +9,10 @@ its tensor-parallel workers) as *spawned* processes (always on CPU, and on GPUs 
 initialised), and a spawned child first re-runs the parent's `__main__` file, here the rule's
 script, where the `snakemake` object does not exist (`NameError: name 'snakemake' is not
 defined`). `_main_not_rerun` hides the main file from multiprocessing while the engine starts, so
-children start from vLLM's own modules only, as they would from an interactive interpreter. Chats are rendered with the model's
-chat template by vLLM's own tokenizer and sent as token ids (the template writes its own BOS, so
+children start from vLLM's own modules only, as they would from an interactive interpreter
+(tests/test_spawn_in_rule.py, and tests/test_vllm_engine.py with vLLM itself).
+
+Chats are rendered with the model's chat template by vLLM's own tokenizer and sent as token ids (the template writes its own BOS, so
 encoding the rendered text again would add a second one); prompts are sent as text.
 
 Each request carries its own seed (`params.seed`), so a request's completions do not depend on
