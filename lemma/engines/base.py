@@ -2,7 +2,7 @@
 
 A request is either a chat (`messages`) or a raw `prompt`, with its sampling parameters. Engines
 return one `Completion` per request *per sample* (`n`), in request order. Engines: `hf`
-(transformers), `vllm` (offline LLM, GPU only, imported lazily), `openai` (any OpenAI-compatible
+(transformers), `vllm` (offline LLM, on GPUs or CPUs, imported lazily), `openai` (any OpenAI-compatible
 server). The built-in world's oracle is a Teacher, not an engine: it never generates free text.
 """
 

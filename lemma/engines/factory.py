@@ -22,9 +22,10 @@ ENGINES = ("hf", "vllm", "openai")
 BUILTIN_MODEL = "builtin"
 
 VLLM_MISSING = (
-    "engine 'vllm' needs the vLLM package, which is GPU-only and not installed here; create the env "
-    "from envs/vllm.yaml (conda env create -f envs/vllm.yaml) or `pip install lemma-workflow[vllm]` "
-    "on a GPU machine"
+    "engine 'vllm' needs the vLLM package, which is not installed in this Python; on a GPU machine "
+    "create the env from envs/vllm.yaml (conda env create -f envs/vllm.yaml) or `pip install "
+    "lemma-workflow[vllm]`; on a CPU-only machine run envs/setup-vllm.sh and run the workflow with "
+    ".venv-vllm/bin/snakemake"
 )
 
 
