@@ -83,3 +83,18 @@ def test_funnel_names_drop_reasons(real_run):
     # every dropped row has a named reason, and the funnel shows the reasons
     assert all(r and r.strip() for r in reasons)
     assert any(r in out for r in reasons) if reasons else True
+
+
+def test_one_paid_call_per_needed_completion(real_run):
+    """Every teacher stage paid one live call per answer it stored (no request sent twice, no
+    completion thrown away): calls per answered request is 1.0 in every stage, in the request cache."""
+    import json
+    import sqlite3
+
+    con = sqlite3.connect(real_run / "results/cache/teacher.sqlite")
+    answered = dict(con.execute("SELECT stage, COUNT(*) FROM responses GROUP BY stage").fetchall())
+    calls = dict(con.execute("SELECT stage, COUNT(*) FROM live_calls GROUP BY stage").fetchall())
+    con.close()
+    assert answered and set(answered) >= {"locate", "inject"}, answered
+    assert calls == answered, (calls, answered)
+    (real_run / "calls_per_completion.json").write_text(json.dumps({s: calls[s] / answered[s] for s in answered}))
