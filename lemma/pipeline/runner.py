@@ -52,13 +52,18 @@ def graded(smk) -> pl.DataFrame:
     return read_all(smk.input.graded, GRADED)
 
 
+def _config_teacher(smk) -> dict:
+    """The workflow config's `teacher:` section as it is now. Operational keys (budget, mode,
+    limits, max_failed_fraction) are read here, not from the rule's params: they change no answer,
+    so changing them must not rerun finished jobs."""
+    return (getattr(smk, "config", None) or {}).get("teacher") or {}
+
+
 def teacher(smk):
     from lemma.teacher.factory import OPERATIONAL_KEYS, build_teacher
 
     tp = smk.params.teacher
-    # budget, mode and limits come from the workflow config, not the rule's params (they change
-    # no answer, so changing them must not rerun finished jobs)
-    current = (getattr(smk, "config", None) or {}).get("teacher") or {}
+    current = _config_teacher(smk)
     cfg = {**tp["teacher"], **{k: current[k] for k in OPERATIONAL_KEYS if k in current}}
     usage = f"results/usage/{smk.rule}" + "".join(f"-{v}" for v in smk.wildcards) + ".csv"
     return build_teacher(cfg, cache_path=TEACHER_CACHE, usage_path=usage, seed=tp["seed"], rule=smk.rule)
@@ -68,11 +73,8 @@ DEFAULT_MAX_FAILED_FRACTION = 0.05  # = the schema's default of teacher.max_fail
 
 
 def check_teacher(stats: StageStats, smk) -> None:
-    """Fail the job (before its output is written) when too many teacher requests got no answer.
-    The threshold is read from the config rather than the rule's params: it never changes what a
-    successful job writes, so it must not make Snakemake rerun finished jobs when edited."""
-    teacher_cfg = (getattr(smk, "config", None) or {}).get("teacher", {})
-    check_teacher_failures(stats, teacher_cfg.get("max_failed_fraction", DEFAULT_MAX_FAILED_FRACTION))
+    """Fail the job (before its output is written) when too many teacher requests got no answer."""
+    check_teacher_failures(stats, _config_teacher(smk).get("max_failed_fraction", DEFAULT_MAX_FAILED_FRACTION))
 
 
 def finish(log: logging.Logger, stats: StageStats, path: str | None) -> None:
