@@ -117,7 +117,7 @@ def requests() -> list[dict]:
 
 def main() -> int:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--model", default="/work/models/smollm2-135m-instruct")
+    ap.add_argument("--model", default="models/smollm2-135m-instruct")
     ap.add_argument("--max-new-tokens", type=int, default=200)
     ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--seed", type=int, default=2025)

@@ -178,5 +178,5 @@ def main(model_dir: str, out_path: str) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else "/work/models/smollm2-135m-instruct",
+    main(sys.argv[1] if len(sys.argv) > 1 else "models/smollm2-135m-instruct",
          sys.argv[2] if len(sys.argv) > 2 else str(Path(__file__).with_name("smollm2_replies.jsonl")))
