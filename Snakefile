@@ -1,5 +1,5 @@
 # lemma-workflow: LEMMA (Learning from Errors for Mathematical Advancement, arXiv 2503.17439) as a DAG.
-# `snakemake --cores 2` runs the built-in world (config/config.yaml); see README.md for real models
+# `snakemake --cores 2` runs the built-in world (config/config.yaml); see docs/teachers.md for real models
 # and `--profile profiles/slurm` for a cluster. Every stage's logic lives in the `lemma` package.
 
 from snakemake.utils import min_version

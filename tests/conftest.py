@@ -23,7 +23,7 @@ def report_run(small_run):
 
 @pytest.fixture(scope="session")
 def smollm2_dir():
-    """SmolLM2-135M-Instruct as an HF directory, built by the README's command (once; kept in
+    """SmolLM2-135M-Instruct as an HF directory, built by docs/real-llm-on-cpu.md's command (once; kept in
     models/, which git ignores)."""
     from tests.realllm_helpers import build_smollm2
 

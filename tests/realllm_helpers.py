@@ -1,7 +1,7 @@
-"""The README's "A real LLM on a CPU" commands, run as written: build SmolLM2's model directory,
-start the teacher (`vllm serve` from the vLLM environment), run the workflow.
+"""The commands of docs/real-llm-on-cpu.md ("A real LLM on a CPU"), run as written: build SmolLM2's
+model directory, start the teacher (`vllm serve` from the vLLM environment), run the workflow.
 
-Tests run these lines verbatim (from the repository root), so the README cannot drift from what
+Tests run these lines verbatim (from the repository root), so that page cannot drift from what
 CI runs. Where the vLLM environment or the model's wheel is missing they skip and say why; CI sets
 LEMMA_REQUIRE_REAL_LLM=1, which turns those skips into failures.
 """
@@ -19,30 +19,31 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-SECTION = "## A real LLM on a CPU"
+DOC = REPO / "docs/real-llm-on-cpu.md"
+SECTION = "# A real LLM on a CPU"
 SMOLLM2_DIR = REPO / "models/smollm2-135m-instruct"
 VLLM_PYTHON = REPO / ".venv-vllm/bin/python"
 SERVER_START_TIMEOUT_S = 900  # ~2.5 min on an idle 2-core machine, several times that under load
 
 
-def readme_commands() -> list[str]:
-    """The command lines of the first bash block after the section heading (comments dropped)."""
-    lines = (REPO / "README.md").read_text().splitlines()
+def documented_commands() -> list[str]:
+    """The command lines of the first bash block after the page's heading (comments dropped)."""
+    lines = DOC.read_text().splitlines()
     block = lines[lines.index(SECTION) :]
     block = block[block.index("```bash") + 1 :]
     return [line for line in block[: block.index("```")] if line.strip() and not line.startswith("#")]
 
 
 def build_command() -> str:
-    return readme_commands()[0]
+    return documented_commands()[0]
 
 
 def serve_command() -> str:
-    return readme_commands()[1]
+    return documented_commands()[1]
 
 
 def workflow_command() -> list[str]:
-    return shlex.split(readme_commands()[2])
+    return shlex.split(documented_commands()[2])
 
 
 def require(condition: bool, reason: str) -> None:
@@ -55,7 +56,7 @@ def require(condition: bool, reason: str) -> None:
 
 
 def build_smollm2() -> Path:
-    """Run the README's build line unless the directory is already built (it is idempotent anyway)."""
+    """Run the documented build line unless the directory is already built (it is idempotent anyway)."""
     from lemma.models.smollm2 import is_built
 
     if not is_built(SMOLLM2_DIR):
@@ -84,7 +85,7 @@ def _models(url: str) -> list[str] | None:
 
 
 class TeacherServer:
-    """The README's serve line as a process group, stopped at teardown."""
+    """The documented serve line as a process group, stopped at teardown."""
 
     def __init__(self, log_path: Path):
         self.url = served_url()

@@ -1,7 +1,7 @@
 """A real pretrained LLM through the whole workflow on CPU (marker `realllm`; ~18 CPU-minutes plus
 `vllm serve` start-up, 1.5-2.5 min; 17 min wall on 2 cores shared with other jobs at load 5-7).
 
-The README's three commands, run as written: SmolLM2-135M-Instruct's directory is built from the
+The three commands of docs/real-llm-on-cpu.md, run as written: SmolLM2-135M-Instruct's directory is built from the
 PyPI wheel, the same model is served by `vllm serve` on 127.0.0.1 as the teacher, and
 `snakemake --configfile config/examples/cpu-real-llm.yaml` runs the student (SmolLM2 with the `hf`
 engine) through sampling, grading, the LLM teacher's stages, SFT and evaluation on GSM8K- and

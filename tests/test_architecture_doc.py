@@ -1,0 +1,91 @@
+"""docs/architecture.md maps every rule to its script, library function and tests; it must not drift
+from rules/*.smk, scripts/ and lemma/ (a renamed rule, a moved module or a deleted test fails here)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+DOC = REPO / "docs/architecture.md"
+RULE = re.compile(r"^\s*(?:local)?rule (\w+):", re.M)
+SCRIPT = re.compile(r"^\s*script:\s*\n\s*\"\.\./(scripts/\w+\.py)\"", re.M)
+
+
+def workflow_rules() -> dict[str, tuple[str, str | None]]:
+    """rule -> (the file defining it, the script it runs), read from the Snakefile and rules/*.smk."""
+    rules = {}
+    for path in [REPO / "Snakefile", *sorted((REPO / "rules").glob("*.smk"))]:
+        text = path.read_text()
+        starts = [(m.start(), m.group(1)) for m in RULE.finditer(text)] + [(len(text), None)]
+        for (start, name), (end, _) in zip(starts, starts[1:]):
+            script = SCRIPT.search(text[start:end])
+            rules[name] = (str(path.relative_to(REPO)), script.group(1) if script else None)
+    return rules
+
+
+def table_rows() -> dict[str, list[str]]:
+    """rule -> its row's cells, from the table whose header starts with `| rule | rules file |`."""
+    lines = DOC.read_text().splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("| rule | rules file |"))
+    rows = {}
+    for line in lines[start + 2:]:
+        if not line.startswith("|"):
+            break
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        rows[cells[0].strip("`")] = cells
+    return rows
+
+
+def code_names(cell: str) -> list[str]:
+    return re.findall(r"`([^`]+)`", cell)
+
+
+def test_the_rules_are_found():
+    rules = workflow_rules()
+    # the parse is not vacuous: the stages every config has, each with its script
+    assert {"all", "load_problems", "sample_student", "train", "evaluate", "scores"} <= set(rules)
+    assert rules["train"] == ("rules/sft.smk", "scripts/train.py")
+    assert rules["all"] == ("Snakefile", None)
+
+
+def test_every_rule_has_one_row_and_no_row_names_a_missing_rule():
+    assert set(table_rows()) == set(workflow_rules())
+
+
+def test_each_row_names_the_rules_file_and_the_script_the_rule_runs():
+    rules = workflow_rules()
+    for name, cells in table_rows().items():
+        smk, script = rules[name]
+        assert code_names(cells[1]) == [smk], name
+        assert code_names(cells[2]) == ([script] if script else []), name
+
+
+def test_named_library_functions_exist_and_the_script_calls_them():
+    for name, cells in table_rows().items():
+        names = code_names(cells[3])
+        if not names:
+            continue
+        module, functions = names[0], names[1:]
+        source = (REPO / module).read_text()  # a moved or renamed module fails here
+        assert functions, name
+        script = (REPO / code_names(cells[2])[0]).read_text()
+        for fn in functions:
+            assert re.search(rf"^(def|class) {fn}\b", source, re.M), f"{name}: {module} has no {fn}"
+            assert re.search(rf"\b{fn}\b", script), f"{name}: {code_names(cells[2])[0]} does not call {fn}"
+
+
+def test_named_tests_exist():
+    for name, cells in table_rows().items():
+        tests = code_names(cells[4])
+        assert tests, name
+        for path in tests:
+            assert path.startswith("tests/test_") and (REPO / path).is_file(), f"{name}: {path}"
+
+
+def test_every_path_named_in_the_doc_exists():
+    names = re.findall(r"`((?:lemma|scripts|tests|rules|docs|config)/[\w/.-]+\.(?:py|smk|yaml|md|svg|dot))`",
+                       DOC.read_text())
+    assert names
+    missing = sorted({n for n in names if not (REPO / n).exists()})
+    assert not missing, missing
