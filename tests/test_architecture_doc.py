@@ -4,6 +4,8 @@ from rules/*.smk, scripts/ and lemma/ (a renamed rule, a moved module or a delet
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -89,3 +91,20 @@ def test_every_path_named_in_the_doc_exists():
     assert names
     missing = sorted({n for n in names if not (REPO / n).exists()})
     assert not missing, missing
+
+
+def rule_edges(dot: str) -> set[tuple[str, str]]:
+    """(upstream rule, downstream rule) pairs of a `snakemake --rulegraph` (its edge order varies)."""
+    labels = dict(re.findall(r"^\s*(\d+)\[label = \"(\w+)\"", dot, re.M))
+    return {(labels[a], labels[b]) for a, b in re.findall(r"^\s*(\d+) -> (\d+)", dot, re.M)}
+
+
+def test_the_committed_rule_graph_is_the_workflows():
+    """docs/rulegraph.dot (rendered to docs/rulegraph.svg) is what snakemake draws for the default config."""
+    proc = subprocess.run([sys.executable, "-m", "snakemake", "--rulegraph", "--cores", "1"], cwd=REPO,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    drawn = rule_edges(proc.stdout)
+    assert ("load_problems", "sample_student") in drawn and ("scores", "all") in drawn
+    assert rule_edges((REPO / "docs/rulegraph.dot").read_text()) == drawn, (
+        "docs/rulegraph.dot is out of date; regenerate it and the SVG (docs/architecture.md, 'The rule graph')")
