@@ -97,7 +97,8 @@ def test_truncate_mistakes_relocates_with_the_judge(oracle):
         "Step 1: 20 + 11 = 31\nStep 2: 31 * 2 = 62\nStep 3: 62 * 4 = 248\nThe answer is: 238"]
     assert stats.as_dict() == {"stage": "truncate:first_error", "in": 4, "out": 3, "dropped": {"not_wrong": 1}}
     whole, _ = truncate_mistakes(WORLD, MISTAKES_DF, oracle, "whole")
-    assert [r["prefix"] for r in whole] == [r["solution"] for r in MISTAKES_DF.to_dicts() if r["bucket"] != "hallucination"]
+    wrong = MISTAKES_DF.filter(pl.col("bucket") != "hallucination")
+    assert [r["prefix"] for r in whole] == wrong["solution"].to_list()
 
 
 def test_first_correct_samples_prefers_the_graders_lowest_index():

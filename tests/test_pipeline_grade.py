@@ -31,8 +31,10 @@ def test_grade_samples_adds_the_graded_columns_in_sample_order():
          "family": "", "n_steps": 1, "structure": None},
     ], schema=PROBLEMS)
     samples = pl.DataFrame([
-        {"problem_id": "p2", "sample_index": 0, "completion": "Step 1: 2 + 3 = 5\nThe answer is: 5", "finish_reason": "stop"},
-        {"problem_id": "p1", "sample_index": 0, "completion": "She keeps 48 - 15 = 33.\n#### 33", "finish_reason": "stop"},
+        {"problem_id": "p2", "sample_index": 0, "completion": "Step 1: 2 + 3 = 5\nThe answer is: 5",
+         "finish_reason": "stop"},
+        {"problem_id": "p1", "sample_index": 0, "completion": "She keeps 48 - 15 = 33.\n#### 33",
+         "finish_reason": "stop"},
         {"problem_id": "p1", "sample_index": 1, "completion": "She keeps 48 - 51 = -3.\nThe answer is: -3",
          "finish_reason": "length"},
         {"problem_id": "p2", "sample_index": 1, "completion": "Step 1: 2 + 3 =", "finish_reason": "length"},

@@ -49,7 +49,8 @@ def by_source(rows):
 def test_reference_plus_trajectories_with_types_from_the_type_judge():
     rows = sft_rows(PROBLEMS_DF, TRAJ, {}, "world", LABELS, seed=0)
     assert by_source(rows) == [
-        ("augmented", "p2", "calculation_error", "fix_continue", "calculation_error", "smoothed p2 calculation_error 1"),
+        ("augmented", "p2", "calculation_error", "fix_continue", "calculation_error",
+         "smoothed p2 calculation_error 1"),
         ("reference", "p1", None, None, None, "S1\nThe answer is: 1"),
         ("reference", "p2", None, None, None, "S2\nThe answer is: 2"),
         # the student's own mistake gets the judged type; an unjudged one stays unlabelled
