@@ -110,6 +110,7 @@ def test_rows_the_batches_never_answer_come_back_with_a_reason(tmp_path, plan, r
         assert {e.split(" ", 1)[0] for e in errors if e} == {reason}
 
 
+@pytest.mark.slow
 def test_a_job_killed_while_waiting_reattaches_and_pays_once(tmp_path):
     with FakeOpenAIServer() as server:
         server.batch_delay = 3.0  # the batch runs for 3 s: the first job is killed meanwhile

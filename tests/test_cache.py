@@ -13,6 +13,8 @@ import textwrap
 import time
 from pathlib import Path
 
+import pytest
+
 from lemma.cache import CachedEngine, RequestCache, cache_key
 from lemma.engines.base import Completion, Engine, Request, SamplingParams
 from tests.fake_openai_server import FakeOpenAIServer
@@ -131,6 +133,7 @@ def _answer(body):
     return f"Smoothed item {item}.\nThe answer is: {item}"
 
 
+@pytest.mark.slow
 def test_killed_job_rerun_sends_only_unanswered_requests(tmp_path):
     script = tmp_path / "job.py"
     script.write_text(_JOB)

@@ -175,6 +175,7 @@ def _weights(d: Path) -> dict[str, torch.Tensor]:
     return load_file(str(d / "model.safetensors"))
 
 
+@pytest.mark.slow
 def test_resume_after_sigkill_matches_uninterrupted_run(base, tmp_path, one_thread):
     data = tmp_path / "sft.jsonl"
     examples = sft_examples(base["rows"][:96])

@@ -229,6 +229,7 @@ def test_labelled_set_covers_every_category_both_ways():
     assert {r["style"] for r in hand} == {"world", "gsm8k", "math"}
 
 
+@pytest.mark.slow
 def test_labelled_set_accuracy_beats_plain_math_verify():
     rows = _labelled_rows()
     ours: dict[str, Grade] = {}

@@ -15,6 +15,10 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
+
+pytestmark = pytest.mark.workflow  # each test runs real Snakemake
+
 SCRIPT = textwrap.dedent(
     """
     import contextlib

@@ -64,6 +64,7 @@ def tiny_base(tmp_path_factory):
     return d, rows
 
 
+@pytest.mark.slow
 def test_epochs_and_tokens_protocols_train_the_computed_steps(tiny_base, tmp_path):
     """A real (tiny) fine-tune: the epochs protocol runs ceil(epochs * rows / batch) steps, i.e.
     the configured passes over the set; the tokens protocol stops at its token budget."""
@@ -348,6 +349,7 @@ def test_paired_page_shows_the_interval_and_p_value():
     assert "lemma − sft" in page and "+10.0 to +70.0" in page and "0.219" in page and "40.0" in page
 
 
+@pytest.mark.slow
 def test_pretraining_with_retry_data_trains_on_the_retry_texts(tmp_path):
     """A real (tiny) pre-training at retry rate 0.5: the summary counts the retry solutions, the
     tokenizer was trained on them (a reflection phrase round-trips in few tokens) and the accuracy

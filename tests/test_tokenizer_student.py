@@ -89,6 +89,7 @@ def test_parse_answer():
     assert parse_answer("no answer here") is None
 
 
+@pytest.mark.slow
 def test_pretrain_student_end_to_end(tmp_path):
     rows = fixture_rows(1, 200)
     out = tmp_path / "student"
