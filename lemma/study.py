@@ -44,19 +44,42 @@ def make_cell(out: Path, base_config: dict, taxonomy: Path, protocol: str, retry
     return wd
 
 
+# What a cell copies from a finished sibling with the same pre-training: outputs with their
+# Snakemake records (.snakemake/metadata), so only the stages the protocol changes rerun.
+SEEDED = ("results", "logs", "benchmarks", ".snakemake/metadata")
+
+
+def seed_from(done: Path, wd: Path) -> None:
+    """Copy a finished cell's outputs and records into a new cell whose config differs only in
+    training.protocol. Snakemake then sees every stage up to the SFT sets as done (same inputs,
+    params and code) and reruns training and what follows: the cells share one pre-trained
+    student, one set of samples and one teacher pass, as they would if run from scratch (the
+    stages are deterministic), at a fraction of the CPU time."""
+    for name in SEEDED:
+        src = done / name
+        if src.exists():
+            shutil.copytree(src, wd / name, symlinks=True, dirs_exist_ok=True)
+    print(f"== cell {wd.name}: seeded from {done.name} (same pre-training; training reruns)", flush=True)
+
+
 def run(args) -> int:
     base = yaml.safe_load(Path(args.config).read_text())
     taxonomy = Path(base.get("taxonomy", "config/taxonomy.yaml"))
     out = Path(args.out)
     failed = []
-    for protocol in args.protocols:
-        for retry in args.retry:
+    for retry in args.retry:
+        upstream = None  # a finished cell with this pre-training: its upstream stages are reused
+        for protocol in args.protocols:
             wd = make_cell(out, base, taxonomy, protocol, retry, args.seeds)
+            if upstream is not None and not (wd / "results").exists():
+                seed_from(upstream, wd)
             cmd = [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "-d", str(wd),
                    "--cores", str(args.cores), *args.snakemake_args]
             print(f"== cell {wd.name}: {' '.join(cmd)}", flush=True)
             if subprocess.run(cmd, cwd=wd).returncode != 0:
                 failed.append(wd.name)
+            elif upstream is None:
+                upstream = wd
     if failed:
         print(f"cells that failed: {failed}", file=sys.stderr)
     return 1 if failed else 0

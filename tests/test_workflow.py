@@ -201,3 +201,21 @@ def test_study_collects_a_finished_cell_and_names_an_unfinished_one(run, tmp_pat
     assert "### Cell steps-retry0\nProtocol: steps: 10 steps of 8 examples" in md
     assert "| test | lemma − sft |" in md and "| lemma | 60 |" not in md  # answers pooled over benchmarks: 120
     assert "| lemma | 120 |" in md
+
+
+def test_a_cell_seeded_from_a_finished_sibling_reruns_only_training_and_after(run, tmp_path):
+    """lemma.study runs the second protocol of a pre-training from the first cell's outputs:
+    nothing up to the SFT sets may rerun, every model must be retrained."""
+    from lemma.study import make_cell, seed_from
+
+    cfg = yaml.safe_load((run / "config/config.yaml").read_text())
+    wd = make_cell(tmp_path, cfg, run / "config/taxonomy.yaml", "epochs", cfg.get("pretrain", {}).get("retry_rate", 0), None)
+    seed_from(run, wd)
+    rules = {rule for rule, _ in planned_jobs(wd)}
+    upstream = {"load_problems", "pretrain_student", "sample_student", "grade_samples", "locate_errors",
+                "classify_errors", "taxonomy_stats", "inject_errors", "locate_and_truncate", "correct",
+                "smooth_and_filter"}
+    assert "train" in rules and "evaluate" in rules, rules
+    assert not rules & upstream, f"a seeded cell reran upstream stages: {sorted(rules & upstream)}"
+    # the sibling itself is untouched: its dry run still has nothing to do
+    assert planned_jobs(run) == []
