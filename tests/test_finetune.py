@@ -71,9 +71,9 @@ PARAMS = {
     "max_steps": 12,
     "save_steps": 4,
     "logging_steps": 2,
-    "global_batch_size": 8,
-    "per_device_batch_size": 4,  # grad accumulation 2: resume must land on optimizer steps
-    "learning_rate": 3e-3,
+    "global_batch": 8,
+    "per_device_batch": 4,  # grad accumulation 2: resume must land on optimizer steps
+    "lr": 3e-3,
     "warmup_ratio": 0.1,
     "cutoff_len": 256,
     "group_by_length": True,
@@ -140,9 +140,9 @@ def test_grad_accum_and_params_validation():
     assert grad_accum_steps(16, 16, 1) == 1
     with pytest.raises(ValueError, match="not a multiple"):
         grad_accum_steps(256, 3, 8)
-    with pytest.raises(ValueError, match="unknown training params.*'lr'"):
-        TrainParams.from_dict({"lr": 1e-5})
-    assert TrainParams().learning_rate == 1e-5 and TrainParams().global_batch_size == 256
+    with pytest.raises(ValueError, match="unknown training params.*'learning_rate'"):
+        TrainParams.from_dict({"learning_rate": 1e-5})  # the config's names: lr
+    assert TrainParams().lr == 1e-5 and TrainParams().global_batch == 256
 
 
 def test_load_sft_jsonl_names_line_and_field(tmp_path):
@@ -250,14 +250,14 @@ def test_changed_params_restart_instead_of_resuming(base, tmp_path, one_thread):
     train(str(base["dir"]), None, examples, str(out), params)
     assert (out / "checkpoints" / "checkpoint-2").exists()
     # same out_dir, other learning rate: the old checkpoints must not be resumed
-    s = train(str(base["dir"]), None, examples, str(out), {**params, "learning_rate": 1e-4})
+    s = train(str(base["dir"]), None, examples, str(out), {**params, "lr": 1e-4})
     assert s["resumed_from"] is None and s["steps"] == 4
     assert len((out / "curves.csv").read_text().splitlines()) == 1 + 4
 
 
 def test_epoch_budget_checkpoints_per_epoch(base, tmp_path, one_thread):
     examples = sft_examples(base["rows"][:16])
-    params = {**PARAMS, "max_steps": None, "num_epochs": 2, "keep_checkpoints": True, "logging_steps": 1}
+    params = {**PARAMS, "max_steps": None, "epochs": 2, "keep_checkpoints": True, "logging_steps": 1}
     out = tmp_path / "e"
     s = train(str(base["dir"]), None, examples, str(out), params)
     assert s["steps"] == 4 and round(s["epochs"]) == 2  # 16 examples / global batch 8 = 2 steps per epoch
