@@ -100,6 +100,10 @@ def _describe(error: jsonschema.ValidationError) -> str:
     conditional `then` wants, say), where jsonschema's text would only name the keyword."""
     if isinstance(error.schema, dict) and "x-message" in error.schema:
         return error.schema["x-message"].format(instance=error.instance)
+    from lemma.teacher.factory import looks_like_secret
+
+    if looks_like_secret(error.instance):  # e.g. a key pasted into base_url: say what, not the value
+        return f"{error.validator} {error.validator_value!r} not met (value not shown: it looks like a key or token)"
     v = error.validator
     if v == "enum":
         return f"expected one of {error.validator_value}, got {error.instance!r}"
@@ -308,8 +312,12 @@ def load_workflow_config(cfg: dict, files: list[str | os.PathLike], workdir: str
     here too."""
     # Snakemake hands --configfile paths as PosixPath objects: name them as text
     file = ", ".join(str(f) for f in files) if files else "config"
+    from lemma.teacher.factory import secret_problems
+
     fill_defaults(cfg, "config")
     problems = schema_problems(cfg, "config", file)
+    # whatever else is wrong: a key written into the config is refused (and never echoed)
+    problems += [Problem(file, key, msg) for key, msg in secret_problems(cfg.get("teacher"))]
     taxonomy: list[TypeSpec] = []
     if not problems:
         tax_path = Path(workdir) / cfg["taxonomy"]

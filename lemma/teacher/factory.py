@@ -122,8 +122,9 @@ def teacher_problems(cfg: Mapping) -> tuple[list[tuple[str, str]], list[str]]:
     a secret written into it, its prompt files, a local engine's model directory. Errors stop the
     workflow at config load; warnings (an API key variable not set in this shell, say) matter only
     when the teacher rules run, possibly elsewhere (a cluster node), so they do not.
-    Reads `cfg` only; expects it to have passed the schema (lemma.config)."""
-    errors = secret_problems(cfg)  # for every kind: a key in a config file is an error even where unused
+    Reads `cfg` only; expects it to have passed the schema (lemma.config). secret_problems is
+    separate: it runs whatever the schema found, so a key is refused even in a misspelt key."""
+    errors: list[tuple[str, str]] = []
     warnings: list[str] = []
     if cfg.get("kind") != "llm":
         return errors, warnings  # the oracle reads no other key
@@ -151,13 +152,14 @@ def teacher_problems(cfg: Mapping) -> tuple[list[tuple[str, str]], list[str]]:
 
 def check_teacher_config(cfg) -> tuple[list[str], list[str]]:
     """(errors, warnings) about one `teacher:` section on its own (build_teacher's check): the
-    config schema's teacher node, then teacher_problems. Errors read "teacher.key: message"."""
+    config schema's teacher node and secret_problems, then (schema passed) teacher_problems, as
+    lemma.config.load_workflow_config runs them. Errors read "teacher.key: message"."""
     from lemma.config import section_problems
 
-    schema = section_problems(cfg, "teacher")
-    if schema:
-        return [f"{p.key}: {p.message}" for p in schema], []
-    errors, warnings = teacher_problems(cfg)
+    errors = [(p.key, p.message) for p in section_problems(cfg, "teacher")] + secret_problems(cfg)
+    warnings: list[str] = []
+    if not errors:
+        errors, warnings = teacher_problems(cfg)
     return [f"{key}: {msg}" for key, msg in errors], warnings
 
 
