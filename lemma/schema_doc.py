@@ -169,14 +169,14 @@ def render() -> str:
         "examples are in `config/examples/`. Dataset layouts: [data.md](data.md); the LLM teacher: "
         "[teachers.md](teachers.md).",
         "",
-        "Beyond the schema, the same config check (the Snakefile's and `lemma doctor`'s) refuses what a "
+        ("Beyond the schema, the same config check (the Snakefile's and `lemma doctor`'s) refuses what a "
         "schema cannot see: an API key or token written anywhere in `teacher` (give the variable's NAME in "
         "`teacher.api_key_env`), names that must agree across sections or with the taxonomy "
         "(`augment.types`, `variants.<name>.strategies`, a dataset and a benchmark of one name), "
         "`training.global_batch` not a multiple of `training.per_device_batch`, files and model "
         "directories that do not exist (`variants.<name>.file`, the teacher's prompts, local models), "
         "`prompt_template: chat` for a tokenizer without a chat template, and a multi-GPU full "
-        "fine-tune too big for `training.gpu_memory_gb` without a sharding `accelerate_config`.",
+        "fine-tune too big for `training.gpu_memory_gb` without a sharding `accelerate_config`."),
         "",
     ]
     for name in SCHEMAS:

@@ -181,8 +181,14 @@ def _vllm_importable() -> bool:
 # --- checks are pure -----------------------------------------------------------------------------
 
 def test_checks_do_not_change_the_config():
-    from lemma.config import (fill_defaults, fill_derived, file_checks, schema_problems, semantic_checks,
-                              training_checks)
+    from lemma.config import (
+        file_checks,
+        fill_defaults,
+        fill_derived,
+        schema_problems,
+        semantic_checks,
+        training_checks,
+    )
     from lemma.teacher.factory import check_teacher_config, teacher_problems
 
     cfg = copy.deepcopy(BASE)

@@ -337,7 +337,7 @@ def test_testbed_config_checks_name_the_key(tmp_path):
     assert file_checks(ok, "c.yaml", tmp_path) == []
     (problem,) = file_checks({"variants": {"ext": {"file": "b.jsonl"}}}, "c.yaml", tmp_path)
     assert str(problem).startswith("c.yaml: key 'variants.ext.file': no such file 'b.jsonl'")
-    cfg = yaml.safe_load(open("config/config.yaml"))
+    cfg = yaml.safe_load(Path("config/config.yaml").read_text())
     cfg["training"].update(protocol="tokens", max_tokens=None)
     with pytest.raises(ConfigError, match="key 'training.max_tokens': protocol tokens needs it"):
         load_workflow_config(cfg, ["config/config.yaml"])

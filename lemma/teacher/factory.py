@@ -94,8 +94,8 @@ def env_name_problem(value) -> str | None:
     if isinstance(value, str) and ENV_NAME.match(value):
         return None
     what = ("this looks like the key itself, not the name of an environment variable" if looks_like_secret(value)
-            else "expected the NAME of an environment variable (upper-case letters, digits and _, not starting "
-                 "with a digit)")
+            else ("expected the NAME of an environment variable (upper-case letters, digits and _, not starting "
+                  "with a digit)"))
     return f"{what} (value not shown: it may be the key itself); {KEY_ADVICE}"
 
 
@@ -112,8 +112,8 @@ def secret_problems(section, path: str = "teacher") -> list[tuple[str, str]]:
         elif _SECRET_NAME.search(leaf) and value not in (None, ""):
             out.append((key, f"API keys and tokens must not be written in the config; {KEY_ADVICE}"))
         elif looks_like_secret(value):
-            out.append((key, f"this value looks like an API key or token; keys must not be written in the config; "
-                             f"{KEY_ADVICE}"))
+            out.append((key, (f"this value looks like an API key or token; keys must not be written in the "
+                              f"config; {KEY_ADVICE}")))
     return out
 
 
