@@ -111,8 +111,8 @@ def bench_student(args) -> dict:
         for name, opts in setups.items():
             model = build_student(tok, seed=args.seed)
             timer = StepTimer(args.warmup)
-            params = {"max_steps": args.steps, "save_steps": 10 * args.steps, "global_batch_size": args.batch,
-                      "per_device_batch_size": args.batch, "learning_rate": 1e-3, "warmup_ratio": 0.05,
+            params = {"max_steps": args.steps, "save_steps": 10 * args.steps, "global_batch": args.batch,
+                      "per_device_batch": args.batch, "lr": 1e-3, "warmup_ratio": 0.05,
                       "logging_steps": args.steps, "cutoff_len": 512, "seed": args.seed, "threads": args.threads,
                       **opts}
             train(model, tok, examples, str(work / f"{name}-{rnd}"), params, callbacks=[timer])
@@ -156,8 +156,8 @@ def bench_mfu(args) -> dict:
                  "response": " ".join(f"t{rng.randrange(4, 32000)}" for _ in range(half - 1))} for _ in range(n)]
     timer = StepTimer(args.warmup)
     work = Path(tempfile.mkdtemp(prefix="mfu_"))
-    params = {"max_steps": args.steps, "save_steps": 10 * args.steps, "global_batch_size": args.per_device_batch,
-              "per_device_batch_size": args.per_device_batch, "learning_rate": 1e-5, "logging_steps": args.steps,
+    params = {"max_steps": args.steps, "save_steps": 10 * args.steps, "global_batch": args.per_device_batch,
+              "per_device_batch": args.per_device_batch, "lr": 1e-5, "logging_steps": args.steps,
               "cutoff_len": args.seq_len, "gradient_checkpointing": args.grad_ckpt, "seed": args.seed,
               "keep_checkpoints": False}
     train(model, tok, examples, str(work / "m"), params, callbacks=[timer])

@@ -1,9 +1,15 @@
 """Load and validate the workflow's config and taxonomy, before any job starts.
 
-Validation is JSON Schema (config/schemas/*.schema.yaml) with defaults filled in, plus the checks a
-schema cannot express (augmented types must exist in the taxonomy, file datasets need a path, ...).
-Every problem is reported at once, each naming the file, the key and what was expected, so a user
-fixes a config in one pass. The Snakefile calls `load_workflow_config`; a ConfigError stops
+Validation is JSON Schema (config/schemas/*.schema.yaml) with defaults filled in; the schema says
+every rule it can (types, ranges, enums, which keys go with which teacher kind or engine). Python
+adds only what a schema cannot say: names that must agree across sections or with the taxonomy file,
+files and model directories that must exist, a secret written into the config, a model too big for
+its GPUs. Every problem is reported at once, each naming the file, the key and what was expected,
+so a user fixes a config in one pass.
+
+The checks are pure (they return problems); what is filled in or derived is done by functions
+named for it (`fill_defaults`, `fill_derived`). `load_workflow_config` is the one entry point: the
+Snakefile and `lemma doctor` both call it, so they find the same problems. A ConfigError stops
 Snakemake before it schedules anything, which leaves existing results untouched.
 """
 
@@ -63,7 +69,7 @@ def _with_defaults(validator_class):
     return jsonschema.validators.extend(validator_class, {"properties": set_defaults})
 
 
-_Validator = _with_defaults(jsonschema.Draft202012Validator)
+_FillingValidator = _with_defaults(jsonschema.Draft202012Validator)
 
 
 def load_schema(name: str) -> dict:
@@ -71,12 +77,33 @@ def load_schema(name: str) -> dict:
         return yaml.safe_load(f)
 
 
+def _missing_key(error: jsonschema.ValidationError) -> str | None:
+    """The key a `required` error is about (jsonschema yields one error per missing key)."""
+    if error.validator != "required" or not isinstance(error.instance, dict):
+        return None
+    return next((k for k in error.validator_value if k not in error.instance and error.message.startswith(repr(k))),
+                None)
+
+
 def _key_path(error: jsonschema.ValidationError) -> str:
     parts = [str(p) for p in error.absolute_path]
+    missing = _missing_key(error)
+    if missing is not None:
+        parts.append(missing)
+    elif "propertyNames" in error.schema_path:  # the error is about a key's name: name that key
+        parts.append(str(error.instance))
     return ".".join(parts) if parts else "(top level)"
 
 
 def _describe(error: jsonschema.ValidationError) -> str:
+    """The error in words. A schema node may carry `x-message`: the rule's own explanation (what a
+    conditional `then` wants, say), where jsonschema's text would only name the keyword."""
+    if isinstance(error.schema, dict) and "x-message" in error.schema:
+        return error.schema["x-message"].format(instance=error.instance)
+    from lemma.teacher.factory import looks_like_secret
+
+    if looks_like_secret(error.instance):  # e.g. a key pasted into base_url: say what, not the value
+        return f"{error.validator} {error.validator_value!r} not met (value not shown: it looks like a key or token)"
     v = error.validator
     if v == "enum":
         return f"expected one of {error.validator_value}, got {error.instance!r}"
@@ -88,14 +115,35 @@ def _describe(error: jsonschema.ValidationError) -> str:
     if v == "additionalProperties":
         return f"unknown key(s): {error.message.split('(')[-1].rstrip(')')}"
     if v == "required":
-        return error.message.replace("is a required property", "is required but missing")
+        return "required but missing"
     return error.message
 
 
-def validate(data: dict, schema_name: str, file: str) -> list[Problem]:
-    """Validate (and fill defaults into) `data` in place."""
-    errors = sorted(_Validator(load_schema(schema_name)).iter_errors(data), key=lambda e: list(e.absolute_path))
+def fill_defaults(data: dict, schema_name: str) -> None:
+    """Fill the schema's `default`s into `data` in place (where the data has the right shape)."""
+    for _ in _FillingValidator(load_schema(schema_name)).iter_errors(data):
+        pass
+
+
+def schema_problems(data: dict, schema_name: str, file: str, schema: dict | None = None) -> list[Problem]:
+    """What the schema says is wrong with `data`; reads it only."""
+    validator = jsonschema.Draft202012Validator(schema if schema is not None else load_schema(schema_name))
+    errors = sorted(validator.iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path])
     return [Problem(file, _key_path(e), _describe(e)) for e in errors]
+
+
+def validate(data: dict, schema_name: str, file: str) -> list[Problem]:
+    """Fill the schema's defaults into `data` in place, then return its schema problems."""
+    fill_defaults(data, schema_name)
+    return schema_problems(data, schema_name, file)
+
+
+def section_problems(section, name: str, file: str = "config") -> list[Problem]:
+    """Schema problems of one top-level section alone (a teacher section handed to build_teacher),
+    checked by the same schema node as a whole config; `section` is not changed."""
+    full = load_schema("config")
+    schema = {**full, "required": [name], "properties": {name: full["properties"][name]}}
+    return schema_problems({name: section}, "config", file, schema)
 
 
 def load_yaml(path: str | os.PathLike) -> dict:
@@ -114,7 +162,7 @@ def load_yaml(path: str | os.PathLike) -> dict:
 
 def load_taxonomy(path: str | os.PathLike) -> list[TypeSpec]:
     data = load_yaml(path)
-    problems = validate(data, "taxonomy", str(path))
+    problems = validate(data, "taxonomy", str(path))  # fills the taxonomy's defaults, then checks
     names = [t.get("name") for t in data.get("types", []) if isinstance(t, dict)]
     for i, name in enumerate(names):
         if names.index(name) != i:
@@ -124,22 +172,23 @@ def load_taxonomy(path: str | os.PathLike) -> list[TypeSpec]:
     return [TypeSpec.from_dict(t) for t in data["types"]]
 
 
+def default_augment_types(type_names: list[str]) -> list[str]:
+    """augment.types when the config gives none: the paper's six, those the taxonomy has."""
+    return [t for t in PAPER_AUGMENT_TYPES if t in type_names]
+
+
+def fill_derived(cfg: dict, type_names: list[str]) -> None:
+    """Fill in place the defaults that depend on more than the schema: augment.types (the taxonomy's)."""
+    cfg.setdefault("augment", {}).setdefault("types", default_augment_types(type_names))
+
+
 def semantic_checks(cfg: dict, file: str, type_names: list[str]) -> list[Problem]:
+    """Rules across sections and with the taxonomy, which the schema cannot state; reads `cfg` only."""
     problems = []
     for name in sorted(set(cfg.get("datasets", {})) & set(cfg.get("benchmarks", {}))):
         problems.append(Problem(file, f"benchmarks.{name}", "the name is also a dataset's: outputs share a path, rename one"))
-    for section in ("datasets", "benchmarks"):
-        for name, src in cfg.get(section, {}).items():
-            key = f"{section}.{name}"
-            if src.get("source") == "builtin" and "split" not in src:
-                problems.append(Problem(file, f"{key}.split", "a builtin source needs split: train, test or test_ood"))
-            if src.get("source") == "file":
-                for field in ("path", "format"):
-                    if field not in src:
-                        problems.append(Problem(file, f"{key}.{field}", "a file source needs it"))
-    aug = cfg.get("augment", {})
-    aug.setdefault("types", [t for t in PAPER_AUGMENT_TYPES if t in type_names])
-    for i, t in enumerate(aug["types"]):
+    aug_types = cfg.get("augment", {}).get("types", default_augment_types(type_names))
+    for i, t in enumerate(aug_types):
         if t not in type_names:
             problems.append(Problem(file, f"augment.types.{i}", f"{t!r} is not in the taxonomy; expected one of {type_names}"))
     for name, v in cfg.get("variants", {}).items():
@@ -232,40 +281,51 @@ def training_checks(cfg: dict, file: str, workdir: str | os.PathLike = ".") -> l
                     "config/accelerate/fsdp.yaml")]
 
 
-def _plugin_checks(cfg: dict, file: str, jobs_run_here: bool) -> list[Problem]:
-    """Engine and teacher checks owned by their modules (vLLM present? API key by env name?)."""
+def file_checks(cfg: dict, file: str, workdir: str | os.PathLike = ".") -> list[Problem]:
+    """Files the config names that must exist: each variant's external SFT file."""
     problems = []
-    try:
-        from lemma.engines.factory import check_engine_config
-    except ImportError:  # engines not importable: nothing more to check here
-        check_engine_config = None
-    if check_engine_config is not None:
-        for msg in check_engine_config(cfg["student"], check_packages=jobs_run_here):
-            problems.append(Problem(file, "student", msg))
-    try:
-        from lemma.teacher.factory import check_teacher_config
-    except ImportError:
-        check_teacher_config = None
-    if check_teacher_config is not None:
-        result = check_teacher_config(cfg["teacher"])
-        errors = result[0] if isinstance(result, tuple) else result
-        for msg in errors:
-            problems.append(Problem(file, "teacher", msg))
+    for name, v in cfg.get("variants", {}).items():
+        f = v.get("file")
+        if f and not (Path(workdir) / f).is_file():
+            problems.append(Problem(file, f"variants.{name}.file",
+                                    f"no such file {f!r} (relative to {Path(workdir).resolve()})"))
+    return problems
+
+
+def _plugin_checks(cfg: dict, file: str, jobs_run_here: bool) -> list[Problem]:
+    """Engine and teacher checks owned by their modules (model directory there? vLLM importable?
+    a secret in the teacher section? its prompts present?)."""
+    from lemma.engines.factory import check_engine_config
+    from lemma.teacher.factory import teacher_problems
+
+    problems = [Problem(file, "student", msg) for msg in check_engine_config(cfg["student"], check_packages=jobs_run_here)]
+    errors, _ = teacher_problems(cfg["teacher"])
+    problems += [Problem(file, key, msg) for key, msg in errors]
     return problems
 
 
 def load_workflow_config(cfg: dict, files: list[str | os.PathLike], workdir: str | os.PathLike = ".",
                          jobs_run_here: bool = True) -> tuple[dict, list[TypeSpec]]:
-    """Validate Snakemake's config in place; returns it (defaults filled) and the taxonomy.
-    `jobs_run_here`: jobs run in this Python, so engine packages (vLLM) must import here too."""
+    """Fill in `cfg`'s defaults and check it: the one config check, used by the Snakefile and by
+    `lemma doctor`. Returns `cfg` (filled in place) and the taxonomy; raises ConfigError listing
+    every problem. `jobs_run_here`: jobs run in this Python, so engine packages (vLLM) must import
+    here too."""
     # Snakemake hands --configfile paths as PosixPath objects: name them as text
     file = ", ".join(str(f) for f in files) if files else "config"
-    problems = validate(cfg, "config", file)
+    from lemma.teacher.factory import secret_problems
+
+    fill_defaults(cfg, "config")
+    problems = schema_problems(cfg, "config", file)
+    # whatever else is wrong: a key written into the config is refused (and never echoed)
+    problems += [Problem(file, key, msg) for key, msg in secret_problems(cfg.get("teacher"))]
     taxonomy: list[TypeSpec] = []
     if not problems:
         tax_path = Path(workdir) / cfg["taxonomy"]
         taxonomy = load_taxonomy(tax_path)
-        problems += semantic_checks(cfg, file, [t.name for t in taxonomy])
+        type_names = [t.name for t in taxonomy]
+        fill_derived(cfg, type_names)
+        problems += semantic_checks(cfg, file, type_names)
+        problems += file_checks(cfg, file, workdir)
         problems += training_checks(cfg, file, workdir)
         if not problems:
             problems += _plugin_checks(cfg, file, jobs_run_here)

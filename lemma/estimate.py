@@ -650,7 +650,7 @@ def describe(est: Estimator) -> str:
 def main(argv: list[str] | None = None) -> int:
     import argparse
 
-    from lemma.config import ConfigError, load_taxonomy, load_yaml, semantic_checks, validate
+    from lemma.config import ConfigError, fill_derived, load_taxonomy, load_yaml, semantic_checks, validate
 
     ap = argparse.ArgumentParser(prog="lemma estimate", description=(
         "Calls, tokens and dollars of every teacher stage: done (in the request cache) and to come."))
@@ -679,6 +679,7 @@ def main(argv: list[str] | None = None) -> int:
     except (OSError, ConfigError) as e:
         print(f"lemma estimate: the taxonomy {cfg['taxonomy']!r} (relative to --directory {args.directory!r}): {e}")
         return 2
+    fill_derived(cfg, [t.name for t in taxonomy])  # augment.types: the taxonomy's share of the paper's six
     problems = semantic_checks(cfg, configfile, [t.name for t in taxonomy])
     if problems:
         raise SystemExit("invalid configuration:\n  " + "\n  ".join(map(str, problems)))

@@ -18,7 +18,6 @@ import argparse
 import importlib.util
 import os
 import platform
-import re
 import shutil
 import subprocess
 import sys
@@ -265,7 +264,6 @@ def cmd_stats(args) -> int:
 
 # --- lemma doctor ------------------------------------------------------------------------------
 
-_ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]{0,63}$")
 SLURM_COMMANDS = ("sbatch", "squeue", "sacct", "scancel", "sinfo")
 
 
@@ -335,6 +333,8 @@ def check_snakemake() -> dict:
 
 
 def check_config(raw: dict | None, path: str | None) -> list[dict]:
+    """The workflow's own config check (lemma.config.load_workflow_config, as the Snakefile calls
+    it), so doctor and `snakemake` never disagree about a config."""
     if raw is None:
         return [_check("info", "config", f"no {DEFAULT_CONFIG} here and no --config given; config checks skipped")]
     import copy
@@ -352,6 +352,8 @@ def check_config(raw: dict | None, path: str | None) -> list[dict]:
 def check_api_key(teacher: dict, environ=None) -> list[dict]:
     """Whether the variable named by teacher.api_key_env is set. Its value is never printed, and
     neither is the name when it does not look like a variable name (it may be the key itself)."""
+    from lemma.teacher.factory import env_name_problem
+
     environ = os.environ if environ is None else environ
     kind = teacher.get("kind")
     env = teacher.get("api_key_env")
@@ -359,9 +361,8 @@ def check_api_key(teacher: dict, environ=None) -> list[dict]:
         return [_check("info", "api key", f"teacher kind {kind!r} needs no API key")]
     if env is None:
         return [_check("info", "api key", "teacher.api_key_env not set: the teacher's server is used without a key")]
-    if not isinstance(env, str) or not _ENV_NAME.match(env):
-        return [_check("FAIL", "api key", "teacher.api_key_env does not look like an environment variable name "
-                       "(value not shown: it may be the key itself); put the variable's NAME there")]
+    if problem := env_name_problem(env):
+        return [_check("FAIL", "api key", f"teacher.api_key_env: {problem}")]
     if environ.get(env):
         return [_check("ok", "api key", f"${env} is set (value not shown)")]
     return [_check("FAIL", "api key", f"${env} is not set in this shell; export it before running the teacher rules")]

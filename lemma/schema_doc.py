@@ -113,6 +113,18 @@ def _rows(node: dict, root: dict, path: str, required: bool, out: list[dict]) ->
         _rows(items, root, f"{path}[]", False, out)
 
 
+def _rules(node: dict, root: dict, path: str) -> list[str]:
+    """The rules between keys (the `description`s of a node's `allOf` conditionals), depth-first,
+    each prefixed by the key it is about when that is not the section itself."""
+    node = _resolve(node, root)
+    out = [f"`{path}`: {rule['description']}" for rule in node.get("allOf", []) if rule.get("description")]
+    for name, sub in node.get("properties", {}).items():
+        out += _rules(sub, root, f"{path}.{name}")
+    if isinstance(node.get("additionalProperties"), dict):
+        out += _rules(node["additionalProperties"], root, f"{path}.<name>")
+    return out
+
+
 def render_schema(schema: dict, source: str, level: int = 2) -> str:
     h = "#" * level
     lines = [f"{h} {schema.get('title', source)}", ""]
@@ -122,6 +134,7 @@ def render_schema(schema: dict, source: str, level: int = 2) -> str:
     req = set(schema.get("required", []))
     sections: list[tuple[str, list[dict]]] = []
     scalars: list[dict] = []  # top-level keys without sub-keys share one table
+    rules: dict[str, list[str]] = {}
     for name, sub in schema.get("properties", {}).items():
         rows: list[dict] = []
         _rows(sub, schema, name, name in req, rows)
@@ -129,10 +142,13 @@ def render_schema(schema: dict, source: str, level: int = 2) -> str:
             scalars += rows
         else:
             sections.append((f"`{name}`", rows))
+            rules[f"`{name}`"] = _rules(sub, schema, name)
     if scalars:
         sections.insert(0, ("Top-level keys", scalars))
     for title, rows in sections:
         lines += [f"{h}# {title}", "", *_table(rows), ""]
+        if rules.get(title):
+            lines += ["Also checked:", "", *(f"- {rule}" for rule in rules[title]), ""]
     return "\n".join(lines)
 
 
@@ -152,6 +168,15 @@ def render() -> str:
         "keys left out take the defaults below. The built-in default is `config/config.yaml`; real-model "
         "examples are in `config/examples/`. Dataset layouts: [data.md](data.md); the LLM teacher: "
         "[teachers.md](teachers.md).",
+        "",
+        ("Beyond the schema, the same config check (the Snakefile's and `lemma doctor`'s) refuses what a "
+        "schema cannot see: an API key or token written anywhere in `teacher` (give the variable's NAME in "
+        "`teacher.api_key_env`), names that must agree across sections or with the taxonomy "
+        "(`augment.types`, `variants.<name>.strategies`, a dataset and a benchmark of one name), "
+        "`training.global_batch` not a multiple of `training.per_device_batch`, files and model "
+        "directories that do not exist (`variants.<name>.file`, the teacher's prompts, local models), "
+        "`prompt_template: chat` for a tokenizer without a chat template, and a multi-GPU full "
+        "fine-tune too big for `training.gpu_memory_gb` without a sharding `accelerate_config`."),
         "",
     ]
     for name in SCHEMAS:

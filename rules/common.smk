@@ -18,10 +18,6 @@ try:
                                             jobs_run_here=JOBS_RUN_HERE)
 except ConfigError as e:
     raise WorkflowError(str(e)) from None
-from lemma.pipeline.training import testbed_config_problems
-
-if _testbed_problems := testbed_config_problems(config, os.getcwd()):
-    raise WorkflowError("invalid configuration:\n  " + "\n  ".join(_testbed_problems))
 
 TYPES = {t.name: t for t in TAXONOMY}
 AUG_TYPES = config["augment"]["types"]

@@ -234,8 +234,8 @@ def test_training_killed_after_its_last_checkpoint_resumes_to_the_same_model(tmp
     tok = train_tokenizer((r["question"] + "\n" + r["solution"] for r in rows), tmp_path / "tok", vocab_size=384)
     examples = [{"prompt": format_prompt(r["question"], "world"), "response": r["solution"]} for r in rows]
     # the pre-training recipe's shape: cosine to a floor, so a step more moves the weights
-    params = {"max_steps": 6, "save_steps": 3, "per_device_batch_size": 16, "global_batch_size": 16,
-              "learning_rate": 1e-3, "min_lr_ratio": 0.1, "warmup_ratio": 0.0, "cutoff_len": 256,
+    params = {"max_steps": 6, "save_steps": 3, "per_device_batch": 16, "global_batch": 16,
+              "lr": 1e-3, "min_lr_ratio": 0.1, "warmup_ratio": 0.0, "cutoff_len": 256,
               "threads": 1, "seed": 0, "logging_steps": 1, "checkpoint_dir": str(tmp_path / "ckpt")}
     out = tmp_path / "model"
 

@@ -217,7 +217,7 @@ def test_cost_and_limit_keys_are_checked_at_config_load():
     assert "teacher.batch.retry" in errors(batch={"retry": "never"})
     assert "unknown key" in errors(batch={"poll": 3})
     assert "requests_per_minute" in errors(requests_per_minute=0)
-    assert "teacher.prices: unknown keys" in errors(prices={"input_per_mtok": 1, "cache_per_mtok": 1})
+    assert "teacher.prices: unknown key(s)" in errors(prices={"input_per_mtok": 1, "cache_per_mtok": 1})
     assert "teacher.estimate.student_error_rate" in errors(estimate={"student_error_rate": 2})
     assert "batch needs engine openai" in " ".join(check_teacher_config(
         {"kind": "llm", "engine": "hf", "model": "/nonexistent", "mode": "batch"})[0])

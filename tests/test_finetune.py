@@ -7,6 +7,7 @@ HF-format dir, curves.csv. Threads are pinned to 1 so that runs are bit-for-bit 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import random
@@ -27,6 +28,7 @@ from lemma.training.finetune import COMPLETE_MARKER, TrainParams, grad_accum_ste
 from lemma.training.sft_data import IGNORE_INDEX, load_sft_jsonl, make_collator, tokenize_examples
 from lemma.world.student import build_student
 from lemma.world.tokenizer import train_tokenizer
+from tests.workflow_helpers import REPO
 
 
 def fixture_rows(seed: int, n: int) -> list[dict]:
@@ -71,9 +73,9 @@ PARAMS = {
     "max_steps": 12,
     "save_steps": 4,
     "logging_steps": 2,
-    "global_batch_size": 8,
-    "per_device_batch_size": 4,  # grad accumulation 2: resume must land on optimizer steps
-    "learning_rate": 3e-3,
+    "global_batch": 8,
+    "per_device_batch": 4,  # grad accumulation 2: resume must land on optimizer steps
+    "lr": 3e-3,
     "warmup_ratio": 0.1,
     "cutoff_len": 256,
     "group_by_length": True,
@@ -140,9 +142,9 @@ def test_grad_accum_and_params_validation():
     assert grad_accum_steps(16, 16, 1) == 1
     with pytest.raises(ValueError, match="not a multiple"):
         grad_accum_steps(256, 3, 8)
-    with pytest.raises(ValueError, match="unknown training params.*'lr'"):
-        TrainParams.from_dict({"lr": 1e-5})
-    assert TrainParams().learning_rate == 1e-5 and TrainParams().global_batch_size == 256
+    with pytest.raises(ValueError, match="unknown training params.*'learning_rate'"):
+        TrainParams.from_dict({"learning_rate": 1e-5})  # the config's names: lr
+    assert TrainParams().lr == 1e-5 and TrainParams().global_batch == 256
 
 
 def test_load_sft_jsonl_names_line_and_field(tmp_path):
@@ -251,17 +253,74 @@ def test_changed_params_restart_instead_of_resuming(base, tmp_path, one_thread):
     train(str(base["dir"]), None, examples, str(out), params)
     assert (out / "checkpoints" / "checkpoint-2").exists()
     # same out_dir, other learning rate: the old checkpoints must not be resumed
-    s = train(str(base["dir"]), None, examples, str(out), {**params, "learning_rate": 1e-4})
+    s = train(str(base["dir"]), None, examples, str(out), {**params, "lr": 1e-4})
     assert s["resumed_from"] is None and s["steps"] == 4
     assert len((out / "curves.csv").read_text().splitlines()) == 1 + 4
 
 
 def test_epoch_budget_checkpoints_per_epoch(base, tmp_path, one_thread):
     examples = sft_examples(base["rows"][:16])
-    params = {**PARAMS, "max_steps": None, "num_epochs": 2, "keep_checkpoints": True, "logging_steps": 1}
+    params = {**PARAMS, "max_steps": None, "epochs": 2, "keep_checkpoints": True, "logging_steps": 1}
     out = tmp_path / "e"
     s = train(str(base["dir"]), None, examples, str(out), params)
     assert s["steps"] == 4 and round(s["epochs"]) == 2  # 16 examples / global batch 8 = 2 steps per epoch
     # one per epoch but the last, whose state is the final model (resuming from a checkpoint at the
     # last step would make transformers run one step more: NoCheckpointAtTheEnd)
     assert sorted(p.name for p in (out / "checkpoints").glob("checkpoint-*")) == ["checkpoint-2"]
+
+
+# --- the `training:` section is the TrainParams surface -------------------------------------------
+
+# What config/config.yaml's training section gave TrainParams before the config and TrainParams
+# shared one vocabulary (taken from that code: learning_rate 3e-4, lr_scheduler cosine, ...): the
+# default run must keep training with exactly these values.
+DEFAULT_RUN_TRAIN_PARAMS = {
+    "lr": 3e-4, "scheduler": "cosine", "min_lr_ratio": None, "warmup_ratio": 0.03, "epochs": 3, "max_steps": 400,
+    "global_batch": 16, "per_device_batch": 16, "cutoff_len": 512, "packing": False, "group_by_length": False,
+    "gradient_checkpointing": False, "weight_decay": 0.0, "adam_beta1": 0.9, "adam_beta2": 0.999,
+    "adam_epsilon": 1e-08, "max_grad_norm": 1.0, "optim": "adamw_torch", "seed": 0, "bf16": None,
+    "model_dtype": "float32", "attn_implementation": None, "logging_steps": 10, "log_every": None,
+    "save_steps": None, "save_total_limit": 2, "checkpoint_dir": "results/checkpoints/sft",
+    "keep_checkpoints": False, "threads": 1, "deepspeed": None, "dataloader_num_workers": 0,
+}
+# TrainParams fields the rule sets itself: where the checkpoints live (outside its output directory,
+# which Snakemake deletes before a rerun, and under results/checkpoints/{run} so the rerun resumes).
+SET_BY_THE_RULE = {"checkpoint_dir"}
+# TrainParams defaults the workflow deliberately does not share: the seed (the config's 0 names the
+# default run's data order) and threads (None: torch's choice; the workflow gives the job's threads).
+WORKFLOW_DEFAULTS = {"seed": 0, "threads": 1}
+
+
+def _default_training() -> dict:
+    import yaml
+
+    from lemma.config import load_workflow_config
+
+    cfg = yaml.safe_load((REPO / "config/config.yaml").read_text())
+    return load_workflow_config(cfg, ["config/config.yaml"], REPO)[0]["training"]
+
+
+def test_the_default_config_trains_with_the_same_params_as_before():
+    from lemma.pipeline.training import protocol_steps, train_params
+
+    training = _default_training()
+    steps = protocol_steps(training, n_rows=1000)
+    params = TrainParams.from_dict(train_params(training, training["threads"], "results/checkpoints/sft", steps))
+    assert dataclasses.asdict(params) == DEFAULT_RUN_TRAIN_PARAMS
+    assert [type(v) for v in dataclasses.asdict(params).values()] == [type(v) for v in DEFAULT_RUN_TRAIN_PARAMS.values()]
+
+
+def test_every_train_param_is_a_documented_training_key_with_the_same_default():
+    from lemma.config import load_schema
+    from lemma.pipeline.training import WORKFLOW_KEYS
+
+    keys = load_schema("config")["properties"]["training"]["properties"]
+    fields = {f.name: f.default for f in dataclasses.fields(TrainParams)}
+    assert set(fields) - SET_BY_THE_RULE == set(keys) - set(WORKFLOW_KEYS)
+    for name, default in fields.items():
+        if name in SET_BY_THE_RULE:
+            continue
+        assert keys[name]["default"] == WORKFLOW_DEFAULTS.get(name, default), name
+    assert [name for name, key in keys.items() if not key.get("description")] == []
+    doc = (REPO / "docs/config.md").read_text()
+    assert all(f"`training.{name}`" in doc for name in keys)

@@ -329,15 +329,19 @@ def test_retry_data_replaces_a_share_with_checked_corrections():
 
 
 def test_testbed_config_checks_name_the_key(tmp_path):
-    from lemma.pipeline.training import testbed_config_problems
+    import yaml
+
+    from lemma.config import ConfigError, file_checks, load_workflow_config
 
     ok = {"training": {"protocol": "epochs", "epochs": 3}, "variants": {"ext": {"file": "a.jsonl"}}}
     (tmp_path / "a.jsonl").write_text("{}\n")
-    assert testbed_config_problems(ok, str(tmp_path)) == []
-    bad = {"training": {"protocol": "tokens", "max_tokens": None}, "variants": {"ext": {"file": "b.jsonl"}}}
-    problems = testbed_config_problems(bad, str(tmp_path))
-    assert problems[0] == "training.max_tokens: protocol tokens needs it"
-    assert problems[1].startswith("variants.ext.file: no such file 'b.jsonl'")
+    assert file_checks(ok, "c.yaml", tmp_path) == []
+    (problem,) = file_checks({"variants": {"ext": {"file": "b.jsonl"}}}, "c.yaml", tmp_path)
+    assert str(problem).startswith("c.yaml: key 'variants.ext.file': no such file 'b.jsonl'")
+    cfg = yaml.safe_load(Path("config/config.yaml").read_text())
+    cfg["training"].update(protocol="tokens", max_tokens=None)
+    with pytest.raises(ConfigError, match="key 'training.max_tokens': protocol tokens needs it"):
+        load_workflow_config(cfg, ["config/config.yaml"])
 
 
 def test_paired_page_shows_the_interval_and_p_value():

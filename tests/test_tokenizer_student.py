@@ -93,7 +93,7 @@ def test_parse_answer():
 def test_pretrain_student_end_to_end(tmp_path):
     rows = fixture_rows(1, 200)
     out = tmp_path / "student"
-    s = pretrain_student(rows, str(out), {"max_steps": 20, "batch_size": 8, "hidden": 32, "layers": 2, "learning_rate": 1e-2,
+    s = pretrain_student(rows, str(out), {"max_steps": 20, "batch_size": 8, "hidden": 32, "layers": 2, "lr": 1e-2,
                                            "heads": 2, "logging_steps": 5, "save_steps": 10, "eval_problems": 16,
                                            "max_new_tokens": 40, "threads": 1})
     assert s["steps"] == 20 and 0.0 <= s["train_accuracy"] <= 1.0 and s["eval_problems"] == 16
@@ -108,4 +108,4 @@ def test_pretrain_student_end_to_end(tmp_path):
     with pytest.raises(ValueError, match="row 1 has no 'solution'"):
         pretrain_student([rows[0], {"question": "q"}], str(tmp_path / "bad"), {"max_steps": 1})
     with pytest.raises(ValueError, match="unknown params"):
-        pretrain_student(rows, str(tmp_path / "bad"), {"lr": 1})
+        pretrain_student(rows, str(tmp_path / "bad"), {"learning_rate": 1})  # TrainParams spells it lr

@@ -69,12 +69,10 @@ def teacher(smk):
     return build_teacher(cfg, cache_path=TEACHER_CACHE, usage_path=usage, seed=tp["seed"], rule=smk.rule)
 
 
-DEFAULT_MAX_FAILED_FRACTION = 0.05  # = the schema's default of teacher.max_failed_fraction
-
-
 def check_teacher(stats: StageStats, smk) -> None:
     """Fail the job (before its output is written) when too many teacher requests got no answer."""
-    check_teacher_failures(stats, _config_teacher(smk).get("max_failed_fraction", DEFAULT_MAX_FAILED_FRACTION))
+    # the workflow config has its schema default filled in (lemma.config.load_workflow_config)
+    check_teacher_failures(stats, _config_teacher(smk)["max_failed_fraction"])
 
 
 def finish(log: logging.Logger, stats: StageStats, path: str | None) -> None:

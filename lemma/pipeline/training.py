@@ -57,34 +57,31 @@ def protocol_steps(training: dict, n_rows: int, n_tokens: int | None = None) -> 
     return max(1, math.ceil(float(training["max_tokens"]) / (batch * n_tokens / n_rows)))
 
 
+# `training:` keys that are not TrainParams fields: the budget (turned into max_steps by
+# protocol_steps) and where the job runs. Every other key is the TrainParams field of its name.
+WORKFLOW_KEYS = ("protocol", "max_tokens", "gpus", "accelerate_config", "gpu_memory_gb")
+
+
 def train_params(training: dict, threads: int, checkpoint_dir: str | None = None,
                  max_steps: int | None = None) -> dict:
-    """The workflow's `training:` section as lemma.training.finetune.TrainParams fields.
+    """The workflow's `training:` section as lemma.training.finetune.TrainParams fields: the same
+    names, less WORKFLOW_KEYS, with what the rule decides: the job's threads, the protocol's step
+    count and the checkpoint directory.
 
     Checkpoints live outside the rule's output directory: Snakemake deletes an incomplete output
     before it reruns a killed job, and the checkpoints are exactly what the rerun resumes from."""
-    p = {
-        "checkpoint_dir": checkpoint_dir,
-        "learning_rate": training["lr"],
-        "lr_scheduler": training["scheduler"],
-        "warmup_ratio": training["warmup_ratio"],
-        "num_epochs": training["epochs"],
-        "max_steps": max_steps if max_steps is not None else training["max_steps"],
-        "per_device_batch_size": training["per_device_batch"],
-        "global_batch_size": training["global_batch"],
-        "cutoff_len": training["cutoff_len"],
-        "packing": training["packing"],
-        "gradient_checkpointing": training["gradient_checkpointing"],
-        "weight_decay": training["weight_decay"],
-        "seed": training["seed"],
-        "threads": threads,
-    }
+    p = {k: v for k, v in training.items() if k not in WORKFLOW_KEYS}
+    p.update(checkpoint_dir=checkpoint_dir, threads=threads)
+    if max_steps is not None:
+        p["max_steps"] = max_steps
     return p
 
 
 def pretrain_params(pretrain: dict, seed: int, threads: int, checkpoint_dir: str | None = None,
                     phrases: list[str] | None = None) -> dict:
-    p = {"max_steps": pretrain["max_steps"], "batch_size": pretrain["batch_size"], "learning_rate": pretrain["lr"],
+    """The `pretrain:` section as lemma.world.student.pretrain_student params (TrainParams names
+    where they are TrainParams fields: lr, max_steps; batch_size is both batch sizes there)."""
+    p = {"max_steps": pretrain["max_steps"], "batch_size": pretrain["batch_size"], "lr": pretrain["lr"],
          "hidden": pretrain["hidden"], "layers": pretrain["layers"], "seed": seed, "threads": threads,
          "checkpoint_dir": checkpoint_dir}
     if pretrain.get("retry_rate"):
@@ -131,24 +128,3 @@ def run_training(model: str, sft_path: str, out_dir: str, training: dict, thread
     summary = train(model, model, examples, out_dir, params)
     summary["budget"] = budget
     return summary
-
-
-def testbed_config_problems(cfg: dict, workdir: str = ".") -> list[str]:
-    """Checks of the testbed keys the schema cannot express (the key path first, then what is
-    wrong): a protocol without its budget, a variant's external file that is not there."""
-    from pathlib import Path
-
-    out = []
-    tr = cfg.get("training", {})
-    try:
-        proto = resolve_protocol(tr)
-    except ValueError as e:
-        return [str(e)]
-    need = {"steps": "max_steps", "tokens": "max_tokens"}.get(proto)
-    if need and not tr.get(need):
-        out.append(f"training.{need}: protocol {proto} needs it")
-    for name, v in cfg.get("variants", {}).items():
-        f = v.get("file")
-        if f and not (Path(workdir) / f).is_file():
-            out.append(f"variants.{name}.file: no such file {f!r} (relative to {Path(workdir).resolve()})")
-    return out

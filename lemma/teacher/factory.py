@@ -24,6 +24,9 @@
       estimate: {...}                     # assumptions of `lemma estimate` (lemma.estimate)
 
 A key written into the config is refused: configs are committed, shared and printed in logs.
+The schema (config/schemas/config.schema.yaml) checks every key's type and which keys go with which
+kind and engine; teacher_problems adds what it cannot say (secret_problems, the prompt files, a
+local model directory).
 
 OPERATIONAL_KEYS do not change any answer (how and when requests are sent, how much may be
 spent): rules/common.smk keeps them out of the rules' params, so raising the budget or switching
@@ -46,24 +49,23 @@ KINDS = ("oracle", "llm")
 LLM_ENGINES = ("openai", "vllm", "hf")
 OPERATIONAL_KEYS = ("budget_usd", "mode", "batch", "requests_per_minute", "tokens_per_minute", "estimate",
                     "max_failed_fraction")
-KNOWN_KEYS = {"kind", "engine", "model", "base_url", "api_key_env", "max_concurrency", "request_timeout_s",
-              "max_retries", "params", "prices", "prompts_dir", "token_limit_param", "tokenizer",
-              *OPERATIONAL_KEYS}
 # Passed through to lemma.engines.factory.build_engine when the teacher runs on a local engine.
 LOCAL_ENGINE_KEYS = {"tensor_parallel_size", "gpu_memory_utilization", "dtype", "max_model_len", "batch_size",
                      "threads", "device"}
-PARAM_KEYS = {"temperature", "top_p", "max_new_tokens", "seed", "stop"}
 # Paper defaults for teacher sampling (T=0.7, top_p=1.0, up to 4096 tokens).
 DEFAULT_PARAMS = {"temperature": 0.7, "top_p": 1.0, "max_new_tokens": 4096}
 OPENAI_URL = "https://api.openai.com/v1"
 
+# A valid API-key variable name, the one definition (config load and `lemma doctor` both use it):
+# the portable shell names, upper-case letters, digits and _, as every provider documents its key
+# (OPENAI_API_KEY). Lower case is refused too: it is far likelier a pasted value than a name.
+ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]{0,63}$")
 _SECRET_NAME = re.compile(r"(?:^|_)(?:api_?key|secret|token|password|passwd|authorization|bearer)$", re.I)
 _SECRET_VALUE = re.compile(
     r"^(?:sk-[A-Za-z0-9_\-]{12,}|sk_[A-Za-z0-9]{16,}|hf_[A-Za-z0-9]{20,}|(?:Bearer|Basic)\s+\S{8,}|"
     r"gh[pousr]_[A-Za-z0-9]{20,}|AKIA[0-9A-Z]{16}|(?=[A-Za-z]*\d)(?=\d*[A-Za-z])[A-Za-z0-9]{40,})$")
-_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_KEY_ADVICE = ("put the key in an environment variable and give its NAME in teacher.api_key_env "
-               "(e.g. api_key_env: OPENAI_API_KEY, then `export OPENAI_API_KEY=...`)")
+KEY_ADVICE = ("put the key in an environment variable and give its NAME in teacher.api_key_env "
+              "(e.g. api_key_env: OPENAI_API_KEY, then `export OPENAI_API_KEY=...`)")
 
 
 def _walk(obj, path: str):
@@ -81,143 +83,84 @@ def _is_local(url: str) -> bool:
     return bool(re.match(r"^https?://(?:127\.\d+\.\d+\.\d+|localhost|\[::1\])(?::\d+)?(?:/|$)", url))
 
 
-def check_teacher_config(cfg) -> tuple[list[str], list[str]]:
-    """(errors, warnings) about a `teacher:` section. Errors stop the workflow at config load;
-    warnings (an API key variable not set in this shell, say) matter only when the teacher
-    rules run, possibly elsewhere (a cluster node), so they do not."""
-    errors: list[str] = []
-    warnings: list[str] = []
-    if not isinstance(cfg, Mapping):
-        return [f"teacher: expected a mapping with at least `kind`, got {type(cfg).__name__}"], []
+def looks_like_secret(value) -> bool:
+    """A string shaped like an API key or token (sk-..., hf_..., a long random token)."""
+    return isinstance(value, str) and "/" not in value and bool(_SECRET_VALUE.match(value.strip()))
 
-    # Secrets first, for every kind: a key in a config file is an error even where unused.
-    for path, value in _walk(cfg, "teacher"):
-        leaf = path.rsplit(".", 1)[-1]
+
+def env_name_problem(value) -> str | None:
+    """Why `value` cannot be teacher.api_key_env (None when it can). The value is never echoed:
+    it may be the key itself."""
+    if isinstance(value, str) and ENV_NAME.match(value):
+        return None
+    what = ("this looks like the key itself, not the name of an environment variable" if looks_like_secret(value)
+            else ("expected the NAME of an environment variable (upper-case letters, digits and _, not starting "
+                  "with a digit)"))
+    return f"{what} (value not shown: it may be the key itself); {KEY_ADVICE}"
+
+
+def secret_problems(section, path: str = "teacher") -> list[tuple[str, str]]:
+    """(key, message) for every secret written into a config section: a key-like name with a value,
+    or a key-like value, anywhere in it (configs are committed, shared and printed in logs); and an
+    api_key_env that is not a variable name. Messages never repeat the value."""
+    out = []
+    for key, value in _walk(section, path):
+        leaf = key.rsplit(".", 1)[-1]
         if leaf == "api_key_env":
-            continue
-        if _SECRET_NAME.search(leaf) and value not in (None, ""):
-            errors.append(f"{path}: API keys and tokens must not be written in the config; {_KEY_ADVICE}")
-        elif isinstance(value, str) and _SECRET_VALUE.match(value.strip()) and "/" not in value:
-            errors.append(f"{path}: this value looks like an API key or token; keys must not be written "
-                          f"in the config; {_KEY_ADVICE}")
-    env = cfg.get("api_key_env")
-    if env is not None:
-        looks_secret = isinstance(env, str) and bool(_SECRET_VALUE.match(env.strip()))
-        if looks_secret or not isinstance(env, str) or not _ENV_NAME.match(env):
-            # the value is never echoed: it may be the key itself
-            errors.append("teacher.api_key_env: " + (
-                "this looks like the key itself, not the name of an environment variable; "
-                if looks_secret else "expected the name of an environment variable (letters, digits, _); ")
-                + _KEY_ADVICE)
-            env = None
+            if value is not None and (problem := env_name_problem(value)):
+                out.append((key, problem))
+        elif _SECRET_NAME.search(leaf) and value not in (None, ""):
+            out.append((key, f"API keys and tokens must not be written in the config; {KEY_ADVICE}"))
+        elif looks_like_secret(value):
+            out.append((key, (f"this value looks like an API key or token; keys must not be written in the "
+                              f"config; {KEY_ADVICE}")))
+    return out
 
-    kind = cfg.get("kind")
-    if kind not in KINDS:
-        errors.append(f"teacher.kind: expected one of {list(KINDS)}, got {kind!r}")
-        return errors, warnings
-    if kind == "oracle":
-        return errors, warnings  # the other keys may carry schema defaults; the oracle ignores them
 
-    engine = cfg.get("engine", "openai")
-    if engine not in LLM_ENGINES:
-        errors.append(f"teacher.engine: expected one of {list(LLM_ENGINES)} for kind llm, got {engine!r}")
-    allowed = KNOWN_KEYS | (LOCAL_ENGINE_KEYS if engine in ("vllm", "hf") else set())
-    unknown = set(cfg) - allowed
-    if unknown:
-        errors.append(f"teacher: unknown key(s) {sorted(unknown)}; expected some of {sorted(allowed)}")
-    model = cfg.get("model")
-    if not isinstance(model, str) or not model.strip():
-        errors.append("teacher.model: kind llm needs a model (an API model name such as gpt-4o, or a local "
-                      "model directory for engine vllm/hf)")
-    for key, kind_ok, text in (("max_concurrency", lambda v: isinstance(v, int) and v >= 1, "an integer >= 1"),
-                               ("max_retries", lambda v: isinstance(v, int) and v >= 0, "an integer >= 0"),
-                               ("request_timeout_s", lambda v: isinstance(v, (int, float)) and v > 0, "a number > 0")):
-        if key in cfg and not (kind_ok(cfg[key]) and not isinstance(cfg[key], bool)):
-            errors.append(f"teacher.{key}: expected {text}, got {cfg[key]!r}")
-    params = cfg.get("params") or {}
-    if not isinstance(params, Mapping):
-        errors.append(f"teacher.params: expected a mapping, got {params!r}")
-    else:
-        bad = set(params) - PARAM_KEYS
-        if bad:
-            errors.append(f"teacher.params: unknown key(s) {sorted(bad)}; expected some of {sorted(PARAM_KEYS)}")
-        try:
-            _params(params, 0)
-        except (TypeError, ValueError) as e:
-            errors.append(f"teacher.params: {e}")
-    try:
-        prices = Prices.from_config(cfg.get("prices") or None)
-    except (TypeError, ValueError) as e:
-        errors.append(str(e))
-        prices = None
-    errors += _check_cost_and_limits(cfg, engine, prices)
-
-    prompts_dir = cfg.get("prompts_dir", "config/prompts")
+def teacher_problems(cfg: Mapping) -> tuple[list[tuple[str, str]], list[str]]:
+    """The checks of a `teacher:` section a schema cannot make, as ((key, message) errors, warnings):
+    a secret written into it, its prompt files, a local engine's model directory. Errors stop the
+    workflow at config load; warnings (an API key variable not set in this shell, say) matter only
+    when the teacher rules run, possibly elsewhere (a cluster node), so they do not.
+    Reads `cfg` only; expects it to have passed the schema (lemma.config). secret_problems is
+    separate: it runs whatever the schema found, so a key is refused even in a misspelt key."""
+    errors: list[tuple[str, str]] = []
+    warnings: list[str] = []
+    if cfg.get("kind") != "llm":
+        return errors, warnings  # the oracle reads no other key
     from lemma.teacher.prompts import PromptError, PromptSet
 
     try:
-        PromptSet.load(prompts_dir)
+        PromptSet.load(cfg.get("prompts_dir", "config/prompts"))
     except PromptError as e:
-        errors.append(f"teacher.prompts_dir: {e}")
-
-    if engine in ("vllm", "hf") and isinstance(model, str) and model.strip():
+        errors.append(("teacher.prompts_dir", str(e)))
+    engine, model, env = cfg.get("engine", "openai"), cfg.get("model"), cfg.get("api_key_env")
+    if engine in ("vllm", "hf"):
         from lemma.engines.factory import check_engine_config
 
         local = {k: v for k, v in cfg.items() if k in LOCAL_ENGINE_KEYS}
-        errors += [f"teacher: {p}" for p in check_engine_config({**local, "engine": engine, "model": model})]
-    if engine == "openai":
+        errors += [("teacher", p) for p in check_engine_config({**local, "engine": engine, "model": model})]
+    elif env is None:
         url = cfg.get("base_url") or OPENAI_URL
-        if not isinstance(url, str) or not re.match(r"^https?://", url):
-            errors.append(f"teacher.base_url: expected an http(s) URL such as {OPENAI_URL}, got {url!r}")
-        elif env is None and "api_key_env" not in cfg:
-            if "api.openai.com" in url:
-                errors.append(f"teacher.api_key_env: the OpenAI API needs a key; {_KEY_ADVICE}")
-            elif not _is_local(url):
-                warnings.append(f"teacher.api_key_env is not set: requests to {url} are sent without a key")
-        if env is not None and not os.environ.get(env):
-            warnings.append(f"teacher.api_key_env: the environment variable {env} is not set in this shell; "
-                            f"the teacher rules will fail unless it is set where they run")
+        if not _is_local(url):
+            warnings.append(f"teacher.api_key_env is not set: requests to {url} are sent without a key")
+    elif ENV_NAME.match(env) and not os.environ.get(env):
+        warnings.append(f"teacher.api_key_env: the environment variable {env} is not set in this shell; "
+                        f"the teacher rules will fail unless it is set where they run")
     return errors, warnings
 
 
-def _check_cost_and_limits(cfg: Mapping, engine: str, prices: Prices | None) -> list[str]:
-    errors = []
-    budget = cfg.get("budget_usd")
-    if budget is not None:
-        if isinstance(budget, bool) or not isinstance(budget, (int, float)) or budget <= 0:
-            errors.append(f"teacher.budget_usd: expected a number of US dollars > 0, got {budget!r}")
-        elif prices is None or (prices.input_per_mtok == 0 and prices.output_per_mtok == 0):
-            errors.append("teacher.budget_usd needs teacher.prices (input_per_mtok, output_per_mtok): the budget "
-                          "is counted in dollars from the tokens each answer used")
-        elif engine != "openai":
-            errors.append("teacher.budget_usd applies to engine openai (a local engine is not paid per token)")
-    mode = cfg.get("mode", "live")
-    if mode not in ("live", "batch"):
-        errors.append(f"teacher.mode: expected live or batch, got {mode!r}")
-    elif mode == "batch" and engine != "openai":
-        errors.append("teacher.mode: batch needs engine openai (a provider's Batch API)")
-    if cfg.get("batch") is not None:
-        from lemma.engines.batch import batch_settings
+def check_teacher_config(cfg) -> tuple[list[str], list[str]]:
+    """(errors, warnings) about one `teacher:` section on its own (build_teacher's check): the
+    config schema's teacher node and secret_problems, then (schema passed) teacher_problems, as
+    lemma.config.load_workflow_config runs them. Errors read "teacher.key: message"."""
+    from lemma.config import section_problems
 
-        try:
-            batch_settings(cfg["batch"])
-        except (TypeError, ValueError) as e:
-            errors.append(str(e))
-    for key in ("requests_per_minute", "tokens_per_minute"):
-        v = cfg.get(key)
-        if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float)) or v <= 0):
-            errors.append(f"teacher.{key}: expected a number > 0 (or null: no limit), got {v!r}")
-    tlp = cfg.get("token_limit_param", "auto")
-    if tlp not in ("auto", "max_tokens", "max_completion_tokens"):
-        errors.append(f"teacher.token_limit_param: expected auto, max_tokens or max_completion_tokens, got {tlp!r}")
-    if cfg.get("estimate") is not None:
-        from lemma.estimate import estimate_settings
-
-        try:
-            estimate_settings(cfg["estimate"])
-        except (TypeError, ValueError) as e:
-            errors.append(str(e))
-    return errors
+    errors = [(p.key, p.message) for p in section_problems(cfg, "teacher")] + secret_problems(cfg)
+    warnings: list[str] = []
+    if not errors:
+        errors, warnings = teacher_problems(cfg)
+    return [f"{key}: {msg}" for key, msg in errors], warnings
 
 
 def _params(cfg: Mapping, seed: int) -> SamplingParams:

@@ -61,14 +61,14 @@ _OUR_FILES = {COMPLETE_MARKER, "checkpoints", "curves.csv", "config.json", "mode
 
 @dataclass
 class TrainParams:
-    learning_rate: float = 1e-5
-    lr_scheduler: str = "cosine"  # any transformers SchedulerType; cosine + min_lr_ratio -> cosine_with_min_lr
+    lr: float = 1e-5  # peak learning rate
+    scheduler: str = "cosine"  # any transformers SchedulerType; cosine + min_lr_ratio -> cosine_with_min_lr
     min_lr_ratio: float | None = None  # cosine floor as a share of the peak lr (None: decay to 0)
     warmup_ratio: float = 0.03
-    num_epochs: float = 3.0
-    max_steps: int | None = None  # when set, overrides num_epochs; checkpoints every save_steps
-    global_batch_size: int = 256  # = per_device_batch_size × grad_accum × world_size
-    per_device_batch_size: int = 4
+    epochs: float = 3.0
+    max_steps: int | None = None  # when set, overrides epochs; checkpoints every save_steps
+    global_batch: int = 256  # = per_device_batch × grad_accum × world_size
+    per_device_batch: int = 4
     cutoff_len: int = 4096
     packing: bool = False
     group_by_length: bool = False
@@ -113,7 +113,7 @@ def grad_accum_steps(global_batch: int, per_device: int, world_size: int) -> int
     per_step = per_device * world_size
     if global_batch % per_step:
         raise ValueError(
-            f"global_batch_size={global_batch} is not a multiple of per_device_batch_size={per_device} × "
+            f"global_batch={global_batch} is not a multiple of per_device_batch={per_device} × "
             f"world_size={world_size} = {per_step}"
         )
     return global_batch // per_step
@@ -249,24 +249,24 @@ def _training_args(p: TrainParams, ckpt_dir: Path, n_examples: int, tty: bool) -
     if p.bf16 and not use_cuda:
         log.warning("bf16 requested but no CUDA device: training in fp32 on CPU")
     world = _world_size()
-    accum = grad_accum_steps(p.global_batch_size, p.per_device_batch_size, world)
-    scheduler, sched_kwargs = p.lr_scheduler, {}
-    if p.lr_scheduler == "cosine" and p.min_lr_ratio:
+    accum = grad_accum_steps(p.global_batch, p.per_device_batch, world)
+    scheduler, sched_kwargs = p.scheduler, {}
+    if p.scheduler == "cosine" and p.min_lr_ratio:
         scheduler, sched_kwargs = "cosine_with_min_lr", {"min_lr_rate": p.min_lr_ratio}
     if p.max_steps:
         save = {"save_strategy": "steps", "save_steps": p.save_steps or max(1, p.max_steps // 5)}
     else:
         save = {"save_strategy": "epoch"}
-    if n_examples < p.global_batch_size:
+    if n_examples < p.global_batch:
         log.warning("only %d examples for a global batch of %d: one short step per epoch",
-                    n_examples, p.global_batch_size)
+                    n_examples, p.global_batch)
     return TrainingArguments(
         output_dir=str(ckpt_dir),
-        per_device_train_batch_size=p.per_device_batch_size,
+        per_device_train_batch_size=p.per_device_batch,
         gradient_accumulation_steps=accum,
-        num_train_epochs=p.num_epochs,
+        num_train_epochs=p.epochs,
         max_steps=p.max_steps or -1,
-        learning_rate=p.learning_rate,
+        learning_rate=p.lr,
         lr_scheduler_type=scheduler,
         lr_scheduler_kwargs=sched_kwargs,
         weight_decay=p.weight_decay,

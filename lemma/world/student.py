@@ -40,7 +40,7 @@ PRETRAIN_DEFAULTS = {
     "vocab_size": 512,
     "max_steps": 3000,
     "batch_size": 16,
-    "learning_rate": 1e-3,
+    "lr": 1e-3,
     "adam_beta1": 0.9,
     "adam_beta2": 0.98,
     "weight_decay": 0.1,
@@ -178,10 +178,10 @@ def pretrain_student(train_rows: Sequence[dict], out_dir: str, params: dict | No
     examples = [{"prompt": format_prompt(r["question"], "world"), "response": r["solution"]} for r in train_rows]
     train_params = {
         "max_steps": int(p["max_steps"]),
-        "global_batch_size": int(p["batch_size"]),
-        "per_device_batch_size": int(p["batch_size"]),
-        "learning_rate": float(p["learning_rate"]),
-        "lr_scheduler": "cosine",
+        "global_batch": int(p["batch_size"]),
+        "per_device_batch": int(p["batch_size"]),
+        "lr": float(p["lr"]),
+        "scheduler": "cosine",
         "min_lr_ratio": float(p["min_lr_ratio"]),
         "warmup_ratio": float(p["warmup_ratio"]),
         "adam_beta1": float(p["adam_beta1"]),
