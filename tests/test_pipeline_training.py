@@ -14,7 +14,6 @@ from lemma.pipeline.training import (
     resolve_protocol,
     train_params,
 )
-from lemma.pipeline.training import testbed_config_problems as config_problems  # not a test of its own
 
 TRAINING = {"lr": 1e-5, "scheduler": "cosine", "warmup_ratio": 0.03, "epochs": 3, "max_steps": None,
             "per_device_batch": 4, "global_batch": 16, "cutoff_len": 512, "packing": False,
@@ -48,9 +47,10 @@ def test_describe_protocol():
 
 
 def test_train_params_maps_every_key():
+    # the config's names are TrainParams' names: everything but where the job runs passes through
     assert train_params(TRAINING, threads=2, checkpoint_dir="ckpt", max_steps=10) == {
-        "checkpoint_dir": "ckpt", "learning_rate": 1e-5, "lr_scheduler": "cosine", "warmup_ratio": 0.03,
-        "num_epochs": 3, "max_steps": 10, "per_device_batch_size": 4, "global_batch_size": 16, "cutoff_len": 512,
+        "checkpoint_dir": "ckpt", "lr": 1e-5, "scheduler": "cosine", "warmup_ratio": 0.03,
+        "epochs": 3, "max_steps": 10, "per_device_batch": 4, "global_batch": 16, "cutoff_len": 512,
         "packing": False, "gradient_checkpointing": True, "weight_decay": 0.0, "seed": 42, "threads": 2}
     assert train_params({**TRAINING, "max_steps": 7}, threads=1)["max_steps"] == 7, "unset: the config's"
 
@@ -58,7 +58,7 @@ def test_train_params_maps_every_key():
 def test_pretrain_params_with_and_without_retry_data():
     pretrain = {"max_steps": 100, "batch_size": 8, "lr": 1e-3, "hidden": 64, "layers": 2}
     plain = pretrain_params(pretrain, seed=3, threads=2)
-    assert plain == {"max_steps": 100, "batch_size": 8, "learning_rate": 1e-3, "hidden": 64, "layers": 2,
+    assert plain == {"max_steps": 100, "batch_size": 8, "lr": 1e-3, "hidden": 64, "layers": 2,
                      "seed": 3, "threads": 2, "checkpoint_dir": None}
     retry = pretrain_params({**pretrain, "retry_rate": 0.1}, seed=3, threads=2, phrases=("Wait.",))
     assert retry == {**plain, "retry_rate": 0.1, "retry_phrases": ["Wait."]}
@@ -84,13 +84,13 @@ def test_count_tokens_prompt_with_specials_response_and_eos(tmp_path):
     assert count_tokens(model, examples[:1]) < expected and count_tokens(model, []) == 0
 
 
-def test_config_problems(tmp_path):
+def test_file_checks_name_a_missing_variant_file(tmp_path):
+    # (the protocol's budget keys are schema rules now: tests/test_config.py)
+    from lemma.config import file_checks
+
     (tmp_path / "extra.jsonl").write_text("{}\n")
     ok = {"training": TRAINING, "variants": {"lemma": {}, "ext": {"file": "extra.jsonl"}}}
-    assert config_problems(ok, str(tmp_path)) == []
-    bad = {"training": {**TRAINING, "protocol": "tokens"}, "variants": {"ext": {"file": "missing.jsonl"}}}
-    problems = config_problems(bad, str(tmp_path))
-    assert problems[0] == "training.max_tokens: protocol tokens needs it"
-    assert problems[1].startswith("variants.ext.file: no such file 'missing.jsonl'") and len(problems) == 2
-    assert config_problems({"training": {"protocol": "x"}}) == [
-        "training.protocol: expected one of ('steps', 'epochs', 'tokens'), got 'x'"]
+    assert file_checks(ok, "c.yaml", str(tmp_path)) == []
+    bad = {"training": TRAINING, "variants": {"ext": {"file": "missing.jsonl"}}}
+    (problem,) = file_checks(bad, "c.yaml", str(tmp_path))
+    assert problem.key == "variants.ext.file" and "no such file 'missing.jsonl'" in problem.message
