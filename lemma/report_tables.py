@@ -16,6 +16,7 @@ import polars as pl
 
 from lemma.funnel import STAGES
 from lemma.records import TRAJECTORIES
+from lemma.vocabulary import STUDENT_BUCKET
 
 _CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:1.2em;color:#222;line-height:1.4}
@@ -74,7 +75,7 @@ def html_table(rows: list[dict], columns: list[tuple[str, str]], kinds: dict[str
 def funnel_html(table: pl.DataFrame) -> str:
     rows = []
     for r in table.iter_rows(named=True):
-        start = r["injected"] if r["bucket"] != "student" else r["truncated"]
+        start = r["injected"] if r["bucket"] != STUDENT_BUCKET else r["truncated"]
         rows.append({**r, "yield": (r["kept"] / start) if r["kept"] is not None and start else None})
     cols = [("bucket", "bucket"), ("cut", "cut"), ("strategy", "strategy"), *[(s, s) for s in STAGES],
             ("yield", "kept / start")]
@@ -84,7 +85,7 @@ def funnel_html(table: pl.DataFrame) -> str:
             "injected (injected types) or over truncated (student). – : not applicable or not built yet.</p>")
     return page("Data funnel", note + html_table(rows, cols, {"bucket": "text", "cut": "text", "strategy": "text",
                                                              "yield": "pct"},
-                                                  row_class=lambda r: "student" if r["bucket"] == "student" else ""))
+                                                  row_class=lambda r: "student" if r["bucket"] == STUDENT_BUCKET else ""))
 
 
 # --- SFT set statistics ------------------------------------------------------------------------
@@ -229,7 +230,7 @@ def _part(cls: str, tag: str, text: str) -> str:
 
 
 def example_html(r: dict, question: str | None = None) -> str:
-    where = "the student's own mistake" if r["bucket"] == "student" else "injected by the teacher"
+    where = "the student's own mistake" if r["bucket"] == STUDENT_BUCKET else "injected by the teacher"
     head = (f"{html.escape(r['problem_id'])} · sample {r['sample_index']} · {html.escape(r['error_type'] or 'unlabelled')} "
             f"· {html.escape(r['strategy'])} · {where}")
     parts = [f"<h3>{head}</h3>"]
