@@ -36,18 +36,10 @@ import time
 from pathlib import Path
 
 from lemma.engines.base import Completion, Request
+from lemma.processes import pid_alive
 
 _HOST = socket.gethostname()
 
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS responses (
@@ -256,7 +248,7 @@ class RequestCache:
         """Reservations of processes on this host that are gone (a killed job), and any older than
         a day (a job on another node cannot be checked; no request waits that long)."""
         rows = self._db.execute("SELECT id, pid, host, time FROM reservations").fetchall()
-        stale = [r[0] for r in rows if (r[2] == _HOST and not _alive(r[1])) or time.time() - r[3] > 86400]
+        stale = [r[0] for r in rows if (r[2] == _HOST and not pid_alive(r[1])) or time.time() - r[3] > 86400]
         for rid in stale:
             self._db.execute("DELETE FROM reservations WHERE id = ?", (rid,))
 

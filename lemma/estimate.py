@@ -34,8 +34,9 @@ import polars as pl
 
 from lemma.cache import RequestCache, cache_key
 from lemma.engines.base import Completion, Request
+from lemma.vocabulary import CUTS, FIRST_ERROR, FRESH_RESTART, STRATEGIES, STUDENT_BUCKET, TEACHER_STAGES, cut_for
 
-STAGES = ("locate", "classify", "inject", "fix_continue", "fresh_restart", "smooth")
+STAGES = TEACHER_STAGES
 ESTIMATE_DEFAULTS = {
     # the share of the student's samples that are wrong, until results/graded says
     "student_error_rate": 0.5,
@@ -317,20 +318,19 @@ class Estimator:
         """(cut, strategy, bucket) of every trajectory table a variant trains on (rules/common.smk),
         and the error types injected for them."""
         aug = self.cfg["augment"]["types"]
-        strategies = self.cfg.get("correct", {}).get("strategies", ["fix_continue", "fresh_restart"])
+        strategies = self.cfg.get("correct", {}).get("strategies", list(STRATEGIES))
         used = set()
         for v in self.cfg["variants"].values():
             if not v.get("trajectories"):
                 continue
             sources = v.get("sources", ["student", "augmented"])
-            buckets = (["student"] if "student" in sources else []) + (aug if "augmented" in sources else [])
-            cut = "first_error" if v.get("truncate", True) else "whole"
-            for s in v.get("strategies", ["fix_continue", "fresh_restart"]):
+            buckets = ([STUDENT_BUCKET] if "student" in sources else []) + (aug if "augmented" in sources else [])
+            cut = cut_for(v.get("truncate", True))
+            for s in v.get("strategies", list(STRATEGIES)):
                 if s in strategies:
                     used |= {(cut, s, b) for b in buckets}
-        order = {"first_error": 0, "whole": 1}
-        buckets = ["student"] + aug
-        triples = sorted(used, key=lambda t: (order[t[0]], ["fix_continue", "fresh_restart"].index(t[1]),
+        buckets = [STUDENT_BUCKET] + aug
+        triples = sorted(used, key=lambda t: (CUTS.index(t[0]), STRATEGIES.index(t[1]),
                                               buckets.index(t[2])))
         types = [t for t in aug if any(b == t for _, _, b in triples)]
         return triples, types
@@ -389,7 +389,7 @@ class Estimator:
 
         rates["inject"] = keep("inject_errors", [f"results/mistakes/{t}.stats.json" for t in types], "inject_keep")
         rates["truncate"] = keep("locate_and_truncate", [f"results/truncated/{c}/{t}.stats.json"
-                                                         for c in ("first_error", "whole") for t in types],
+                                                         for c in CUTS for t in types],
                                  "truncate_keep")
         rates["correct"] = keep("correct", [f"results/corrections/{c}/{st}/{b}.stats.json" for c, st, b in triples],
                                 "correct_keep")
@@ -455,14 +455,14 @@ class Estimator:
 
         # 4. locate_and_truncate per cut and type (the student's own are cut without the teacher)
         truncated_rows: dict[tuple[str, str], float] = {}
-        cuts = [c for c in ("first_error", "whole") if any(t[0] == c for t in triples)]
+        cuts = [c for c in CUTS if any(t[0] == c for t in triples)]
         for cut in cuts:
-            truncated_rows[(cut, "student")] = n_located
+            truncated_rows[(cut, STUDENT_BUCKET)] = n_located
             tr = self.table(f"results/truncated/{cut}/student.parquet", TRUNCATED)
             if tr is not None:
-                truncated_rows[(cut, "student")] = tr.height
+                truncated_rows[(cut, STUDENT_BUCKET)] = tr.height
             for name in types:
-                if not any(t == (cut, st, name) for st in ("fix_continue", "fresh_restart") for t in triples):
+                if not any(t == (cut, st, name) for st in STRATEGIES for t in triples):
                     continue
                 row = Row(f"locate_and_truncate/{cut}/{name}", "locate", cut, group=f"locate: injected mistakes ({cut})")
                 mistakes = self.table(f"results/mistakes/{name}.parquet", MISTAKES)
@@ -493,7 +493,7 @@ class Estimator:
                 n_corr_in = tr.height
             else:
                 n_corr_in = truncated_rows.get((cut, bucket), 0)
-                src = ("located student samples" if bucket == "student"
+                src = ("located student samples" if bucket == STUDENT_BUCKET
                        else f"{bucket} mistakes x keep rate {rate_text('truncate')}")
 
                 def standins(t, cut=cut, strategy=strategy, bucket=bucket):
@@ -503,9 +503,9 @@ class Estimator:
                         if not steps_:
                             continue
                         k = max(1, (len(steps_) + 1) // 2)
-                        prefix = truncate_after(v.solution, k, v.style) if cut == "first_error" else v.solution
-                        reqs.append(CorrectRequest(v, prefix, k, None if bucket == "student" else bucket, phrase,
-                                                   v.solution if strategy == "fresh_restart" else None))
+                        prefix = truncate_after(v.solution, k, v.style) if cut == FIRST_ERROR else v.solution
+                        reqs.append(CorrectRequest(v, prefix, k, None if bucket == STUDENT_BUCKET else bucket, phrase,
+                                                   v.solution if strategy == FRESH_RESTART else None))
                     getattr(t, strategy)(reqs)
 
                 self.estimated(row, n_corr_in, record(standins), f"{n_corr_in:.0f} truncated rows ({src})")
@@ -523,7 +523,7 @@ class Estimator:
                     for v in views:
                         steps_ = split_steps(v.solution, v.style)
                         k = max(1, (len(steps_) + 1) // 2) if steps_ else 0
-                        prefix = truncate_after(v.solution, k, v.style) if (cut == "first_error" and k) else v.solution
+                        prefix = truncate_after(v.solution, k, v.style) if (cut == FIRST_ERROR and k) else v.solution
                         reqs.append(SmoothRequest(v, join_trajectory(prefix, phrase, v.solution)))
                     t.smooth(reqs)
 
@@ -565,8 +565,10 @@ def grouped(rows: list[Row]) -> list[Row]:
                    + (f"; rates: {', '.join(rates)}" if rates else "") + (f"; {'; '.join(notes)}" if notes else ""))
         if not rates and not notes:
             g.basis += "; " + rs[0].basis.split(": ", 1)[-1]
-    order = {"": 0, "first_error": 1, "whole": 2}
-    rank = {"locate": 3, "fix_continue": 4, "fresh_restart": 5, "smooth": 6, "classify": 1, "inject": 2}
+    # rows before truncation ("" cut) first; the student's own located rows first in their cut;
+    # then by stage, the teacher's injections before the judge's locating of them
+    order = {"": 0, **{c: i + 1 for i, c in enumerate(CUTS)}}
+    rank = {"classify": 1, "inject": 2, "locate": 3, **{s: 4 + i for i, s in enumerate(STRATEGIES)}, "smooth": 4 + len(STRATEGIES)}
     return sorted(out.values(), key=lambda g: (order[g.cut], 0 if g.group.startswith("locate: the student") else
                                                rank[g.stage]))
 

@@ -25,16 +25,16 @@ from pathlib import Path
 
 import polars as pl
 
+from lemma.vocabulary import CUTS, FINAL_ANSWER_WRONG, FIRST_ERROR, GRADE_DROP_PREFIX, STRATEGIES, STUDENT_BUCKET
+
 STAGES = ("samples", "wrong", "classified", "injected", "truncated", "corrected", "smoothed", "kept")
-STRATEGY_ORDER = ("fix_continue", "fresh_restart")
-CUT_ORDER = ("first_error", "whole")
 
 FUNNEL = {"bucket": pl.Utf8, "cut": pl.Utf8, "strategy": pl.Utf8, **{s: pl.Int64 for s in STAGES}}
 
 # smooth_and_filter drops after smoothing for these reasons (the filter); any other reason is a
 # smoothing failure (lemma/pipeline/correct.py: smooth_and_filter)
-_FILTER_REASONS = ("final_answer_wrong",)
-_FILTER_PREFIX = "grade_"
+_FILTER_REASONS = (FINAL_ANSWER_WRONG,)
+_FILTER_PREFIX = GRADE_DROP_PREFIX
 
 
 class FunnelError(ValueError):
@@ -92,9 +92,9 @@ def discover(results: Path) -> tuple[list[str], list[str], list[str]]:
         cuts.add(p.parent.name)
         buckets.add(p.name.removesuffix(".stats.json"))
     strategies = {p.parent.name for p in (results / "corrections").glob("*/*/*.stats.json")}
-    types |= buckets - {"student"}
+    types |= buckets - {STUDENT_BUCKET}
     ordered = lambda found, order: [x for x in order if x in found] + sorted(found - set(order))  # noqa: E731
-    return ["student", *sorted(types)], ordered(cuts, CUT_ORDER) or ["first_error"], ordered(strategies, STRATEGY_ORDER)
+    return [STUDENT_BUCKET, *sorted(types)], ordered(cuts, CUTS) or [FIRST_ERROR], ordered(strategies, STRATEGIES)
 
 
 def funnel(results: str | Path = "results", buckets: list[str] | None = None, cuts: list[str] | None = None,
@@ -107,18 +107,18 @@ def funnel(results: str | Path = "results", buckets: list[str] | None = None, cu
     found_buckets, found_cuts, found_strategies = discover(results)
     buckets = buckets or found_buckets
     cuts = cuts or found_cuts
-    strategies = strategies or found_strategies or list(STRATEGY_ORDER)
+    strategies = strategies or found_strategies or list(STRATEGIES)
     n_samples, n_wrong = _graded_counts(results)
     labels = _label_counts(results)
     rows = []
     for bucket in buckets:
         if labels is None:
             classified = None
-        elif bucket == "student":
+        elif bucket == STUDENT_BUCKET:
             classified = sum(labels.values())
         else:
             classified = labels.get(bucket, 0)
-        injected = None if bucket == "student" else _out(results / "mistakes" / f"{bucket}.stats.json")
+        injected = None if bucket == STUDENT_BUCKET else _out(results / "mistakes" / f"{bucket}.stats.json")
         for cut in cuts:
             truncated = _out(results / "truncated" / cut / f"{bucket}.stats.json")
             for strategy in strategies:
@@ -150,7 +150,7 @@ def drop_reasons(results: str | Path = "results") -> pl.DataFrame:
 def plotted_stages(bucket: str) -> tuple[str, ...]:
     """The stages a bucket's line runs through: the student's own mistakes from the samples on;
     an injected type from its injection on (its `classified` count is context, not an upstream stage)."""
-    if bucket == "student":
+    if bucket == STUDENT_BUCKET:
         return tuple(s for s in STAGES if s != "injected")
     return STAGES[STAGES.index("injected"):]
 
@@ -172,7 +172,7 @@ def plot_funnel(table: pl.DataFrame, path: str | Path, title: str = "Data funnel
             pts = [(i, r[s]) for i, s in enumerate(STAGES) if s in plotted_stages(r["bucket"]) and r[s]]
             if not pts:
                 continue
-            if r["bucket"] == "student":
+            if r["bucket"] == STUDENT_BUCKET:
                 style = {"lw": 2.4, "color": "black", "marker": "o"}
             else:  # several types often have equal counts: markers and dashes keep each line visible
                 style = {"lw": 1.3, "marker": "sD^v<>p*"[k % 8], "ls": ("-", "--", ":", "-.")[k % 4]}

@@ -28,6 +28,7 @@ import polars as pl
 
 from lemma.funnel import STAGES, drop_reasons, funnel
 from lemma.report_tables import pick_examples, read_sft_stats, read_trajectories, sft_overview, with_types
+from lemma.vocabulary import CUTS, FIRST_ERROR, STRATEGIES, STUDENT_BUCKET
 
 DEFAULT_CONFIG = "config/config.yaml"
 
@@ -132,7 +133,7 @@ def load_kept(results: Path, cut: str) -> pl.DataFrame:
 
 def render_trajectory(r: dict, i: int, n: int, question: str | None, style: Style, smoothed: bool,
                       width: int) -> str:
-    origin = "the student's own mistake" if r["bucket"] == "student" else "injected by the teacher"
+    origin = "the student's own mistake" if r["bucket"] == STUDENT_BUCKET else "injected by the teacher"
     head = (f"[{i}/{n}] {r['problem_id']} · sample {r['sample_index']} · {r['error_type'] or 'unlabelled'} · "
             f"{r['strategy']} · {origin}")
     out = [style("━" * min(width, 100), "dim"), style(head, "bold")]
@@ -164,7 +165,7 @@ def cmd_show(args) -> int:
     if args.problem:
         traj = traj.filter(pl.col("problem_id") == args.problem)
     if args.source != "all":
-        traj = traj.filter((pl.col("bucket") == "student") == (args.source == "student"))
+        traj = traj.filter((pl.col("bucket") == STUDENT_BUCKET) == (args.source == "student"))
     picked = pick_examples(traj, args.n, error_type=args.type, strategy=args.strategy)
     if picked.height == 0:
         raise Missing("no kept trajectory matches " + ", ".join(
@@ -417,12 +418,12 @@ def parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
     s = sub.add_parser("show", parents=[common], help="print kept error-correction trajectories")
     s.add_argument("--type", help="error type (the injected type, or the judge's label for the student's own)")
-    s.add_argument("--strategy", choices=["fix_continue", "fresh_restart"])
+    s.add_argument("--strategy", choices=list(STRATEGIES))
     s.add_argument("--source", choices=["all", "student", "injected"], default="all",
                    help="the student's own mistakes, injected ones, or both")
     s.add_argument("--problem", help="only this problem id")
     s.add_argument("-n", type=int, default=5, help="how many (default 5)")
-    s.add_argument("--cut", default="first_error", choices=["first_error", "whole"],
+    s.add_argument("--cut", default=FIRST_ERROR, choices=list(CUTS),
                    help="trajectories from truncated (first_error) or whole wrong attempts")
     s.add_argument("--smoothed", action="store_true", help="also print the smoothed trajectory (the SFT response)")
     s.add_argument("--no-question", action="store_true", help="do not print the question")

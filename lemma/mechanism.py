@@ -59,7 +59,7 @@ def check_prefix(prefix_lines: list[str], structure: str) -> tuple[bool, str | N
     before the reflection ("The answer is: N" or "That gives N.") must be the asked quantity."""
     from lemma.teacher.oracle_judge import judge, step_ok
     from lemma.teacher.oracle_model import WorldModel
-    from lemma.world.solution import AnswerLine, StepLine, parse_line
+    from lemma.world.solution import AnswerLine, StepLine, format_answer, parse_line
 
     model = WorldModel(structure)
     lines = [ln.strip() for ln in prefix_lines if ln.strip()]
@@ -84,7 +84,7 @@ def check_prefix(prefix_lines: list[str], structure: str) -> tuple[bool, str | N
                 return False, "nonsensical_output"
             value = int(m.group(1).replace(",", ""))
             if value != model.target_value:
-                f = judge(model, "\n".join(lines[:i] + [f"The answer is: {value}"]))
+                f = judge(model, "\n".join(lines[:i] + [format_answer(value)]))
                 return False, (f.type if f is not None else None)
     return True, None
 

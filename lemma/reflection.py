@@ -10,6 +10,8 @@ import hashlib
 import re
 from difflib import SequenceMatcher
 
+from lemma.grading.extract import without_answer_lines
+
 
 def pick_phrase(phrases: list[str], *key_parts) -> str:
     if not phrases:
@@ -51,7 +53,6 @@ _CUE = re.compile(r"\b(?:wait|hold on|hmm+|actually|oops|on second thought|mista
                   r"not (?:right|correct)|re-?check\w*|double-check\w*|re-?examin\w*|verify|suspicious|"
                   r"should (?:be|have)|let me (?:check|look|re\w*)|that cannot be|went wrong)\b", re.I)
 _STEP_LABEL = re.compile(r"^[ \t#*>-]*step[ \t]*\d+[ \t]*[:.]", re.I | re.M)
-_ANSWER_LINE = re.compile(r"^\W*(?:the\s+)?(?:final\s+)?answer\s+is\b.*$", re.I | re.M)
 
 
 def _tokens(text: str) -> list[re.Match]:
@@ -59,7 +60,7 @@ def _tokens(text: str) -> list[re.Match]:
 
 
 def _body_numbers(text: str) -> set[str]:
-    return set(_NUMBER.findall(_ANSWER_LINE.sub("", text)))
+    return set(_NUMBER.findall(without_answer_lines(text)))
 
 
 def _reflection(text: str, phrase: str) -> re.Match | None:
@@ -80,7 +81,7 @@ def check_smoothed(smoothed: str, prefix: str, phrase: str, continuation: str) -
     # ("That gives 9."), and must not be matched against the correction's answer line.
     # "Step N:" labels are layout: renumbering them, or dropping one, is a light edit.
     smoothed, prefix = _STEP_LABEL.sub("", smoothed), _STEP_LABEL.sub("", prefix)
-    s_tok, p_tok = _tokens(smoothed), [m.group(0) for m in _tokens(_ANSWER_LINE.sub("", prefix))]
+    s_tok, p_tok = _tokens(smoothed), [m.group(0) for m in _tokens(without_answer_lines(prefix))]
     offset = 0  # where the kept prefix ends in `smoothed`
     if p_tok:
         window = [m.group(0) for m in s_tok[: 2 * len(p_tok) + 10]]
@@ -94,7 +95,7 @@ def check_smoothed(smoothed: str, prefix: str, phrase: str, continuation: str) -
     if cue is None:
         return REFLECTION_LOST
     after = rest[cue.end():]
-    if len(_tokens(_ANSWER_LINE.sub("", after))) < MIN_CORRECTION_WORDS:
+    if len(_tokens(without_answer_lines(after))) < MIN_CORRECTION_WORDS:
         return CORRECTION_LOST
     want = _body_numbers(continuation)
     if want and len(want & _body_numbers(after)) < CORRECTION_KEPT_SHARE * len(want):

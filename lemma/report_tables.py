@@ -16,6 +16,8 @@ import polars as pl
 
 from lemma.funnel import STAGES
 from lemma.records import TRAJECTORIES
+from lemma.scores_table import scores_table
+from lemma.vocabulary import STUDENT_BUCKET
 
 _CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:1.2em;color:#222;line-height:1.4}
@@ -74,7 +76,7 @@ def html_table(rows: list[dict], columns: list[tuple[str, str]], kinds: dict[str
 def funnel_html(table: pl.DataFrame) -> str:
     rows = []
     for r in table.iter_rows(named=True):
-        start = r["injected"] if r["bucket"] != "student" else r["truncated"]
+        start = r["injected"] if r["bucket"] != STUDENT_BUCKET else r["truncated"]
         rows.append({**r, "yield": (r["kept"] / start) if r["kept"] is not None and start else None})
     cols = [("bucket", "bucket"), ("cut", "cut"), ("strategy", "strategy"), *[(s, s) for s in STAGES],
             ("yield", "kept / start")]
@@ -84,7 +86,7 @@ def funnel_html(table: pl.DataFrame) -> str:
             "injected (injected types) or over truncated (student). – : not applicable or not built yet.</p>")
     return page("Data funnel", note + html_table(rows, cols, {"bucket": "text", "cut": "text", "strategy": "text",
                                                              "yield": "pct"},
-                                                  row_class=lambda r: "student" if r["bucket"] == "student" else ""))
+                                                  row_class=lambda r: "student" if r["bucket"] == STUDENT_BUCKET else ""))
 
 
 # --- SFT set statistics ------------------------------------------------------------------------
@@ -141,32 +143,25 @@ def sft_stats_html(stats: dict[str, dict]) -> str:
 
 # --- scores ------------------------------------------------------------------------------------
 
-SCORE_COLUMNS = ("variant", "benchmark", "n", "correct", "accuracy", "ci_low", "ci_high")
-
-
-def scores_html(scores: pl.DataFrame, variants: list[str] | None = None, benchmarks: list[str] | None = None) -> str:
-    """The paper's Table 2 layout (variant x benchmark, accuracy with its 95% interval, average)."""
-    missing = [c for c in SCORE_COLUMNS if c not in scores.columns]
-    if missing:
-        raise ValueError(f"scores table lacks columns {missing}; expected {list(SCORE_COLUMNS)}")
-    variants = variants or list(dict.fromkeys(scores["variant"]))
-    benchmarks = benchmarks or list(dict.fromkeys(scores["benchmark"]))
-    acc = {(r["variant"], r["benchmark"]): r for r in scores.iter_rows(named=True)}
-    head = "<th class=\"l\">variant</th>" + "".join(f"<th>{html.escape(b)}</th>" for b in benchmarks) + "<th>average</th>"
+def scores_html(scores: pl.DataFrame, variants: list[str] | None = None, benchmarks: list[str] | None = None,
+                average_over: list[str] | None = None, mechanism: pl.DataFrame | None = None) -> str:
+    """The paper's Table 2 layout (variant x benchmark, accuracy with its 95% interval, average),
+    the table of lemma.scores_table as HTML; each cell also shows correct/total."""
+    table = scores_table(scores, variants or None, benchmarks or None, average_over, mechanism)
+    head = "<th class=\"l\">variant</th>" + "".join(f"<th>{html.escape(h)}</th>" for h in table.headers[1:])
     body = []
-    for v in variants:
-        cells, vals = [], []
-        for b in benchmarks:
-            r = acc.get((v, b))
-            if r is None:
+    for row in table.rows:
+        cells = []
+        for c in row.cells:
+            if c is None:
                 cells.append("<td>–</td>")
                 continue
-            vals.append(r["accuracy"])
-            spread = f" ± {100 * r['sd']:.1f}" if r.get("sd") is not None and (r.get("seeds") or 1) > 1 else ""
-            cells.append(f"<td><b>{100 * r['accuracy']:.1f}</b>{spread} <span class=\"note\">({100 * r['ci_low']:.1f}–"
-                         f"{100 * r['ci_high']:.1f})</span><br><span class=\"note\">{r['correct']}/{r['n']}</span></td>")
-        avg = f"{100 * sum(vals) / len(vals):.1f}" if vals else "–"
-        body.append(f"<tr><td class=\"l\">{html.escape(v)}</td>{''.join(cells)}<td>{avg}</td></tr>")
+            spread = f" ± {100 * c.sd:.1f}" if c.sd is not None else ""
+            cells.append(f"<td><b>{100 * c.accuracy:.1f}</b>{spread} <span class=\"note\">({100 * c.ci_low:.1f}–"
+                         f"{100 * c.ci_high:.1f})</span><br><span class=\"note\">{c.correct}/{c.n}</span></td>")
+        cells.append(f"<td>{'–' if row.average is None else f'{row.average:.1f}'}</td>")
+        cells += [f"<td>{html.escape(x)}</td>" for x in row.reflections]
+        body.append(f"<tr><td class=\"l\">{html.escape(row.variant)}</td>{''.join(cells)}</tr>")
     table = f"<table id=\"scores\"><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
     note = ("<p class=\"note\">Accuracy in % with its 95% Wilson interval in brackets, and correct/total; greedy "
             "decoding, n=1. The average is the unweighted mean over benchmarks, as in the paper's Table 2. With several "
@@ -229,7 +224,7 @@ def _part(cls: str, tag: str, text: str) -> str:
 
 
 def example_html(r: dict, question: str | None = None) -> str:
-    where = "the student's own mistake" if r["bucket"] == "student" else "injected by the teacher"
+    where = "the student's own mistake" if r["bucket"] == STUDENT_BUCKET else "injected by the teacher"
     head = (f"{html.escape(r['problem_id'])} · sample {r['sample_index']} · {html.escape(r['error_type'] or 'unlabelled')} "
             f"· {html.escape(r['strategy'])} · {where}")
     parts = [f"<h3>{head}</h3>"]

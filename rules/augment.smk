@@ -46,7 +46,7 @@ rule correct:
         graded=get_graded,
         truncated="results/truncated/{cut}/{bucket}.parquet",
         # Fresh & Restart's guides include samples the step judge found correct (grader false negatives)
-        steps=lambda w: ["results/taxonomy/steps.parquet"] if w.strategy == "fresh_restart" else [],
+        steps=lambda w: ["results/taxonomy/steps.parquet"] if w.strategy == FRESH_RESTART else [],
     output:
         table="results/corrections/{cut}/{strategy}/{bucket}.parquet",
         stats="results/corrections/{cut}/{strategy}/{bucket}.stats.json",

@@ -5,6 +5,7 @@ from pathlib import Path
 from snakemake.exceptions import WorkflowError
 
 from lemma.config import ConfigError, load_workflow_config
+from lemma.vocabulary import CUTS, FRESH_RESTART, STRATEGIES as ALL_STRATEGIES, STUDENT_BUCKET, cut_for
 
 # Without a software deployment method every job runs in this Python's environment (locally, or
 # on a cluster sharing it), so engine packages (vLLM) must import here; with --sdm conda they live
@@ -21,9 +22,8 @@ except ConfigError as e:
 
 TYPES = {t.name: t for t in TAXONOMY}
 AUG_TYPES = config["augment"]["types"]
-BUCKETS = ["student"] + AUG_TYPES
+BUCKETS = [STUDENT_BUCKET] + AUG_TYPES
 STRATEGIES = config["correct"]["strategies"]
-CUTS = ["first_error", "whole"]  # = lemma.pipeline.correct.CUTS (not imported: keeps parsing light)
 DATASETS = list(config["datasets"])
 BENCHMARKS = list(config["benchmarks"])
 VARIANTS = list(config["variants"])
@@ -42,7 +42,7 @@ wildcard_constraints:
     bucket="|".join(BUCKETS),
     error_type="|".join(AUG_TYPES) if AUG_TYPES else "(?!)",
     cut="|".join(CUTS),
-    strategy="|".join(["fix_continue", "fresh_restart"]),
+    strategy="|".join(ALL_STRATEGIES),
     variant="|".join(VARIANTS),
     run="|".join(RUNS),
     benchmark="|".join(BENCHMARKS),
@@ -102,7 +102,7 @@ def get_shards(wildcards):
 
 
 def get_truncate_input(wildcards):
-    if wildcards.bucket == "student":
+    if wildcards.bucket == STUDENT_BUCKET:
         return "results/taxonomy/steps.parquet"
     return f"results/mistakes/{wildcards.bucket}.parquet"
 
@@ -116,8 +116,8 @@ def variant_trajectories(variant):
     v = config["variants"][variant]
     if not v["trajectories"]:
         return []
-    buckets = (["student"] if "student" in v["sources"] else []) + (AUG_TYPES if "augmented" in v["sources"] else [])
-    cut = "first_error" if v["truncate"] else "whole"
+    buckets = ([STUDENT_BUCKET] if "student" in v["sources"] else []) + (AUG_TYPES if "augmented" in v["sources"] else [])
+    cut = cut_for(v["truncate"])
     return expand("results/trajectories/{cut}/{strategy}/{bucket}.parquet", cut=cut,
                   strategy=[s for s in v["strategies"] if s in STRATEGIES], bucket=buckets)
 
@@ -224,7 +224,7 @@ def _ordered(values, order):
 
 REPORT_USED = _used_trajectories()
 REPORT_CUTS = _ordered({c for c, _, _ in REPORT_USED}, CUTS)
-REPORT_STRATEGIES = _ordered({s for _, s, _ in REPORT_USED}, ["fix_continue", "fresh_restart"])
+REPORT_STRATEGIES = _ordered({s for _, s, _ in REPORT_USED}, ALL_STRATEGIES)
 REPORT_BUCKETS = _ordered({b for _, _, b in REPORT_USED}, BUCKETS)
 # examples come from the truncated trajectories when any variant uses them (the method as published)
 EXAMPLE_CUT = REPORT_CUTS[0] if REPORT_CUTS else None
@@ -236,7 +236,7 @@ def get_funnel_inputs(wildcards):
         files.add(f"results/trajectories/{cut}/{strategy}/{bucket}.stats.json")
         files.add(f"results/corrections/{cut}/{strategy}/{bucket}.stats.json")
         files.add(f"results/truncated/{cut}/{bucket}.stats.json")
-        if bucket != "student":
+        if bucket != STUDENT_BUCKET:
             files.add(f"results/mistakes/{bucket}.stats.json")
     return sorted(files)
 

@@ -22,7 +22,7 @@ rule report_funnel:
                     subcategory="Funnel", labels={"figure": "funnel table"}),
     params:
         results=lambda w, output: str(Path(output.csv).parents[1]),
-        buckets=["student"] + [b for b in AUG_TYPES if b in REPORT_BUCKETS],
+        buckets=[STUDENT_BUCKET] + [b for b in AUG_TYPES if b in REPORT_BUCKETS],
         cuts=REPORT_CUTS,
         strategies=REPORT_STRATEGIES,
     log:
@@ -40,7 +40,7 @@ rule report_examples:
     input:
         problems=get_train_problems,
         trajectories=get_example_trajectories,
-        labels=lambda w: ["results/taxonomy/labels.parquet"] if w.bucket == "student" else [],
+        labels=lambda w: ["results/taxonomy/labels.parquet"] if w.bucket == STUDENT_BUCKET else [],
     output:
         report("results/report/examples/{bucket}.html", caption="../report/examples.rst", category="2. Data funnel",
                subcategory="Example trajectories", labels={"error type": "{bucket}"}),

@@ -31,6 +31,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from lemma.processes import pid_alive
+
 DAEMONS = ("munged", "mungekey", "slurmctld", "slurmd")
 CLIENTS = ("sbatch", "squeue", "scancel", "sinfo", "scontrol", "srun")
 PACKAGES = ("slurm-wlm", "munge")
@@ -58,16 +60,6 @@ def _system_conf_owner() -> int | None:
         raise ClusterUnavailable(f"{SYSTEM_CONF} exists and is not a test cluster's: this machine belongs to a "
                                  "real SLURM cluster, which the test leaves alone")
     return int(first[len(MARKER):])
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _which(name: str) -> str | None:
@@ -117,7 +109,7 @@ def why_unavailable(install: bool = True) -> str | None:
         owner = _system_conf_owner()
     except ClusterUnavailable as e:
         return str(e)
-    if owner is not None and owner != os.getpid() and _alive(owner):
+    if owner is not None and owner != os.getpid() and pid_alive(owner):
         return f"another test SLURM cluster (pid {owner}) is running on this machine"
     return None
 
@@ -194,7 +186,7 @@ class SlurmCluster:
         # the copy for the nested srun (see the module's docstring); a stale one of a killed test
         # run is replaced, anything else makes the test skip
         owner = _system_conf_owner()
-        if owner is not None and owner != os.getpid() and _alive(owner):
+        if owner is not None and owner != os.getpid() and pid_alive(owner):
             raise ClusterUnavailable(f"another test SLURM cluster (pid {owner}) is running on this machine")
         SYSTEM_CONF.parent.mkdir(parents=True, exist_ok=True)
         SYSTEM_CONF.write_text(f"{MARKER}{os.getpid()}\n{text}")

@@ -189,3 +189,14 @@ def test_a_local_engine_is_keyed_by_its_model_directory(tmp_path):
     key = cache_key("hf", "/models/teacher", chat("a"), 0)
     assert cache.peek([key])[key].text == "a#0"  # found again by another process, and by lemma estimate
     assert cache.ledger()[0]["stage"] == "smooth"
+
+
+def test_pid_alive_tells_a_running_process_from_a_finished_one():
+    import os
+    import subprocess
+
+    from lemma.processes import pid_alive
+
+    done = subprocess.Popen(["true"])
+    done.wait()  # reaped: its pid names no process now
+    assert pid_alive(os.getpid()) and not pid_alive(done.pid)

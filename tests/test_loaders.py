@@ -10,7 +10,8 @@ import polars as pl
 import pytest
 
 from lemma.data import FORMATS, DataError, load_dataset_file
-from lemma.data.answers import last_boxed, number_text, split_gsm8k_answer
+from lemma.data.answers import number_text, split_gsm8k_answer
+from lemma.grading.extract import last_boxed
 from lemma.records import PROBLEMS
 
 FIX = Path(__file__).parent / "data" / "loaders"
@@ -207,6 +208,8 @@ def test_last_boxed_nested_and_forms():
     assert last_boxed(r"the answer is $\boxed 7$") == "7"
     assert last_boxed(r"\fbox{3}") == "3"
     assert last_boxed(r"\boxed{unclosed") is None and last_boxed("none") is None
+    # the grader's reader: an unclosed box after a good one leaves the good one
+    assert last_boxed(r"\boxed{5} then \boxed{unclosed") == "5"
 
 
 def test_gsm8k_answer_and_numbers():

@@ -56,6 +56,17 @@ def injected(teacher, train):
     return out
 
 
+def test_world_answer_lines_are_whole_lines_of_one_integer():
+    # the world reads the project's answer statement strictly (lemma.grading.extract): the line
+    # must be nothing but the statement of an integer
+    assert parse_line("The answer is: 1,204") == AnswerLine(1204)
+    assert parse_line("the answer is $-3.") == AnswerLine(-3)
+    assert parse_line("The answer is: 5 apples") is None
+    assert parse_line("The answer is: 5. Wait, step 2 is wrong.") is None
+    assert parse_line("So the answer is: 5") is None
+    assert final_answer("Step 1: 2 + 3 = 5\nThe answer is: 5\nThat gives 5.\nThe answer is: 6") == 6
+
+
 def test_supported_types_are_taxonomy_names(teacher):
     assert set(teacher.supported_types()) <= set(TAXONOMY_NAMES)
     assert len(teacher.supported_types()) >= 8

@@ -100,6 +100,18 @@ def test_final_answer_forms():
     assert not answers_match("54", "56")
 
 
+def test_final_answer_is_read_as_the_grader_reads_it():
+    # texts of tests/data (grading_labelled.jsonl, smollm2_replies.jsonl): the teacher's answer
+    # line carries the grader's reading of the statement, not the rest of its line
+    assert find_final_answer("We compute $3^4 = 81$.\nFinal Answer: The final answer is $81$. I hope it is correct.")[0] == "81"
+    assert find_final_answer("The answer is: 91 / 7 = 13")[0] == "13"
+    assert find_final_answer("The answer is: 20, which is the perimeter of a rectangle")[0] == "20"
+    # a placeholder echoed from the prompt, or a verdict on an answer, is not an answer
+    assert find_final_answer("She keeps 21 cookies.\nThe answer is: X") is None
+    assert find_final_answer("The student's answer is correct but step 3 was incorrect.") is None
+    assert parse_smoothed("4 * 6 = 24, not 20.\nThe correct answer is 24.").value == "4 * 6 = 24, not 20.\nThe answer is: 24"
+
+
 # -- injection ---------------------------------------------------------------------------------
 GOOD_INJECTION = """Tom buys 4 pens at 3 dollars each.
 4 * 3 = 14 dollars for the pens.

@@ -9,7 +9,8 @@ import pytest
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
-from lemma.world.student import build_student, greedy_accuracy, parse_answer, pretrain_student
+from lemma.grading.extract import extract_answer
+from lemma.world.student import build_student, greedy_accuracy, pretrain_student
 from lemma.world.tokenizer import train_tokenizer
 
 
@@ -83,10 +84,11 @@ def test_build_student_size_seed_and_rng(tok):
         build_student(tok, hidden=100, heads=3)
 
 
-def test_parse_answer():
-    assert parse_answer("Step 1: 2 + 2 = 4\nThe answer is: 1,204") == "1204"
-    assert parse_answer("The answer is: -3\nQuestion: ...") == "-3"
-    assert parse_answer("no answer here") is None
+def test_greedy_accuracy_reads_answers_as_the_grader_does():
+    # greedy_accuracy reads a completion with the grader's extractor in the world style
+    assert extract_answer("Step 1: 2 + 2 = 4\nThe answer is: 1,204", "world") == "1,204"
+    assert extract_answer("The answer is: 3\nStep 2: 1 - 4 = -3\nThe answer is: -3", "world") == "-3", "the last statement"
+    assert extract_answer("Step 1: 2 + 2 = 4", "world") is None, "no last-number fallback in the world"
 
 
 @pytest.mark.slow

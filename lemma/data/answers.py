@@ -21,31 +21,6 @@ def split_gsm8k_answer(text: str) -> tuple[str, str] | None:
     return solution, match.group(1).replace(",", "")
 
 
-def last_boxed(text: str) -> str | None:
-    r"""Content of the last \boxed{...} (or \fbox{...}) in a LaTeX solution, nested braces
-    included; also the brace-less form "\boxed 5". None when there is none or it is unclosed."""
-    start = max(text.rfind("\\boxed"), text.rfind("\\fbox"))
-    if start < 0:
-        return None
-    rest = text[start:]
-    rest = rest[len("\\boxed") :] if rest.startswith("\\boxed") else rest[len("\\fbox") :]
-    if rest.startswith(" "):
-        # "\boxed 5": the argument runs to the next "$" or whitespace
-        value = re.split(r"[\s$]", rest.strip(), maxsplit=1)[0]
-        return value or None
-    if not rest.startswith("{"):
-        return None
-    depth = 0
-    for i, ch in enumerate(rest):
-        if ch == "{":
-            depth += 1
-        elif ch == "}":
-            depth -= 1
-            if depth == 0:
-                return rest[1:i].strip()
-    return None
-
-
 def number_text(value) -> str | None:
     """A numeric answer as text: 8.0 -> "8", 2.5 -> "2.5", "1,000" -> "1000"; None if not a number."""
     if isinstance(value, bool):

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from lemma.data.answers import last_boxed, number_text, split_gsm8k_answer, strip_math_delimiters, strip_unit
+from lemma.data.answers import number_text, split_gsm8k_answer, strip_math_delimiters, strip_unit
+from lemma.grading.extract import last_boxed
 from lemma.data.readers import DataError, read_records
 from lemma.records import PROBLEMS
 from lemma.steps import split_steps
@@ -95,7 +96,7 @@ def _math(row: _Row, dataset: str, default_id: str) -> dict:
     solution = row.text("solution")
     answer = row.text("answer", required=False)
     if answer is None:
-        answer = last_boxed(solution)
+        answer = (last_boxed(solution) or "").strip()
         if not answer:
             raise row.error("solution", "has no \\boxed{...} final answer (and the record has no 'answer' field)")
     family = row.text("type", "subject", required=False) or "math"

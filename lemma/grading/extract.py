@@ -9,7 +9,18 @@ Public API:
     extract_answer(text, style="gsm8k", allow_last_number=None) -> str | None
         just the cleaned answer text;
     reference_answer(gold) -> str
-        the answer inside a reference (a full GSM8K/MATH solution or a bare answer).
+        the answer inside a reference (a full GSM8K/MATH solution or a bare answer);
+    find_marked(text, rules=MARKED_RULES) -> Answer | None
+        only the explicit statements below (no conclusion, no last number), optionally only some
+        rules (the LLM teacher reads ``answer_is`` alone);
+    last_boxed(text) -> str | None
+        the content of the last well-formed ``\\boxed{}`` (the MATH loader's reference answer).
+
+The project's own statement ``The answer is: X`` (the paper's format, which every generated,
+taught and trained solution ends with) is written by `answer_statement` and read strictly, as
+one whole line, by `answer_of_statement_line` (the built-in world's parser);
+`has_answer_statement` and `without_answer_lines` serve the loader and the smoothing check.
+Nothing else in the project parses an answer statement.
 
 Statements of an answer (each a `rule` name), as real models write them:
 
@@ -374,10 +385,20 @@ def _best_of(rule, text: str) -> Answer | None:
     return None
 
 
-def find_marked(text: str) -> Answer | None:
-    """The answer of the statement that begins last in `text`, or None when there is none."""
+MARKED_RULES = tuple(name for name, _ in _RULES)
+
+
+def find_marked(text: str, rules: tuple[str, ...] = MARKED_RULES) -> Answer | None:
+    """The answer of the statement that begins last in `text`, or None when there is none.
+    `rules` narrows the statements looked for (the LLM teacher's rewrite reads only
+    ``answer_is``: its replies must end "The answer is: X")."""
+    unknown = set(rules) - set(MARKED_RULES)
+    if unknown:
+        raise ValueError(f"unknown answer rules {sorted(unknown)}; expected some of {MARKED_RULES}")
     best = None
     for rule in _RULES:
+        if rule[0] not in rules:
+            continue
         found = _best_of(rule, text)
         if found is not None and (best is None or found.start > best.start):
             best = found
@@ -488,3 +509,42 @@ def reference_answer(gold: str) -> str:
     ``#### 72`` or a MATH ``\\boxed{...}``), else the whole reference, cleaned."""
     found = extract_marked(gold)
     return found if found is not None else clean_answer(gold)
+
+
+# ---------------------------------------------------------------------------------------------
+# The project's own answer statement: "The answer is: X", the paper's format, which every solution
+# the world generates, every trajectory a teacher writes and every SFT reference ends with. The
+# writer and the strict readers of that one line live here with the general extractor above.
+
+ANSWER_STATEMENT = "The answer is: "
+# "The answer is: X" anywhere (a reference that already ends with it needs no second one).
+_STATEMENT = re.compile(r"The answer is:", re.IGNORECASE)
+# A line that is nothing but the statement: "The answer is: 42", "the answer is 42." (the world's
+# and the tiny student's line; X is whatever stands between the marker and an optional full stop).
+_STATEMENT_LINE = re.compile(r"^the answer is\s*:?\s*(.*?)\s*\.?$", re.IGNORECASE)
+# Whole lines that state an answer in any wording ("Therefore, the final answer is 5.").
+_ANSWER_IS_LINE = re.compile(r"^\W*(?:the\s+)?(?:final\s+)?answer\s+is\b.*$", re.IGNORECASE | re.MULTILINE)
+
+
+def answer_statement(answer) -> str:
+    """The line that states `answer` in the project's format: ``The answer is: X``."""
+    return f"{ANSWER_STATEMENT}{answer}"
+
+
+def has_answer_statement(text: str) -> bool:
+    """Whether `text` already states its answer in the project's format ("The answer is:")."""
+    return _STATEMENT.search(text) is not None
+
+
+def answer_of_statement_line(line: str) -> str | None:
+    """X when `line` (stripped by the caller) is nothing but ``The answer is: X`` (colon and a
+    closing full stop optional), else None. The world's strict line reader: a line with more on it
+    is not its answer line."""
+    m = _STATEMENT_LINE.match(line)
+    return None if m is None else m.group(1)
+
+
+def without_answer_lines(text: str) -> str:
+    """`text` with every line that states an answer ("... answer is ...") emptied, so that the
+    reasoning around it can be compared without its answer."""
+    return _ANSWER_IS_LINE.sub("", text)

@@ -12,6 +12,7 @@ import polars as pl
 from lemma.pipeline.common import StageStats, problem_views
 from lemma.pipeline.grade import grade_texts
 from lemma.teacher.base import InjectRequest, Teacher, TypeSpec
+from lemma.vocabulary import grade_drop
 
 
 def failed_problem_ids(graded: pl.DataFrame, max_problems: int | None) -> list[str]:
@@ -52,7 +53,7 @@ def inject_errors(problems: pl.DataFrame, graded: pl.DataFrame, teacher: Teacher
     rows, seen = [], set()
     for (r, m), g in zip(kept, grades):
         if g.status != "ok":
-            stats.drop(f"grade_{g.status}")
+            stats.drop(grade_drop(g.status))
         elif g.correct:
             stats.drop("answer_still_right")
         elif (r.problem.id, m.solution) in seen:

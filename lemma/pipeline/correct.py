@@ -10,17 +10,17 @@ from lemma.pipeline.grade import grade_texts
 from lemma.reflection import check_smoothed, join_trajectory, pick_phrase
 from lemma.steps import truncate_after, whole_attempt
 from lemma.teacher.base import CorrectRequest, LocateRequest, SmoothRequest, Teacher
+from lemma.vocabulary import (FINAL_ANSWER_WRONG, FIRST_ERROR, FIX_CONTINUE, FRESH_RESTART, JUDGED_CORRECT, STUDENT_BUCKET,
+                             grade_drop)
 
-CUTS = ("first_error", "whole")
-
-
-JUDGED_CORRECT = "locate:judged_correct"  # the step judge's verdict "this solution is correct"
+# the step judge's verdict "this solution is correct"
+LOCATE_JUDGED_CORRECT = f"locate:{JUDGED_CORRECT}"
 
 
 def _prefix(solution: str, step: int, cut: str, style: str) -> str:
     """A byte-exact prefix of the solution: cut after the wrong step, or the whole attempt (whose
     steps, re-split, are the ones the judge numbered, so `step` still names the wrong one)."""
-    if cut == "first_error":
+    if cut == FIRST_ERROR:
         return truncate_after(solution, step, style)
     truncate_after(solution, step, style)  # the same range check as a cut
     return whole_attempt(solution)
@@ -41,7 +41,7 @@ def truncate_student(problems: pl.DataFrame, steps: pl.DataFrame, cut: str):
         except ValueError:
             stats.drop("step_out_of_range")
             continue
-        rows.append({"problem_id": r["problem_id"], "bucket": "student", "sample_index": r["sample_index"],
+        rows.append({"problem_id": r["problem_id"], "bucket": STUDENT_BUCKET, "sample_index": r["sample_index"],
                      "error_type": None, "first_wrong_step": r["first_wrong_step"], "prefix": prefix})
     stats.n_out = len(rows)
     return rows, stats
@@ -78,7 +78,7 @@ def first_correct_samples(graded: pl.DataFrame, steps: pl.DataFrame | None = Non
     ok = graded.filter(pl.col("correct")).sort(["problem_id", "sample_index"]).unique("problem_id", keep="first")
     pool = dict(zip(ok["problem_id"], ok["completion"]))
     if steps is not None and steps.height:
-        judged = (steps.filter(pl.col("dropped") == JUDGED_CORRECT).sort(["problem_id", "sample_index"])
+        judged = (steps.filter(pl.col("dropped") == LOCATE_JUDGED_CORRECT).sort(["problem_id", "sample_index"])
                   .unique("problem_id", keep="first"))
         for pid, text in zip(judged["problem_id"], judged["completion"]):
             pool.setdefault(pid, text)
@@ -89,7 +89,7 @@ def correct(problems: pl.DataFrame, truncated: pl.DataFrame, graded: pl.DataFram
             strategy: str, phrases: list[str], steps: pl.DataFrame | None = None):
     stats = StageStats(f"correct:{strategy}")
     views = problem_views(problems)
-    samples = first_correct_samples(graded, steps) if strategy == "fresh_restart" else {}
+    samples = first_correct_samples(graded, steps) if strategy == FRESH_RESTART else {}
     rows_in = truncated.to_dicts()
     stats.n_in = len(rows_in)
     reqs = [CorrectRequest(problem=views[r["problem_id"]], prefix=r["prefix"], wrong_step=r["first_wrong_step"],
@@ -97,7 +97,7 @@ def correct(problems: pl.DataFrame, truncated: pl.DataFrame, graded: pl.DataFram
                            phrase=pick_phrase(phrases, r["problem_id"], r["bucket"], r["sample_index"], strategy),
                            correct_sample=samples.get(r["problem_id"]), sample_index=r["sample_index"])
             for r in rows_in]
-    method = {"fix_continue": teacher.fix_continue, "fresh_restart": teacher.fresh_restart}[strategy]
+    method = {FIX_CONTINUE: teacher.fix_continue, FRESH_RESTART: teacher.fresh_restart}[strategy]
     rows = []
     for r, req, out in zip(rows_in, reqs, method(reqs)):
         if out.dropped or not out.text:
@@ -137,6 +137,6 @@ def smooth_and_filter(problems: pl.DataFrame, corrections: pl.DataFrame, teacher
         if g.correct:
             rows.append(r)
         else:
-            stats.drop("final_answer_wrong" if g.status == "ok" else f"grade_{g.status}")
+            stats.drop(FINAL_ANSWER_WRONG if g.status == "ok" else grade_drop(g.status))
     stats.n_out = len(rows)
     return rows, stats

@@ -10,6 +10,7 @@ from lemma.engines.base import Engine, Request, SamplingParams
 from lemma.grading import DEFAULT_TIMEOUT_S
 from lemma.pipeline.grade import grade_texts
 from lemma.prompting import PromptFormat, cut_completion
+from lemma.scores_table import scores_table
 
 
 def eval_prompts(problems: pl.DataFrame, template, shots: int, benchmark: str) -> tuple[list[str], tuple[str, ...]]:
@@ -126,31 +127,20 @@ def markdown_table(scores: pl.DataFrame, variants: list[str], benchmarks: list[s
     (of `average_over`, default every column: greedy columns only when maj@k ones are shown).
     With several seeds a cell is mean ± sd over seeds. `mechanism` (results/mechanism/
     reflections.csv) adds the reflection columns, pooled over benchmarks and seeds."""
-    average_over = benchmarks if average_over is None else average_over
-    acc = {(r["variant"], r["benchmark"]): r for r in scores.iter_rows(named=True)}
-    extra = ["reflects", "wrong→right", "right→wrong"] if mechanism is not None else []
-    lines = ["| variant | " + " | ".join(benchmarks + ["avg"] + extra) + " |",
-             "|---|" + "---|" * (len(benchmarks) + 1 + len(extra))]
-    multi = "seeds" in scores.columns and bool((scores["seeds"] > 1).any())
-    for v in variants:
-        cells, vals = [], []
-        for b in benchmarks:
-            r = acc.get((v, b))
-            if r is None:
+    table = scores_table(scores, variants, benchmarks, average_over, mechanism)
+    lines = ["| " + " | ".join(table.headers) + " |", "|---|" + "---|" * (len(table.headers) - 1)]
+    for row in table.rows:
+        cells = []
+        for c in row.cells:
+            if c is None:
                 cells.append("–")
                 continue
-            if b in average_over:
-                vals.append(100 * r["accuracy"])
-            spread = f" ± {100 * r['sd']:.1f}" if multi and r.get("sd") is not None else ""
-            cells.append(f"{100 * r['accuracy']:.1f}{spread} ({100 * r['ci_low']:.1f}–{100 * r['ci_high']:.1f})")
-        cells.append(f"{sum(vals) / len(vals):.1f}" if vals else "–")
-        if mechanism is not None:
-            m = mechanism.filter(pl.col("variant") == v)
-            n, refl = int(m["n"].sum()), int(m["reflects"].sum())
-            cells += [f"{refl} of {n}", str(int(m["self_correction"].sum())), str(int(m["harmful"].sum()))]
-        lines.append(f"| {v} | " + " | ".join(cells) + " |")
+            spread = f" ± {100 * c.sd:.1f}" if c.sd is not None else ""
+            cells.append(f"{100 * c.accuracy:.1f}{spread} ({100 * c.ci_low:.1f}–{100 * c.ci_high:.1f})")
+        cells.append("–" if row.average is None else f"{row.average:.1f}")
+        lines.append(f"| {row.variant} | " + " | ".join(cells + row.reflections) + " |")
     notes = "Accuracy in % (95% Wilson interval); greedy decoding, n=1."
-    if multi:
+    if table.several_seeds:
         notes = ("Accuracy in %, mean ± standard deviation over seeds (95% Wilson interval on the answers pooled "
                  "over seeds); greedy decoding, n=1.")
     if mechanism is not None:

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import re
-
-_ANSWER_LINE = re.compile(r"The answer is:", re.I)
+from lemma.grading.extract import answer_statement, has_answer_statement
 
 
 def with_answer_line(solution: str | None, answer: str) -> str | None:
     """Training references end "The answer is: X", like every trajectory the teacher writes, so
     that SFT teaches one answer format (GSM8K's "#### X" is stripped by the loader)."""
-    if not solution or _ANSWER_LINE.search(solution):
+    if not solution or has_answer_statement(solution):
         return solution
-    return f"{solution.rstrip()}\nThe answer is: {answer}"
+    return f"{solution.rstrip()}\n{answer_statement(answer)}"
 
 
 def load_problems(name: str, source: dict, world: dict | None) -> list[dict]:

@@ -23,6 +23,7 @@ import polars as pl
 
 from lemma.io import iter_jsonl
 from lemma.prompting import format_prompt
+from lemma.vocabulary import STUDENT_BUCKET
 
 _ROW_KEYS = ("problem_id", "source", "bucket", "strategy", "error_type")
 
@@ -47,7 +48,7 @@ def correct_sample_rows(problems: pl.DataFrame, graded: pl.DataFrame, template: 
             continue
         seen.add(key)
         rows.append(_row(format_prompt(questions[r["problem_id"]], template), text, r["problem_id"], "student_correct",
-                         bucket="student"))
+                         bucket=STUDENT_BUCKET))
     return rows
 
 
@@ -125,7 +126,7 @@ def sft_rows(problems: pl.DataFrame, trajectories: pl.DataFrame | None, variant:
         for r in trajectories.iter_rows(named=True):
             etype = r["error_type"] or own_types.get((r["problem_id"], r["sample_index"]))
             rows.append({"prompt": format_prompt(questions[r["problem_id"]], template), "response": r["smoothed"],
-                         "problem_id": r["problem_id"], "source": "student" if r["bucket"] == "student" else "augmented",
+                         "problem_id": r["problem_id"], "source": "student" if r["bucket"] == STUDENT_BUCKET else "augmented",
                          "bucket": r["bucket"], "strategy": r["strategy"], "error_type": etype})
     if variant.get("student_correct"):
         if graded is None:

@@ -37,6 +37,7 @@ from lemma.teacher.base import (
     TypeSpec,
 )
 from lemma.teacher.prompts import PromptSet
+from lemma.vocabulary import FIX_CONTINUE, FRESH_RESTART, JUDGED_CORRECT
 
 log = logging.getLogger("lemma.teacher.llm")
 
@@ -125,7 +126,7 @@ class LLMTeacher(Teacher):
                 continue
             p = parsing.parse_step(comp.text, n, shown=numbered)
             if p.value == parsing.CORRECT:
-                out[i] = StepLabel(None, rationale=comp.text.strip(), dropped="locate:judged_correct")
+                out[i] = StepLabel(None, rationale=comp.text.strip(), dropped=f"locate:{JUDGED_CORRECT}")
             elif p.reason:
                 reason = "truncated" if comp.finish_reason == "length" else p.reason
                 out[i] = StepLabel(None, rationale=p.note or comp.text[-300:], dropped=f"locate:{reason}")
@@ -156,7 +157,7 @@ class LLMTeacher(Teacher):
                 continue
             p = parsing.parse_error_type(comp.text, taxonomy, shown=numbered)
             if p.value == parsing.CORRECT:
-                out.append(TypeLabel(None, rationale=comp.text.strip(), dropped="classify:judged_correct"))
+                out.append(TypeLabel(None, rationale=comp.text.strip(), dropped=f"classify:{JUDGED_CORRECT}"))
             elif p.reason:
                 reason = "truncated" if comp.finish_reason == "length" else p.reason
                 out.append(TypeLabel(None, rationale=p.note or comp.text[-300:], dropped=f"classify:{reason}"))
@@ -201,7 +202,7 @@ class LLMTeacher(Teacher):
                           reference_answer=r.problem.answer, numbered_attempt=number_steps(r.prefix, r.problem.style),
                           wrong_step=r.wrong_step, wrong_step_text=steps[r.wrong_step - 1],
                           error_type=_readable(r.error_type), phrase=r.phrase.strip())
-            if stage == "fresh_restart":
+            if stage == FRESH_RESTART:
                 if r.correct_sample:
                     values.update(guide_solution=r.correct_sample, guide_kind="Another correct solution")
                 else:
@@ -222,10 +223,10 @@ class LLMTeacher(Teacher):
         return out  # type: ignore[return-value]
 
     def fix_continue(self, requests: list[CorrectRequest]) -> list[Text]:
-        return self._correct("fix_continue", requests)
+        return self._correct(FIX_CONTINUE, requests)
 
     def fresh_restart(self, requests: list[CorrectRequest]) -> list[Text]:
-        return self._correct("fresh_restart", requests)
+        return self._correct(FRESH_RESTART, requests)
 
     def smooth(self, requests: list[SmoothRequest]) -> list[Text]:
         asks = [(self.prompts["smooth"].render(question=r.problem.question, trajectory=r.trajectory), r.sample_index) for r in requests]

@@ -165,9 +165,6 @@ def fresh_restart(model: WorldModel, correct_sample: str | None, sample_index: i
 
 
 # -- smoothing ---------------------------------------------------------------------------------
-_ANSWER_ANY = re.compile(r"the answer is\s*:?\s*\$?(-?[\d,]+)", re.IGNORECASE)
-
-
 def _merge(phrase: str, sentence: str) -> str:
     """One clean sentence from a reflection phrase and the first sentence that follows it."""
     phrase, sentence = phrase.strip(), sentence.strip()

@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from lemma.grading.extract import ANSWER_STATEMENT, answer_statement, find_marked
 from lemma.steps import split_steps
 from lemma.teacher.base import TypeSpec
 
@@ -254,30 +255,21 @@ def parse_error_type(reply: str | None, taxonomy: list[TypeSpec], shown: str = "
 
 # ---------------------------------------------------------------------------------------------
 # final answers and generated solutions
-_FINAL = re.compile(r"^(.*?)\b(?:the\s+)?final\s+answer\s+is\s*:?\s*(.+?)\s*$"
-                    r"|^(.*?)\bthe\s+answer\s+is\s*:?\s*(.+?)\s*$", re.I | re.M)
-_BOXED = re.compile(r"\\boxed\{(.*)\}")
-
-
-def clean_answer(raw: str) -> str:
-    a = strip_markdown(raw).strip()
-    m = _BOXED.search(a)
-    if m:
-        a = m.group(1)
-    a = a.strip().strip("$").strip()
-    a = re.sub(r"[.;!]+$", "", a).strip()
-    return a.strip("$ ").strip()
+# Replies must end "The answer is: X"; the grader's extractor reads that statement (in any wording:
+# "the final answer is $\boxed{5}$.", "So the answer is 5"), so a teacher's answer is the one the
+# grader will read. Other statements (a "#### X" line, a \boxed{} inside a sentence) cannot be
+# rewritten as the answer line, so they do not end a reply.
+_FINAL_RULES = ("answer_is",)
+# The words of the statement before the extractor's marker ("answer is"): cut with it ("the
+# correct answer is 24" becomes "The answer is: 24").
+_STATEMENT_LEAD = re.compile(r"\b(?:(?:the|my|our)\s+)?(?:(?:final|correct|right|actual)\s+)?$", re.I)
 
 
 def find_final_answer(text: str) -> tuple[str, int] | None:
-    """(answer, end offset of its line) of the last "The answer is: X" line, else None."""
-    plain = strip_markdown(text)
-    last = None
-    for m in _FINAL.finditer(plain):
-        raw = m.group(2) if m.group(2) is not None else m.group(4)
-        if raw and clean_answer(raw):
-            last = (clean_answer(raw), m.end())
-    return last
+    """(answer, end offset of the answer) of the last "The answer is: X" statement of `text` with
+    its markdown removed, else None."""
+    found = find_marked(strip_markdown(text), _FINAL_RULES)
+    return None if found is None else (found.text, found.end)
 
 
 def answers_match(a: str, b: str) -> bool:
@@ -317,19 +309,18 @@ _CONNECTOR_TAIL = re.compile(r"(?:^|[\s,;:.])*(?:\b(?:so|thus|therefore|hence|an
 
 def _end_at_final_answer(text: str) -> tuple[str, str] | None:
     """Text cut after its last final-answer line, which is rewritten as "The answer is: X"."""
-    found = find_final_answer(text)
+    plain = strip_markdown(text)
+    found = find_marked(plain, _FINAL_RULES)
     if found is None:
         return None
-    answer, _ = found
-    plain = strip_markdown(text)
-    matches = list(_FINAL.finditer(plain))
-    m = matches[-1]
-    before = (m.group(1) if m.group(1) is not None else m.group(3)) or ""
+    line_start = plain.rfind("\n", 0, found.start) + 1
+    before = _STATEMENT_LEAD.sub("", plain[line_start : found.start], count=1)
     # "Therefore, the answer is 5" -> drop the connector; "She has 5 left, so the answer is 5"
     # -> keep the sentence, without its dangling "so".
     before = _CONNECTOR_TAIL.sub("", before.rstrip())
-    body = (plain[: m.start()] + before).strip()
-    return (f"{body}\nThe answer is: {answer}" if body else f"The answer is: {answer}"), answer
+    body = (plain[:line_start] + before).strip()
+    line = answer_statement(found.text)
+    return (f"{body}\n{line}" if body else line), found.text
 
 
 _EXPLANATION = re.compile(r"<explanation>(.*?)(?:</explanation>|\Z)", re.I | re.S)
@@ -506,7 +497,7 @@ def parse_continuation(reply: str | None, phrase: str, prefix: str = "", style: 
     ended = _end_at_final_answer(text)
     if ended is None:
         return Parsed(reason="no_final_answer", note=text[-200:])
-    if ended[0].startswith("The answer is: "):
+    if ended[0].startswith(ANSWER_STATEMENT):
         # nothing but the answer line: no correction to learn from (the method needs the reasoning)
         return Parsed(reason="answer_only", note=ended[0][:200])
     return Parsed(ended[0])

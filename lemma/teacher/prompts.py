@@ -16,6 +16,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from lemma.vocabulary import FIX_CONTINUE, FRESH_RESTART
+
 _COMMON = {"question", "reference_solution", "reference_answer"}
 _CORRECT = _COMMON | {"numbered_attempt", "wrong_step", "wrong_step_text", "error_type", "phrase"}
 
@@ -27,8 +29,8 @@ PROMPTS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
                    frozenset({"question", "numbered_solution"})),
     "inject": (frozenset(_COMMON | {"type_name", "type_definition", "type_examples", "layout"}),
                frozenset({"question", "reference_solution", "type_name", "type_definition"})),
-    "fix_continue": (frozenset(_CORRECT), frozenset({"question", "numbered_attempt", "phrase"})),
-    "fresh_restart": (frozenset(_CORRECT | {"guide_solution", "guide_kind"}),
+    FIX_CONTINUE: (frozenset(_CORRECT), frozenset({"question", "numbered_attempt", "phrase"})),
+    FRESH_RESTART: (frozenset(_CORRECT | {"guide_solution", "guide_kind"}),
                       frozenset({"question", "numbered_attempt", "phrase", "guide_solution"})),
     # The paper's smoothing teacher never sees the reference answer: a rewrite that erased the
     # correction cannot then pass the final filter by copying it.

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import random
 
+from lemma.vocabulary import WORLD_SPLITS
 from lemma.world.families import FAMILIES
 from lemma.world.solution import solution_text  # the one writer of solution text, re-exported
 from lemma.world.structure import BadDraw
 
 __all__ = ["SPLITS", "draw_problem", "generate_world", "solution_text"]
 
-SPLITS = ("train", "test", "test_ood")
+SPLITS = WORLD_SPLITS
 # in-distribution step counts: 4-step problems are kept only part of the time so most have 1-3
 _KEEP_FOUR = 0.35
 _MAX_TRIES_PER_ROW = 200

@@ -3,7 +3,9 @@
 
 Writing and reading that format live together here, so the generator's reference solutions and
 every text the oracle writes come from `solution_text`, and the oracle and the tests read
-solutions back with the same `parse_line`.
+solutions back with the same `parse_line`. The answer line itself is the project's one answer
+statement, written and read by `lemma.grading.extract` (`answer_statement`,
+`answer_of_statement_line`).
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from typing import Iterable
+
+from lemma.grading.extract import answer_of_statement_line, answer_statement
 
 OPS = ("+", "-", "*", "/")
 
@@ -21,7 +25,8 @@ _STEP_RE = re.compile(
     rf"^(?:step\s*(\d+)\s*[:.)]\s*)?({_NUM})\s*([-+*/x×÷])\s*({_NUM})\s*=\s*({_NUM})\s*\.?$",
     re.IGNORECASE,
 )
-_ANSWER_RE = re.compile(rf"^the answer is\s*:?\s*\$?({_NUM})\s*\.?$", re.IGNORECASE)
+# The world's answer is an integer, "$" allowed before it.
+_ANSWER_VALUE_RE = re.compile(rf"\$?({_NUM})")
 _LABEL_RE = re.compile(r"^step\s*(\d+)\s*[:.)]\s*", re.IGNORECASE)
 _OP_ALIASES = {"x": "*", "X": "*", "×": "*", "÷": "/"}
 
@@ -66,7 +71,8 @@ def parse_line(line: str) -> StepLine | AnswerLine | None:
     if m:
         label, a, op, b, c = m.groups()
         return StepLine(_int(a), _OP_ALIASES.get(op, op), _int(b), _int(c), int(label) if label else None)
-    m = _ANSWER_RE.match(line)
+    answer = answer_of_statement_line(line)
+    m = None if answer is None else _ANSWER_VALUE_RE.fullmatch(answer)
     if m:
         return AnswerLine(_int(m.group(1)))
     return None
@@ -87,7 +93,7 @@ def format_step(k: int, a: int, op: str, b: int, c: int) -> str:
 
 
 def format_answer(value: int) -> str:
-    return f"The answer is: {value}"
+    return answer_statement(value)
 
 
 def solution_text(steps: Iterable[tuple[int, str, int, int]], answer: int, start: int = 1) -> str:

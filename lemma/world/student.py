@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import tempfile
 import time
 from collections.abc import Sequence
@@ -26,6 +25,7 @@ from pathlib import Path
 import torch
 from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerBase
 
+from lemma.grading.extract import extract_answer
 from lemma.prompting import STOP_STRINGS, format_prompt
 
 log = logging.getLogger(__name__)
@@ -59,8 +59,6 @@ PRETRAIN_DEFAULTS = {
     "retry_rate": 0.0,  # share of solutions replaced by retry data (lemma.world.retry); 0 = references only
     "retry_phrases": (),  # reflection phrases of the retry data
 }
-
-_ANSWER = re.compile(r"The answer is:\s*(-?[\d,]*\.?\d+)")
 
 
 def build_student(
@@ -104,12 +102,6 @@ def build_student(
     return model
 
 
-def parse_answer(text: str) -> str | None:
-    """The number after the first "The answer is:", commas removed; None when absent (log only)."""
-    m = _ANSWER.search(text)
-    return m.group(1).replace(",", "") if m else None
-
-
 @torch.no_grad()
 def greedy_accuracy(
     model, tokenizer, rows: Sequence[dict], batch_size: int = 64, max_new_tokens: int = 96
@@ -128,8 +120,9 @@ def greedy_accuracy(
         out = model.generate(**enc, do_sample=False, max_new_tokens=max_new_tokens)
         texts = tokenizer.batch_decode(out[:, enc["input_ids"].shape[1] :], skip_special_tokens=True)
         for row, text in zip(chunk, texts):
-            pred = parse_answer(text.split(stop)[0])
-            right += pred is not None and pred == str(row["answer"]).replace(",", "").strip()
+            # the grader's reading of the answer (the last statement); thousands commas aside
+            pred = extract_answer(text.split(stop)[0], "world")
+            right += pred is not None and pred.replace(",", "") == str(row["answer"]).replace(",", "").strip()
     tokenizer.padding_side = side
     return right / len(rows)
 
