@@ -18,7 +18,7 @@ from lemma.grading.baseline import math_verify_correct
 from lemma.grading.equivalence import fast_equal
 from lemma.grading.guard import too_costly
 from lemma.grading.normalize import normalize, parse_rational, split_list
-from lemma.grading_cli import main as grade_cli
+from lemma.cli.grade import main as grade_cli
 
 LABELLED = Path(__file__).parent / "data" / "grading_labelled.jsonl"
 

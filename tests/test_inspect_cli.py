@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from lemma.funnel import STAGES
-from lemma.inspect_cli import check_api_key, main, text_table
+from lemma.cli.inspect import check_api_key, main, text_table
 from tests.workflow_helpers import SMALL_CONFIG_TYPES
 from tests.workflow_helpers import REPO
 
@@ -177,7 +177,7 @@ def test_the_lemma_command_dispatches_here():
 
 
 def test_doctor_asks_for_a_gpu_for_vllm_only_without_the_cpu_build(monkeypatch):
-    import lemma.inspect_cli as cli
+    import lemma.cli.inspect as cli
 
     raw = {"student": {"engine": "vllm"}, "teacher": {"kind": "oracle"}}
     monkeypatch.setattr(cli, "vllm_is_cpu_build", lambda: False)

@@ -1,7 +1,7 @@
 """The `lemma` command: tools for people around the workflow's results.
 
   lemma grade --input pairs.jsonl --output graded.jsonl   the workflow's own grader on a file
-  lemma show / stats / doctor                              see lemma/inspect_cli.py
+  lemma show / stats / doctor                              see lemma/cli/inspect.py
   lemma estimate --configfile config/examples/...yaml      calls, tokens and dollars of the teacher
                                                            stages: done and to come (lemma/estimate.py)
   lemma build-smollm2 OUT_DIR                              SmolLM2-135M-Instruct as an HF directory
@@ -20,7 +20,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     command, rest = argv[0], argv[1:]
     if command == "grade":
-        from lemma.grading_cli import main as grade_main
+        from lemma.cli.grade import main as grade_main
 
         return grade_main(rest)
     if command == "estimate":
@@ -28,7 +28,7 @@ def main(argv: list[str] | None = None) -> int:
 
         return estimate_main(rest)
     if command in ("show", "stats", "doctor"):
-        from lemma.inspect_cli import main as inspect_main
+        from lemma.cli.inspect import main as inspect_main
 
         return inspect_main([command, *rest])
     if command == "build-smollm2":
