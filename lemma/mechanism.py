@@ -173,7 +173,7 @@ def measure(evals: dict[str, "object"], structures: dict[str, dict[str, str | No
 
 
 def mechanism_html(summary: list[dict], typed: list[dict]) -> str:
-    from lemma.report_tables import html_table, page
+    from lemma.report.tables import html_table, page
 
     cols = [("run", "run"), ("benchmark", "benchmark"), ("n", "answers"), ("reflects", "reflect"),
             ("reflect_rate", "share"), ("self_correction", "wrong→right"), ("wrong_to_wrong", "wrong→wrong"),

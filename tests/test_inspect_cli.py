@@ -12,8 +12,8 @@ import polars as pl
 import pytest
 import yaml
 
-from lemma.funnel import STAGES
 from lemma.cli.inspect import check_api_key, main, text_table
+from lemma.report.funnel import STAGES
 from tests.workflow_helpers import SMALL_CONFIG_TYPES
 from tests.workflow_helpers import REPO
 

@@ -370,7 +370,7 @@ def test_pretraining_with_retry_data_trains_on_the_retry_texts(tmp_path):
 
 
 def test_scores_page_shows_the_spread_over_seeds():
-    from lemma.report_tables import scores_html
+    from lemma.report.tables import scores_html
 
     evals = {(run, "test"): pl.DataFrame({"correct": c}) for run, c in
              (("sft-s1", [True] * 3 + [False] * 7), ("sft-s2", [True] * 5 + [False] * 5))}

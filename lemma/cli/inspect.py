@@ -27,8 +27,8 @@ from pathlib import Path
 
 import polars as pl
 
-from lemma.funnel import STAGES, drop_reasons, funnel
-from lemma.report_tables import pick_examples, read_sft_stats, read_trajectories, sft_overview, with_types
+from lemma.report.funnel import STAGES, drop_reasons, funnel
+from lemma.report.tables import pick_examples, read_sft_stats, read_trajectories, sft_overview, with_types
 
 DEFAULT_CONFIG = "config/config.yaml"
 

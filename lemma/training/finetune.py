@@ -48,7 +48,7 @@ from transformers.utils import logging as hf_logging
 from transformers.trainer_callback import PrinterCallback, ProgressCallback
 from transformers.trainer_pt_utils import LengthGroupedSampler, get_length_grouped_indices
 
-from lemma.training.curves import CurvesCallback, plot_curves, write_curves_csv
+from lemma.report.curves import CurvesCallback, plot_curves, write_curves_csv
 from lemma.training.sft_data import load_sft_jsonl, make_collator, tokenize_examples
 
 log = logging.getLogger(__name__)

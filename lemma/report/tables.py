@@ -14,7 +14,7 @@ from pathlib import Path
 
 import polars as pl
 
-from lemma.funnel import STAGES
+from lemma.report.funnel import STAGES
 from lemma.records import TRAJECTORIES
 
 _CSS = """
@@ -264,8 +264,8 @@ def examples_html(traj: pl.DataFrame, title: str, n_per_strategy: int, questions
 # --- training curves ---------------------------------------------------------------------------
 
 def read_curves(path: str | Path) -> list[dict]:
-    """curves.csv written by the train rule (lemma/training/curves.py): one row per logging step."""
-    from lemma.training.curves import COLUMNS
+    """curves.csv written by the train rule (lemma/report/curves.py): one row per logging step."""
+    from lemma.report.curves import COLUMNS
 
     path = Path(path)
     if not path.exists():
