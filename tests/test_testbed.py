@@ -303,8 +303,8 @@ def test_measure_tables_by_run_and_type(pay_problem):
 # --- retry data in pre-training ----------------------------------------------------------------
 
 def test_retry_data_replaces_a_share_with_checked_corrections():
-    from lemma.teacher.oracle_judge import judge
-    from lemma.teacher.oracle_model import WorldModel
+    from lemma.teacher.oracle.judge import judge
+    from lemma.teacher.oracle.model import WorldModel
     from lemma.world.retry import with_retries
     from lemma.world.solution import final_answer
 
