@@ -32,7 +32,7 @@ from pathlib import Path
 
 import polars as pl
 
-from lemma.cache import RequestCache, cache_key
+from lemma.engines.cache import RequestCache, cache_key
 from lemma.engines.base import Completion, Request
 
 STAGES = ("locate", "classify", "inject", "fix_continue", "fresh_restart", "smooth")
@@ -118,7 +118,7 @@ class Estimator:
         from lemma.teacher.factory import _params
         from lemma.teacher.prompts import PromptSet
         from lemma.tokens import token_counter
-        from lemma.usage import Prices
+        from lemma.engines.usage import Prices
 
         self.cfg, self.root = config, Path(root)
         self.t = config["teacher"]

@@ -13,7 +13,7 @@ import textwrap
 import time
 from pathlib import Path
 
-from lemma.cache import CachedEngine, RequestCache, cache_key
+from lemma.engines.cache import CachedEngine, RequestCache, cache_key
 from lemma.engines.base import Completion, Engine, Request, SamplingParams
 from tests.fake_openai_server import FakeOpenAIServer
 

@@ -23,7 +23,7 @@ import polars as pl
 import pytest
 import yaml
 
-from lemma.cache import RequestCache
+from lemma.engines.cache import RequestCache
 from lemma.teacher.prompts import PromptSet
 from tests.chaos_helpers import (  # noqa: F401 - chaos_reference is a fixture
     CHAOS_CONFIG,

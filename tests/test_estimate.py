@@ -18,7 +18,7 @@ import polars as pl
 import pytest
 import yaml
 
-from lemma.cache import RequestCache
+from lemma.engines.cache import RequestCache
 from lemma.io import write_json, write_table
 from lemma.pipeline.augment import inject_errors
 from lemma.pipeline.judges import locate_student_errors

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from lemma.cache import RequestCache
+from lemma.engines.cache import RequestCache
 from lemma.engines.base import Completion, SamplingParams
 from tests.fake_openai_server import FakeOpenAIServer
 from lemma.teacher.base import (

@@ -23,7 +23,7 @@ import polars as pl
 import pytest
 import yaml
 
-from lemma.cache import RequestCache
+from lemma.engines.cache import RequestCache
 from lemma.data.loaders import load_dataset_file
 from lemma.pipeline.common import StageStats, TeacherUnreachable, check_teacher_failures
 from lemma.pipeline.judges import locate_student_errors

@@ -37,10 +37,10 @@ import os
 import re
 from collections.abc import Mapping
 
-from lemma.cache import RequestCache
+from lemma.engines.cache import RequestCache
 from lemma.engines.base import SamplingParams
 from lemma.teacher.base import Teacher
-from lemma.usage import Prices, UsageLog
+from lemma.engines.usage import Prices, UsageLog
 
 KINDS = ("oracle", "llm")
 LLM_ENGINES = ("openai", "vllm", "hf")
