@@ -1,6 +1,6 @@
 """Load and validate the workflow's config and taxonomy, before any job starts.
 
-Validation is JSON Schema (config/schemas/*.schema.yaml) with defaults filled in, plus the checks a
+Validation is JSON Schema (lemma/schemas/*.schema.yaml) with defaults filled in, plus the checks a
 schema cannot express (augmented types must exist in the taxonomy, file datasets need a path, ...).
 Every problem is reported at once, each naming the file, the key and what was expected, so a user
 fixes a config in one pass. The Snakefile calls `load_workflow_config`; a ConfigError stops
@@ -14,6 +14,7 @@ import json
 import os
 import struct
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 
 import jsonschema
@@ -21,8 +22,8 @@ import yaml
 
 from lemma.teacher.base import TypeSpec
 
-ROOT = Path(__file__).resolve().parent.parent
-SCHEMAS = ROOT / "config" / "schemas"
+# The schemas ship inside the package, so a non-editable install validates configs without a checkout.
+SCHEMAS = resources.files("lemma") / "schemas"
 
 # The paper's released code injects these six types (lemma-method.md, "Pipeline as released").
 PAPER_AUGMENT_TYPES = [
@@ -67,8 +68,7 @@ _Validator = _with_defaults(jsonschema.Draft202012Validator)
 
 
 def load_schema(name: str) -> dict:
-    with open(SCHEMAS / f"{name}.schema.yaml") as f:
-        return yaml.safe_load(f)
+    return yaml.safe_load((SCHEMAS / f"{name}.schema.yaml").read_text(encoding="utf-8"))
 
 
 def _key_path(error: jsonschema.ValidationError) -> str:

@@ -133,9 +133,8 @@ class Estimator:
         self.prices = Prices.from_config(self.t.get("prices") or None)
         self.batch = self.t.get("mode", "live") == "batch"
         self.params = _params(self.t.get("params") or {}, config.get("seed", 0))
-        self.prompts = PromptSet.load(self.root / self.t.get("prompts_dir", "config/prompts")
-                                      if not Path(self.t.get("prompts_dir", "config/prompts")).is_absolute()
-                                      else self.t["prompts_dir"])
+        prompts_dir = self.t.get("prompts_dir")  # relative to the workflow directory; None: the packaged prompts
+        self.prompts = PromptSet.load(None if prompts_dir is None else self.root / prompts_dir)
         self.counter = token_counter(self.model, self.engine_kind, self.t.get("tokenizer"))
         path = Path(cache_path) if cache_path else self.root / TEACHER_CACHE
         self.cache = RequestCache(path) if path.exists() else None

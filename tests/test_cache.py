@@ -136,7 +136,7 @@ def test_killed_job_rerun_sends_only_unanswered_requests(tmp_path):
     script.write_text(_JOB)
     cache_path = tmp_path / "cache.sqlite"
     n = 60
-    prompts = Path(__file__).resolve().parent.parent / "config" / "prompts"
+    prompts = Path(__file__).resolve().parent.parent / "lemma" / "prompts"  # a prompts_dir given as a path
     with FakeOpenAIServer(responder=_answer, delay=0.05) as server:
         cmd = [sys.executable, str(script), server.base_url, str(cache_path), str(n), str(prompts)]
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)

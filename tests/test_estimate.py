@@ -40,7 +40,7 @@ def paper_config(wd: Path, server_url: str, **teacher) -> Path:
                        "math_train": {"source": "file", "format": "math", "path": str(DATA / "math_tree"),
                                       "style": "math"}}
     cfg["taxonomy"] = str(ROOT / "config/taxonomy.yaml")
-    cfg["teacher"].update(base_url=server_url, prompts_dir=str(ROOT / "config/prompts"), **teacher)
+    cfg["teacher"].update(base_url=server_url, **teacher)
     cfg["teacher"].pop("api_key_env")  # the loopback server needs no key
     path = wd / "paper.yaml"
     path.write_text(yaml.safe_dump(cfg))

@@ -13,7 +13,7 @@
       params: {temperature: 0.7, top_p: 1.0, max_new_tokens: 4096, seed: 0, stop: []}
       prices: {input_per_mtok: 2.5, output_per_mtok: 10.0,   # optional: the cost estimate, the budget
                cached_input_per_mtok: 1.25, batch_discount: 0.5}
-      prompts_dir: config/prompts
+      prompts_dir: my-prompts             # optional: a copy of lemma/prompts/ to edit (default: those)
       budget_usd: 500                     # stop before the ledger's total would pass it (needs prices)
       mode: live | batch                  # batch: the OpenAI Batch API (half price, up to 24 h)
       batch: {poll_s: 30, max_wait_s: null, retry: batch, max_rounds: 3, max_lines: 50000}
@@ -152,7 +152,7 @@ def check_teacher_config(cfg) -> tuple[list[str], list[str]]:
         prices = None
     errors += _check_cost_and_limits(cfg, engine, prices)
 
-    prompts_dir = cfg.get("prompts_dir", "config/prompts")
+    prompts_dir = cfg.get("prompts_dir")  # None: the packaged prompts
     from lemma.teacher.prompts import PromptError, PromptSet
 
     try:
@@ -265,7 +265,7 @@ def build_teacher(teacher_cfg: dict, *, cache_path: str | None, usage_path: str 
 
     engine_kind = teacher_cfg.get("engine", "openai")
     model = teacher_cfg["model"]
-    prompts = PromptSet.load(teacher_cfg.get("prompts_dir", "config/prompts"))
+    prompts = PromptSet.load(teacher_cfg.get("prompts_dir"))
     params = _params(teacher_cfg.get("params") or {}, seed)
     cache = RequestCache(cache_path) if cache_path else None
     if engine_kind == "openai":
