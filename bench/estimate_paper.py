@@ -34,7 +34,7 @@ def standin(src: Path, dest: Path, n: int, question_key: str) -> None:
 
 
 def main(argv: list[str]) -> int:
-    from lemma.estimate import main as estimate
+    from lemma.cli import main as lemma_cli
 
     mode = "live"
     if "--mode" in argv:
@@ -50,8 +50,8 @@ def main(argv: list[str]) -> int:
         cfg["teacher"]["mode"] = mode
         (tmp / "paper.yaml").write_text(yaml.safe_dump(cfg))
         # --directory: the checkout (taxonomy, prompts); the cache path points at an empty place
-        return estimate(["--configfile", str(tmp / "paper.yaml"), "--directory", str(ROOT),
-                         "--cache", str(tmp / "no-cache.sqlite"), *argv])
+        return lemma_cli(["estimate", "--configfile", str(tmp / "paper.yaml"), "--directory", str(ROOT),
+                          "--cache", str(tmp / "no-cache.sqlite"), *argv])
 
 
 if __name__ == "__main__":

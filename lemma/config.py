@@ -1,6 +1,6 @@
 """Load and validate the workflow's config and taxonomy, before any job starts.
 
-Validation is JSON Schema (config/schemas/*.schema.yaml) with defaults filled in; the schema says
+Validation is JSON Schema (lemma/schemas/*.schema.yaml) with defaults filled in; the schema says
 every rule it can (types, ranges, enums, which keys go with which teacher kind or engine). Python
 adds only what a schema cannot say: names that must agree across sections or with the taxonomy file,
 files and model directories that must exist, a secret written into the config, a model too big for
@@ -20,6 +20,7 @@ import json
 import os
 import struct
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 
 import jsonschema
@@ -27,8 +28,8 @@ import yaml
 
 from lemma.teacher.base import TypeSpec
 
-ROOT = Path(__file__).resolve().parent.parent
-SCHEMAS = ROOT / "config" / "schemas"
+# The schemas ship inside the package, so a non-editable install validates configs without a checkout.
+SCHEMAS = resources.files("lemma") / "schemas"
 
 # The paper's released code injects these six types (lemma-method.md, "Pipeline as released").
 PAPER_AUGMENT_TYPES = [
@@ -73,8 +74,7 @@ _FillingValidator = _with_defaults(jsonschema.Draft202012Validator)
 
 
 def load_schema(name: str) -> dict:
-    with open(SCHEMAS / f"{name}.schema.yaml") as f:
-        return yaml.safe_load(f)
+    return yaml.safe_load((SCHEMAS / f"{name}.schema.yaml").read_text(encoding="utf-8"))
 
 
 def _missing_key(error: jsonschema.ValidationError) -> str | None:

@@ -32,7 +32,7 @@ from pathlib import Path
 
 import polars as pl
 
-from lemma.cache import RequestCache, cache_key
+from lemma.engines.cache import RequestCache, cache_key
 from lemma.engines.base import Completion, Request
 from lemma.vocabulary import CUTS, FIRST_ERROR, FRESH_RESTART, STRATEGIES, STUDENT_BUCKET, TEACHER_STAGES, cut_for
 
@@ -119,7 +119,7 @@ class Estimator:
         from lemma.teacher.factory import _params
         from lemma.teacher.prompts import PromptSet
         from lemma.tokens import token_counter
-        from lemma.usage import Prices
+        from lemma.engines.usage import Prices
 
         self.cfg, self.root = config, Path(root)
         self.t = config["teacher"]
@@ -134,9 +134,8 @@ class Estimator:
         self.prices = Prices.from_config(self.t.get("prices") or None)
         self.batch = self.t.get("mode", "live") == "batch"
         self.params = _params(self.t.get("params") or {}, config.get("seed", 0))
-        self.prompts = PromptSet.load(self.root / self.t.get("prompts_dir", "config/prompts")
-                                      if not Path(self.t.get("prompts_dir", "config/prompts")).is_absolute()
-                                      else self.t["prompts_dir"])
+        prompts_dir = self.t.get("prompts_dir")  # relative to the workflow directory; None: the packaged prompts
+        self.prompts = PromptSet.load(None if prompts_dir is None else self.root / prompts_dir)
         self.counter = token_counter(self.model, self.engine_kind, self.t.get("tokenizer"))
         path = Path(cache_path) if cache_path else self.root / TEACHER_CACHE
         self.cache = RequestCache(path) if path.exists() else None
@@ -647,58 +646,3 @@ def describe(est: Estimator) -> str:
              f"request cache: {est.cache.path if est.cache else 'none yet'}; ledger total ${spent:,.2f}"
              + (f" of teacher.budget_usd ${budget:,.2f}" if budget else "")]
     return "\n".join(lines)
-
-
-def main(argv: list[str] | None = None) -> int:
-    import argparse
-
-    from lemma.config import ConfigError, fill_derived, load_taxonomy, load_yaml, semantic_checks, validate
-
-    ap = argparse.ArgumentParser(prog="lemma estimate", description=(
-        "Calls, tokens and dollars of every teacher stage: done (in the request cache) and to come."))
-    ap.add_argument("--configfile", default="config/config.yaml", help="the workflow config (as for snakemake)")
-    ap.add_argument("--directory", default=".", help="the workflow directory holding results/ (default: here)")
-    ap.add_argument("--cache", default=None, help="the request cache (default: <directory>/results/cache/teacher.sqlite)")
-    ap.add_argument("--by-job", action="store_true", help="one row per teacher job instead of per stage and cut")
-    ap.add_argument("--full-count", action="store_true", help="count the tokens of every request, not a sample")
-    ap.add_argument("--json", default=None, help="also write the rows (per job) as JSON to this file")
-    ap.add_argument("--html", default=None, help="also write the table as an HTML page to this file")
-    args = ap.parse_args(argv)
-
-    import os
-
-    configfile = os.path.abspath(args.configfile)
-    cache = os.path.abspath(args.cache) if args.cache else None
-    outputs = {k: os.path.abspath(v) if v else None for k, v in (("json", args.json), ("html", args.html))}
-    os.chdir(args.directory)  # dataset paths and results/ are relative to the workflow directory, as in snakemake
-    cfg = load_yaml(configfile)
-    problems = validate(cfg, "config", configfile)
-    if problems:
-        raise SystemExit("invalid configuration:\n  " + "\n  ".join(map(str, problems)))
-    root = Path(".")
-    try:
-        taxonomy = load_taxonomy(cfg["taxonomy"])
-    except (OSError, ConfigError) as e:
-        print(f"lemma estimate: the taxonomy {cfg['taxonomy']!r} (relative to --directory {args.directory!r}): {e}")
-        return 2
-    fill_derived(cfg, [t.name for t in taxonomy])  # augment.types: the taxonomy's share of the paper's six
-    problems = semantic_checks(cfg, configfile, [t.name for t in taxonomy])
-    if problems:
-        raise SystemExit("invalid configuration:\n  " + "\n  ".join(map(str, problems)))
-    try:
-        est = Estimator(cfg, taxonomy, root, cache, args.full_count)
-    except (ValueError, ConfigError) as e:
-        print(f"lemma estimate: {e}")
-        return 2
-    try:
-        rows = est.run()
-        header = describe(est)
-        table = rows if args.by_job else grouped(rows)
-        print(format_table(table, header))
-        if outputs["json"]:
-            Path(outputs["json"]).write_text(json.dumps([r.as_dict() for r in rows], indent=1) + "\n")
-        if outputs["html"]:
-            Path(outputs["html"]).write_text(html_table(table, header.replace("\n", "; ")))
-    finally:
-        est.close()
-    return 0

@@ -3,7 +3,7 @@
 For every evaluated answer: does it reflect (a line that opens like one of the configured
 reflection phrases), and if so, was the text before the reflection right or wrong, and is the final
 answer right or wrong? On the built-in world the prefix is checked step by step by the oracle
-(lemma.teacher.oracle_judge re-computes every step against the problem's structure), so "wrong"
+(lemma.teacher.oracle.judge re-computes every step against the problem's structure), so "wrong"
 means a step that a valid solution would not take or an arithmetic slip, not a guess. Outcomes:
 
   none             no reflection
@@ -57,8 +57,8 @@ def check_prefix(prefix_lines: list[str], structure: str) -> tuple[bool, str | N
     """(right, error type of the first wrong step) of the lines before a reflection, by the oracle:
     every step must be one a valid solution takes, with the arithmetic right; an answer stated
     before the reflection ("The answer is: N" or "That gives N.") must be the asked quantity."""
-    from lemma.teacher.oracle_judge import judge, step_ok
-    from lemma.teacher.oracle_model import WorldModel
+    from lemma.teacher.oracle.judge import judge, step_ok
+    from lemma.teacher.oracle.model import WorldModel
     from lemma.world.solution import AnswerLine, StepLine, format_answer, parse_line
 
     model = WorldModel(structure)
@@ -173,7 +173,7 @@ def measure(evals: dict[str, "object"], structures: dict[str, dict[str, str | No
 
 
 def mechanism_html(summary: list[dict], typed: list[dict]) -> str:
-    from lemma.report_tables import html_table, page
+    from lemma.report.tables import html_table, page
 
     cols = [("run", "run"), ("benchmark", "benchmark"), ("n", "answers"), ("reflects", "reflect"),
             ("reflect_rate", "share"), ("self_correction", "wrong→right"), ("wrong_to_wrong", "wrong→wrong"),

@@ -1,4 +1,4 @@
-"""docs/config.md, generated from the JSON schemas in config/schemas/ (never edited by hand).
+"""docs/config.md, generated from the JSON schemas in lemma/schemas/ (never edited by hand).
 
     python -m lemma.schema_doc > docs/config.md
 
@@ -162,7 +162,7 @@ def render() -> str:
     parts = [
         "# Configuration reference",
         "",
-        f"<!-- GENERATED from config/schemas/*.schema.yaml by `{GENERATED_BY}`; do not edit by hand. -->",
+        f"<!-- GENERATED from lemma/schemas/*.schema.yaml by `{GENERATED_BY}`; do not edit by hand. -->",
         "",
         "Every config is validated against these schemas when the Snakefile loads, before any job runs; "
         "keys left out take the defaults below. The built-in default is `config/config.yaml`; real-model "
@@ -180,7 +180,7 @@ def render() -> str:
         "",
     ]
     for name in SCHEMAS:
-        parts.append(render_schema(load_schema(name), f"config/schemas/{name}.schema.yaml"))
+        parts.append(render_schema(load_schema(name), f"lemma/schemas/{name}.schema.yaml"))
     return "\n".join(parts).rstrip("\n") + "\n"
 
 

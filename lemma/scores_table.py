@@ -3,7 +3,7 @@ per benchmark, then the average and, given the mechanism table, the reflection c
 
 `scores_table` decides what the table shows; the renderers only format it: the markdown of
 results/scores.md (`lemma.pipeline.evaluate.markdown_table`) and the HTML page of the report
-(`lemma.report_tables.scores_html`).
+(`lemma.report.tables.scores_html`).
 """
 
 from __future__ import annotations

@@ -113,7 +113,7 @@ def pick_baseline(variants: list[str]) -> str:
 
 def paired_html(rows: list[dict]) -> str:
     """The paired comparisons as a report page (differences in accuracy points)."""
-    from lemma.report_tables import html_table, page
+    from lemma.report.tables import html_table, page
 
     shown = [{**r, "difference": 100 * r["difference"], "ci": f"{100 * r['ci_low']:+.1f} to {100 * r['ci_high']:+.1f}",
               "comparison": f"{r['variant']} − {r['baseline']}",

@@ -167,7 +167,7 @@ _PROMPT_FINGERPRINTS = {}
 
 def teacher_params(*prompts):
     """What decides a teacher rule's answers. For an LLM teacher that includes the fingerprint of
-    each prompt file the rule uses, so editing config/prompts/smooth.md reruns smoothing only."""
+    each prompt file the rule uses, so editing smooth.md in teacher.prompts_dir reruns smoothing only."""
     from lemma.teacher.factory import answer_keys  # budget, mode, limits: not answers, so no reruns
 
     p = {"teacher": answer_keys(config["teacher"]), "seed": config["seed"]}

@@ -2,8 +2,8 @@ from pathlib import Path
 
 from lemma.io import atomic_path
 from lemma.pipeline.runner import start
-from lemma.report_tables import read_curves
-from lemma.training.curves import plot_curves
+from lemma.report.curves import plot_curves
+from lemma.report.tables import read_curves
 
 log = start(snakemake)
 rows = read_curves(Path(snakemake.input[0]) / "curves.csv")

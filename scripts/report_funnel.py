@@ -1,7 +1,7 @@
-from lemma.funnel import funnel, plot_funnel
 from lemma.io import atomic_path, write_text
 from lemma.pipeline.runner import start
-from lemma.report_tables import funnel_html
+from lemma.report.funnel import funnel, plot_funnel
+from lemma.report.tables import funnel_html
 
 log = start(snakemake)
 p = snakemake.params

@@ -2,7 +2,7 @@ from pathlib import Path
 
 from lemma.io import atomic_path
 from lemma.pipeline.runner import start
-from lemma.report_tables import plot_loss_overlay, read_curves
+from lemma.report.tables import plot_loss_overlay, read_curves
 
 log = start(snakemake)
 curves = {v: read_curves(Path(d) / "curves.csv") for v, d in zip(snakemake.params.variants, snakemake.input)}

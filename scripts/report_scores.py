@@ -2,7 +2,7 @@ import polars as pl
 
 from lemma.io import write_text
 from lemma.pipeline.runner import start
-from lemma.report_tables import scores_html
+from lemma.report.tables import scores_html
 
 log = start(snakemake)
 scores = pl.read_csv(snakemake.input[0])

@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from lemma.cache import RequestCache, cache_key
+from lemma.engines.cache import RequestCache, cache_key
 from lemma.engines.base import Request, SamplingParams
 from lemma.engines.openai_engine import BudgetExceeded, OpenAIEngine
-from lemma.usage import Prices, UsageLog
+from lemma.engines.usage import Prices, UsageLog
 from tests.fake_openai_server import FakeOpenAIServer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -120,7 +120,7 @@ def test_a_job_killed_while_waiting_reattaches_and_pays_once(tmp_path):
             import sys
             sys.path.insert(0, {str(ROOT)!r})
             from tests.test_batch_mode import batch_engine, chat
-            from lemma.cache import RequestCache
+            from lemma.engines.cache import RequestCache
             class S: base_url = {server.base_url!r}
             batch_engine(S, RequestCache({str(db)!r})).generate([chat(f"problem {{i}}") for i in range(6)])
             print("finished")

@@ -7,7 +7,7 @@ from __future__ import annotations
 import yaml
 import pytest
 
-from lemma.cache import RequestCache
+from lemma.engines.cache import RequestCache
 from tests.chaos_helpers import chaos_reference, copy_run  # noqa: F401 - chaos_reference is a fixture
 from tests.fake_openai_server import FakeOpenAIServer
 from tests.test_chaos import TARGETS, teacher_reply, use_llm_teacher

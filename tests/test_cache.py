@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from lemma.cache import CachedEngine, RequestCache, cache_key
+from lemma.engines.cache import CachedEngine, RequestCache, cache_key
 from lemma.engines.base import Completion, Engine, Request, SamplingParams
 from tests.fake_openai_server import FakeOpenAIServer
 
@@ -139,7 +139,7 @@ def test_killed_job_rerun_sends_only_unanswered_requests(tmp_path):
     script.write_text(_JOB)
     cache_path = tmp_path / "cache.sqlite"
     n = 60
-    prompts = Path(__file__).resolve().parent.parent / "config" / "prompts"
+    prompts = Path(__file__).resolve().parent.parent / "lemma" / "prompts"  # a prompts_dir given as a path
     with FakeOpenAIServer(responder=_answer, delay=0.05) as server:
         cmd = [sys.executable, str(script), server.base_url, str(cache_path), str(n), str(prompts)]
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)

@@ -23,7 +23,7 @@ import polars as pl
 import pytest
 import yaml
 
-from lemma.cache import RequestCache
+from lemma.engines.cache import RequestCache
 from lemma.teacher.prompts import PromptSet
 from tests.chaos_helpers import (  # noqa: F401 - chaos_reference is a fixture
     CHAOS_CONFIG,
@@ -113,7 +113,7 @@ def test_killed_and_rerun_workflow_ends_like_an_uninterrupted_one(chaos_referenc
 
 
 # ------------------------------------------------------------------ LLM teacher, killed mid-batch
-PROMPTS = PromptSet.load(REPO / "config/prompts")
+PROMPTS = PromptSet.load()
 SYSTEM_TO_STAGE = {t.system.strip(): name for name, t in PROMPTS.templates.items()}
 TARGETS = ("results/taxonomy/labels.parquet", "results/mistakes/calculation_error.parquet")
 
@@ -145,7 +145,7 @@ def use_llm_teacher(wd: Path, server: FakeOpenAIServer) -> None:
     cfg["teacher"] = {"kind": "llm", "engine": "openai", "model": "fake-teacher", "base_url": server.base_url,
                       "api_key_env": KEY_ENV, "max_concurrency": 4, "request_timeout_s": 20, "max_retries": 2,
                       "params": {"temperature": 0.7, "max_new_tokens": 256},
-                      "prompts_dir": str(REPO / "config/prompts")}
+                      "prompts_dir": None}
     cfg_path.write_text(yaml.safe_dump(cfg, sort_keys=False))
 
 

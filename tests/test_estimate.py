@@ -18,7 +18,7 @@ import polars as pl
 import pytest
 import yaml
 
-from lemma.cache import RequestCache
+from lemma.engines.cache import RequestCache
 from lemma.io import write_json, write_table
 from lemma.pipeline.augment import inject_errors
 from lemma.pipeline.judges import locate_student_errors
@@ -40,7 +40,7 @@ def paper_config(wd: Path, server_url: str, **teacher) -> Path:
                        "math_train": {"source": "file", "format": "math", "path": str(DATA / "math_tree"),
                                       "style": "math"}}
     cfg["taxonomy"] = str(ROOT / "config/taxonomy.yaml")
-    cfg["teacher"].update(base_url=server_url, prompts_dir=str(ROOT / "config/prompts"), **teacher)
+    cfg["teacher"].update(base_url=server_url, **teacher)
     cfg["teacher"].pop("api_key_env")  # the loopback server needs no key
     path = wd / "paper.yaml"
     path.write_text(yaml.safe_dump(cfg))

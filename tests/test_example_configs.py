@@ -88,7 +88,7 @@ def localized(example: Path, model: Path) -> dict:
 def test_every_example_dry_runs_to_its_whole_dag(example, tiny_model, tmp_path):
     wd = tmp_path / "run"
     (wd / "config").mkdir(parents=True)
-    for part in ("taxonomy.yaml", "prompts", "accelerate"):  # what the examples name relative to the run dir
+    for part in ("taxonomy.yaml", "accelerate"):  # what the examples name relative to the run dir
         src = REPO / "config" / part
         (shutil.copytree if src.is_dir() else shutil.copy)(src, wd / "config" / part)
     cfg = localized(example, tiny_model)

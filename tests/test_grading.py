@@ -18,7 +18,7 @@ from lemma.grading.baseline import math_verify_correct
 from lemma.grading.equivalence import fast_equal
 from lemma.grading.guard import too_costly
 from lemma.grading.normalize import normalize, parse_rational, split_list
-from lemma.grading_cli import main as grade_cli
+from lemma.cli import main as lemma_cli
 
 LABELLED = Path(__file__).parent / "data" / "grading_labelled.jsonl"
 
@@ -258,7 +258,7 @@ def test_cli_adds_verdicts_and_passes_fields_through(tmp_path):
     ]
     src.write_text("".join(json.dumps(r) + "\n" for r in rows))
     out = tmp_path / "out" / "graded.jsonl"
-    assert grade_cli(["--input", str(src), "--output", str(out), "--style", "math"]) == 0
+    assert lemma_cli(["grade", "--input", str(src), "--output", str(out), "--style", "math"]) == 0
     graded = [json.loads(line) for line in out.read_text().splitlines()]
     assert [g["id"] for g in graded] == [1, 2, 3]
     assert graded[0]["extra"] == [1, 2]
@@ -272,7 +272,7 @@ def test_cli_adds_verdicts_and_passes_fields_through(tmp_path):
 def test_cli_names_the_bad_row(tmp_path, capsys):
     src = tmp_path / "pairs.jsonl"
     src.write_text(json.dumps({"completion": "x", "gold": "1"}) + "\n" + json.dumps({"completion": "x"}) + "\n")
-    assert grade_cli(["--input", str(src), "--output", str(tmp_path / "o.jsonl")]) == 2
+    assert lemma_cli(["grade", "--input", str(src), "--output", str(tmp_path / "o.jsonl")]) == 2
     err = capsys.readouterr().err
     assert "pairs.jsonl line 2" in err and "'gold'" in err
 

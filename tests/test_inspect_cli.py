@@ -12,8 +12,9 @@ import polars as pl
 import pytest
 import yaml
 
-from lemma.funnel import STAGES
-from lemma.inspect_cli import check_api_key, main, text_table
+from lemma.cli import main
+from lemma.cli.inspect import check_api_key, text_table
+from lemma.report.funnel import STAGES
 from tests.workflow_helpers import SMALL_CONFIG_TYPES
 from tests.workflow_helpers import REPO
 
@@ -176,8 +177,24 @@ def test_the_lemma_command_dispatches_here():
     assert proc.returncode == 0 and "--strategy" in proc.stdout and "--results" in proc.stdout
 
 
+def test_lemma_help_lists_every_command_and_each_command_its_options():
+    proc = subprocess.run([sys.executable, "-m", "lemma.cli", "--help"], capture_output=True, text=True)
+    assert proc.returncode == 0
+    listed = proc.stdout.split("commands:", 1)[1]
+    options = {"grade": "--input", "show": "--strategy", "stats": "--reasons", "doctor": "--config",
+               "estimate": "--configfile", "build-smollm2": "--dtype"}
+    for command, option in options.items():
+        # the name, then its one-line description (on the next line when the name is long)
+        assert re.search(rf"^\s+{re.escape(command)}\s+\w", listed, re.M), (command, listed)
+        sub = subprocess.run([sys.executable, "-m", "lemma.cli", command, "--help"], capture_output=True, text=True)
+        assert sub.returncode == 0 and sub.stdout.startswith(f"usage: lemma {command} ") and option in sub.stdout
+    assert subprocess.run([sys.executable, "-m", "lemma.cli"], capture_output=True, text=True).stdout == proc.stdout
+    bad = subprocess.run([sys.executable, "-m", "lemma.cli", "show", "-n", "0"], capture_output=True, text=True)
+    assert bad.returncode == 2 and "-n: must be at least 1" in bad.stderr
+
+
 def test_doctor_asks_for_a_gpu_for_vllm_only_without_the_cpu_build(monkeypatch):
-    import lemma.inspect_cli as cli
+    import lemma.cli.inspect as cli
 
     raw = {"student": {"engine": "vllm"}, "teacher": {"kind": "oracle"}}
     monkeypatch.setattr(cli, "vllm_is_cpu_build", lambda: False)

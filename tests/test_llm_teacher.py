@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from lemma.cache import RequestCache
+from lemma.engines.cache import RequestCache
 from lemma.engines.base import Completion, SamplingParams
 from tests.fake_openai_server import FakeOpenAIServer
 from lemma.teacher.base import (
@@ -26,7 +26,7 @@ from lemma.teacher.llm import LLMTeacher, row_seed
 from lemma.teacher.prompts import PromptSet
 
 ROOT = Path(__file__).resolve().parent.parent
-PROMPTS = PromptSet.load(ROOT / "config" / "prompts")
+PROMPTS = PromptSet.load()
 KEY_ENV = "LEMMA_TEST_TEACHER_KEY"
 PHRASE = "Hold on, let me check that step again."
 
@@ -98,7 +98,7 @@ def teacher_cfg(server, monkeypatch):
             "api_key_env": KEY_ENV, "max_concurrency": 4, "request_timeout_s": 5, "max_retries": 0,
             "params": {"temperature": 0.7, "top_p": 1.0, "max_new_tokens": 512},
             "prices": {"input_per_mtok": 2.5, "output_per_mtok": 10.0},
-            "prompts_dir": str(ROOT / "config" / "prompts")}
+            "prompts_dir": None}
 
 
 def test_every_method_parses_replies_and_drops_with_reasons(server, teacher_cfg, tmp_path):

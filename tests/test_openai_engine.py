@@ -9,10 +9,10 @@ import time
 import pytest
 
 from tests.fake_openai_server import FakeOpenAIServer
-from lemma.cache import RequestCache
+from lemma.engines.cache import RequestCache
 from lemma.engines.base import Request, SamplingParams
 from lemma.engines.openai_engine import MissingAPIKey, OpenAIEngine, parse_retry_after, sample_seed
-from lemma.usage import Prices, UsageLog
+from lemma.engines.usage import Prices, UsageLog
 
 KEY_ENV = "LEMMA_TEST_OPENAI_KEY"
 

@@ -16,7 +16,7 @@ import polars as pl
 import pytest
 
 from lemma import records
-from lemma.funnel import (
+from lemma.report.funnel import (
     STAGES,
     FunnelError,
     discover,
@@ -26,7 +26,7 @@ from lemma.funnel import (
     read_stage_stats,
     smoothed_count,
 )
-from lemma.report_tables import (
+from lemma.report.tables import (
     examples_html,
     pick_examples,
     read_curves,
@@ -183,7 +183,7 @@ def test_sft_statistics_tables():
 
 
 def test_training_curves_read_back_from_the_trainers_log(tmp_path):
-    from lemma.training.curves import write_curves_csv
+    from lemma.report.curves import write_curves_csv
 
     history = [{"step": 10, "epoch": 0.5, "loss": 2.0, "learning_rate": 1e-4, "grad_norm": 1.5},
                {"step": 20, "epoch": 1.0, "loss": 1.2, "learning_rate": 5e-5, "grad_norm": 1.1, "tokens_per_s": 900.0},

@@ -12,7 +12,7 @@ from tests.workflow_helpers import REPO
 
 def test_docs_config_md_matches_the_schemas():
     committed = (REPO / "docs/config.md").read_text()
-    assert committed == render(), f"docs/config.md is out of date with config/schemas/; regenerate it: {GENERATED_BY}"
+    assert committed == render(), f"docs/config.md is out of date with lemma/schemas/; regenerate it: {GENERATED_BY}"
 
 
 def test_module_prints_the_same_text():

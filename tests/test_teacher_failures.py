@@ -23,7 +23,7 @@ import polars as pl
 import pytest
 import yaml
 
-from lemma.cache import RequestCache
+from lemma.engines.cache import RequestCache
 from lemma.data.loaders import load_dataset_file
 from lemma.pipeline.common import StageStats, TeacherUnreachable, check_teacher_failures
 from lemma.pipeline.judges import locate_student_errors
@@ -68,7 +68,7 @@ def judge(body: dict) -> str:
 def teacher_cfg(port: int) -> dict:
     return {"kind": "llm", "engine": "openai", "model": "fake-teacher", "base_url": f"http://127.0.0.1:{port}/v1",
             "api_key_env": KEY_ENV, "max_concurrency": 4, "request_timeout_s": 10, "max_retries": 1,
-            "params": {"temperature": 0.7, "max_new_tokens": 64}, "prompts_dir": str(REPO / "config/prompts")}
+            "params": {"temperature": 0.7, "max_new_tokens": 64}, "prompts_dir": None}
 
 
 # ------------------------------------------------------------------ the threshold itself

@@ -185,7 +185,7 @@ def test_parse_smoothed_strips_labels_and_fences():
 
 # -- prompt files ------------------------------------------------------------------------------
 def test_every_prompt_file_loads_and_renders():
-    prompts = PromptSet.load(ROOT / "config" / "prompts")
+    prompts = PromptSet.load()
     assert set(prompts.templates) == set(PROMPTS)
     msgs = prompts["smooth"].render(question="Q?", reference_answer="7", trajectory="T {x} \\frac{1}{2}")
     assert msgs[0]["role"] == "system" and msgs[-1]["role"] == "user"

@@ -304,8 +304,8 @@ def test_measure_tables_by_run_and_type(pay_problem):
 # --- retry data in pre-training ----------------------------------------------------------------
 
 def test_retry_data_replaces_a_share_with_checked_corrections():
-    from lemma.teacher.oracle_judge import judge
-    from lemma.teacher.oracle_model import WorldModel
+    from lemma.teacher.oracle.judge import judge
+    from lemma.teacher.oracle.model import WorldModel
     from lemma.world.retry import with_retries
     from lemma.world.solution import final_answer
 
@@ -376,7 +376,7 @@ def test_pretraining_with_retry_data_trains_on_the_retry_texts(tmp_path):
 
 
 def test_scores_page_shows_the_spread_over_seeds():
-    from lemma.report_tables import scores_html
+    from lemma.report.tables import scores_html
 
     evals = {(run, "test"): pl.DataFrame({"correct": c}) for run, c in
              (("sft-s1", [True] * 3 + [False] * 7), ("sft-s2", [True] * 5 + [False] * 5))}

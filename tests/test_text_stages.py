@@ -4,7 +4,6 @@ teacher behind the openai engine and an HTTP server on loopback."""
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import polars as pl
 import pytest
@@ -18,8 +17,7 @@ from lemma.teacher.factory import build_teacher
 from lemma.teacher.prompts import PROMPTS, PromptError, PromptSet, parse_prompt_file
 from tests.fake_openai_server import FakeOpenAIServer
 
-ROOT = Path(__file__).resolve().parent.parent
-PROMPT_SET = PromptSet.load(ROOT / "config" / "prompts")
+PROMPT_SET = PromptSet.load()
 KEY_ENV = "LEMMA_TEST_TEACHER_KEY"
 PHRASES = ["Wait, I think I made a mistake."]
 
@@ -68,7 +66,7 @@ def teacher(tmp_path, monkeypatch):
         cfg = {"kind": "llm", "engine": "openai", "model": "m", "base_url": server.base_url, "api_key_env": KEY_ENV,
                "max_concurrency": 4, "request_timeout_s": 5, "max_retries": 0,
                "params": {"temperature": 0.7, "top_p": 1.0, "max_new_tokens": 256},
-               "prompts_dir": str(ROOT / "config" / "prompts")}
+               "prompts_dir": None}
         t = build_teacher(cfg, cache_path=str(tmp_path / "cache.sqlite"), rule="test")
         t.server = server
         yield t

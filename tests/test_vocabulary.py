@@ -13,7 +13,7 @@ from lemma.grading.styles import STYLES
 from lemma.prompting import TEMPLATE_NAMES
 
 ROOT = Path(__file__).resolve().parent.parent
-SCHEMA = yaml.safe_load((ROOT / "config" / "schemas" / "config.schema.yaml").read_text())
+SCHEMA = yaml.safe_load((ROOT / "lemma" / "schemas" / "config.schema.yaml").read_text())
 
 # vocabulary -> its names, in the code's order
 VOCABULARIES = {

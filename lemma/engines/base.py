@@ -12,6 +12,10 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 
 
+class EngineUnavailable(RuntimeError):
+    """An engine cannot be built here (package missing, model directory absent, ...)."""
+
+
 @dataclass(frozen=True)
 class SamplingParams:
     temperature: float = 0.7

@@ -37,7 +37,7 @@ from openai.types import Completion as TextCompletionObject
 from openai.types.chat import ChatCompletion
 
 from lemma.engines.base import Completion, Request
-from lemma.usage import BatchUsage
+from lemma.engines.usage import BatchUsage
 
 log = logging.getLogger("lemma.engines.batch")
 

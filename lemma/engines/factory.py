@@ -14,23 +14,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from lemma.engines.base import Engine
+from lemma.engines.base import Engine, EngineUnavailable
 
 ENGINES = ("hf", "vllm", "openai")
 
 # "builtin" is not a path: the workflow resolves it to the tiny student it pre-trains itself.
 BUILTIN_MODEL = "builtin"
-
-VLLM_MISSING = (
-    "engine 'vllm' needs the vLLM package, which is not installed in this Python; on a GPU machine "
-    "create the env from envs/vllm.yaml (conda env create -f envs/vllm.yaml) or `pip install "
-    "lemma-workflow[vllm]`; on a CPU-only machine run envs/setup-vllm.sh and run the workflow with "
-    ".venv-vllm/bin/snakemake"
-)
-
-
-class EngineUnavailable(RuntimeError):
-    """An engine cannot be built here (package missing, model directory absent, ...)."""
 
 
 def _pick(cfg: dict, keys: tuple[str, ...]) -> dict:
@@ -85,7 +74,7 @@ def check_engine_config(cfg: dict, check_packages: bool = True) -> list[str]:
                     "save_pretrained (HF format)"
                 )
     if kind == "vllm" and check_packages:
-        from lemma.engines.vllm_engine import vllm_available
+        from lemma.engines.vllm_engine import VLLM_MISSING, vllm_available
 
         if not vllm_available():
             problems.append(VLLM_MISSING)

@@ -23,8 +23,7 @@ from pathlib import Path
 
 import torch
 
-from lemma.engines.base import Completion, Engine, Request, SamplingParams
-from lemma.engines.factory import EngineUnavailable
+from lemma.engines.base import Completion, Engine, EngineUnavailable, Request, SamplingParams
 
 _DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
 

@@ -44,10 +44,10 @@ from dataclasses import dataclass
 
 import openai
 
-from lemma.cache import RequestCache, cache_key, key_material
+from lemma.engines.cache import RequestCache, cache_key, key_material
 from lemma.engines.base import Completion, Engine, Request
 from lemma.engines.ratelimit import RateLimiter
-from lemma.usage import BatchUsage, Prices, UsageLog
+from lemma.engines.usage import BatchUsage, Prices, UsageLog
 
 log = logging.getLogger("lemma.engines.openai")
 
@@ -124,7 +124,7 @@ def parse_retry_after(headers) -> float | None:
 
 class OpenAIEngine(Engine):
     name = "openai"
-    caches_requests = True  # the teacher must not wrap it in lemma.cache.CachedEngine
+    caches_requests = True  # the teacher must not wrap it in lemma.engines.cache.CachedEngine
 
     def __init__(self, model: str, base_url: str | None = None, api_key_env: str | None = "OPENAI_API_KEY", *,
                  max_concurrency: int = 16, request_timeout_s: float = 120.0, max_retries: int = 8,

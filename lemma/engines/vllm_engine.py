@@ -26,8 +26,14 @@ import importlib.util
 import os
 import sys
 
-from lemma.engines.base import Completion, Engine, Request, SamplingParams
-from lemma.engines.factory import VLLM_MISSING, EngineUnavailable
+from lemma.engines.base import Completion, Engine, EngineUnavailable, Request, SamplingParams
+
+VLLM_MISSING = (
+    "engine 'vllm' needs the vLLM package, which is not installed in this Python; on a GPU machine "
+    "create the env from envs/vllm.yaml (conda env create -f envs/vllm.yaml) or `pip install "
+    "lemma-workflow[vllm]`; on a CPU-only machine run envs/setup-vllm.sh and run the workflow with "
+    ".venv-vllm/bin/snakemake"
+)
 
 
 def vllm_available() -> bool:

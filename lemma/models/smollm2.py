@@ -16,10 +16,8 @@ the original bf16 release; a 135M model is a test of plumbing and robustness, no
 
 from __future__ import annotations
 
-import argparse
 import importlib.util
 import json
-import sys
 import time
 from pathlib import Path
 
@@ -85,22 +83,3 @@ def build_smollm2(out_dir: str | Path, dtype: str = "bfloat16", force: bool = Fa
     record = {"source": f"{PACKAGE}/{GGUF_NAME}", "dtype": dtype, "seconds": round(time.time() - started, 1)}
     (out / "lemma-build.json").write_text(json.dumps(record, indent=1) + "\n")
     return out
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="lemma build-smollm2", description=__doc__.split("\n\n")[0])
-    parser.add_argument("out_dir", help="directory to write (created; kept if already built)")
-    parser.add_argument("--dtype", default="bfloat16", choices=["bfloat16", "float32", "float16"])
-    parser.add_argument("--force", action="store_true", help="rebuild even if out_dir holds a build")
-    args = parser.parse_args(argv)
-    try:
-        out = build_smollm2(args.out_dir, dtype=args.dtype, force=args.force)
-    except BuildError as e:
-        print(f"lemma build-smollm2: {e}", file=sys.stderr)
-        return 1
-    print(f"SmolLM2-135M-Instruct ({args.dtype}) in {out}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,6 +1,6 @@
 """build_sft: one variant's SFT set (prompt/response rows), its statistics and its exports.
 
-A set is made of up to four sources, each a variant key (config/schemas/config.schema.yaml):
+A set is made of up to four sources, each a variant key (lemma/schemas/config.schema.yaml):
   reference        the reference solutions of every training dataset (`reference`, default on);
   trajectories     kept error-correction trajectories (`trajectories`, with `sources`,
                    `strategies`, `truncate` choosing which);

@@ -13,7 +13,7 @@
       params: {temperature: 0.7, top_p: 1.0, max_new_tokens: 4096, seed: 0, stop: []}
       prices: {input_per_mtok: 2.5, output_per_mtok: 10.0,   # optional: the cost estimate, the budget
                cached_input_per_mtok: 1.25, batch_discount: 0.5}
-      prompts_dir: config/prompts
+      prompts_dir: my-prompts             # optional: a copy of lemma/prompts/ to edit (default: those)
       budget_usd: 500                     # stop before the ledger's total would pass it (needs prices)
       mode: live | batch                  # batch: the OpenAI Batch API (half price, up to 24 h)
       batch: {poll_s: 30, max_wait_s: null, retry: batch, max_rounds: 3, max_lines: 50000}
@@ -24,7 +24,7 @@
       estimate: {...}                     # assumptions of `lemma estimate` (lemma.estimate)
 
 A key written into the config is refused: configs are committed, shared and printed in logs.
-The schema (config/schemas/config.schema.yaml) checks every key's type and which keys go with which
+The schema (lemma/schemas/config.schema.yaml) checks every key's type and which keys go with which
 kind and engine; teacher_problems adds what it cannot say (secret_problems, the prompt files, a
 local model directory).
 
@@ -40,10 +40,10 @@ import os
 import re
 from collections.abc import Mapping
 
-from lemma.cache import RequestCache
+from lemma.engines.cache import RequestCache
 from lemma.engines.base import SamplingParams
 from lemma.teacher.base import Teacher
-from lemma.usage import Prices, UsageLog
+from lemma.engines.usage import Prices, UsageLog
 
 KINDS = ("oracle", "llm")
 LLM_ENGINES = ("openai", "vllm", "hf")
@@ -131,7 +131,7 @@ def teacher_problems(cfg: Mapping) -> tuple[list[tuple[str, str]], list[str]]:
     from lemma.teacher.prompts import PromptError, PromptSet
 
     try:
-        PromptSet.load(cfg.get("prompts_dir", "config/prompts"))
+        PromptSet.load(cfg.get("prompts_dir"))  # None: the packaged prompts
     except PromptError as e:
         errors.append(("teacher.prompts_dir", str(e)))
     engine, model, env = cfg.get("engine", "openai"), cfg.get("model"), cfg.get("api_key_env")
@@ -208,7 +208,7 @@ def build_teacher(teacher_cfg: dict, *, cache_path: str | None, usage_path: str 
 
     engine_kind = teacher_cfg.get("engine", "openai")
     model = teacher_cfg["model"]
-    prompts = PromptSet.load(teacher_cfg.get("prompts_dir", "config/prompts"))
+    prompts = PromptSet.load(teacher_cfg.get("prompts_dir"))
     params = _params(teacher_cfg.get("params") or {}, seed)
     cache = RequestCache(cache_path) if cache_path else None
     if engine_kind == "openai":

@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 
-from lemma.cache import CachedEngine, RequestCache
+from lemma.engines.cache import CachedEngine, RequestCache
 from lemma.engines.base import Completion, Engine, Request, SamplingParams
 from lemma.steps import number_steps, split_steps
 from lemma.teacher import parsing

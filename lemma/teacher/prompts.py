@@ -1,4 +1,5 @@
-"""Loading and rendering the LLM teacher's prompt files (config/prompts/<name>.md).
+"""Loading and rendering the LLM teacher's prompt files (<name>.md in teacher.prompts_dir; by default
+the copies shipped inside the package, lemma/prompts/).
 
 A prompt file is Markdown with two level-2 sections, `## system` and `## user`; everything before
 the first of them (typically an HTML comment documenting the prompt) is not sent. Placeholders are
@@ -14,12 +15,19 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
+from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 
 from lemma.vocabulary import FIX_CONTINUE, FRESH_RESTART
 
 _COMMON = {"question", "reference_solution", "reference_answer"}
 _CORRECT = _COMMON | {"numbered_attempt", "wrong_step", "wrong_step_text", "error_type", "phrase"}
+
+# The prompts used when a config sets no teacher.prompts_dir. They ship inside the package (package
+# data), so an installed lemma needs no checkout; to edit them, copy this directory and point
+# teacher.prompts_dir at the copy.
+PACKAGED_PROMPTS: Traversable = resources.files("lemma") / "prompts"
 
 # prompt name -> (placeholders it may use, placeholders it must use)
 PROMPTS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
@@ -108,8 +116,9 @@ class PromptSet:
     templates: dict
 
     @classmethod
-    def load(cls, directory: str | Path) -> "PromptSet":
-        d = Path(directory)
+    def load(cls, directory: str | Path | None = None) -> "PromptSet":
+        """The prompts in `directory`; None: the packaged ones (PACKAGED_PROMPTS)."""
+        d = PACKAGED_PROMPTS if directory is None else Path(directory)
         if not d.is_dir():
             raise PromptError(f"prompts directory {str(d)!r} does not exist (teacher.prompts_dir)")
         templates, missing = {}, []

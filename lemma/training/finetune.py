@@ -48,7 +48,7 @@ from transformers.utils import logging as hf_logging
 from transformers.trainer_callback import PrinterCallback, ProgressCallback
 from transformers.trainer_pt_utils import LengthGroupedSampler, get_length_grouped_indices
 
-from lemma.training.curves import CurvesCallback, plot_curves, write_curves_csv
+from lemma.report.curves import plot_curves, write_curves_csv
 from lemma.training.sft_data import load_sft_jsonl, make_collator, tokenize_examples
 
 log = logging.getLogger(__name__)
@@ -190,6 +190,33 @@ class LogLineCallback(TrainerCallback):
             parts.append(f"tok/s {logs['tokens_per_s']:.0f}")
         parts.append(f"elapsed {elapsed:.0f}s eta {eta:.0f}s")
         print(" | ".join(parts), file=self.stream, flush=True)
+
+
+class CurvesCallback(TrainerCallback):
+    """Adds tokens/s to each log entry and rewrites curves.csv (main process only)."""
+
+    def __init__(self, csv_path: str | Path):
+        self.csv_path = Path(csv_path)
+        self._last_time: float | None = None
+        self._last_tokens = 0
+
+    def on_train_begin(self, args, state, control, **kwargs):
+        self._last_time = time.perf_counter()
+        self._last_tokens = state.num_input_tokens_seen
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        if not logs or "loss" not in logs or not state.log_history:
+            return
+        now = time.perf_counter()
+        dt = now - (self._last_time or now)
+        tokens = state.num_input_tokens_seen - self._last_tokens
+        entry = state.log_history[-1]  # the Trainer appended this log just before calling us
+        if dt > 0 and entry.get("step") == state.global_step:
+            entry["tokens_per_s"] = round(tokens / dt, 1)
+            logs["tokens_per_s"] = entry["tokens_per_s"]
+        self._last_time, self._last_tokens = now, state.num_input_tokens_seen
+        if state.is_world_process_zero:
+            write_curves_csv(state.log_history, self.csv_path)
 
 
 @contextlib.contextmanager

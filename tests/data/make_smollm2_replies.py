@@ -129,7 +129,7 @@ def main(model_dir: str, out_path: str) -> None:
     save(records, out_path)
 
     rec = Recorder(engine)
-    teacher = LLMTeacher(rec, PromptSet.load(ROOT / "config" / "prompts"), params, cache=None)
+    teacher = LLMTeacher(rec, PromptSet.load(), params, cache=None)
     taxonomy = [TypeSpec.from_dict(t) for t in yaml.safe_load((ROOT / "config" / "taxonomy.yaml").read_text())["types"]]
 
     # 2. judges (every solution for the step judge, half of them for the type judge)

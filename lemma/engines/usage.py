@@ -3,7 +3,7 @@
 Every `generate` batch of an API engine becomes one `BatchUsage`: how many samples were asked,
 how many came from the request cache, how many were live calls, how many failed for good, how
 many retries were spent, the tokens of the live calls and their estimated cost. `UsageLog` writes
-each batch as a log line (logger "lemma.usage", which a rule's `log:` file captures) and appends
+each batch as a log line (logger "lemma.engines.usage", which a rule's `log:` file captures) and appends
 it as a row to a CSV usage table, one file per rule (for example results/usage/inject_errors/
 calculation_error.csv). Appending means a killed and rerun job keeps the rows of both runs, so
 the table's total is what was actually paid. Cache hits cost nothing and count no tokens.
@@ -26,7 +26,7 @@ import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-log = logging.getLogger("lemma.usage")
+log = logging.getLogger("lemma.engines.usage")
 
 USAGE_COLUMNS = ("time", "rule", "stage", "engine", "model", "requests", "cache_hits", "live_calls",
                  "failed", "retries", "prompt_tokens", "completion_tokens", "est_cost_usd", "cached_tokens",

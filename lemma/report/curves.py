@@ -1,9 +1,11 @@
-"""Training curves: a Trainer callback that keeps curves.csv current, and the PNG plot.
+"""Training curves: curves.csv (one row per logging step) and its PNG plot.
 
+The train rule writes both into the model directory (lemma.training.finetune's CurvesCallback
+keeps curves.csv current during training); the report reads them back (lemma.report.tables).
 The rows come from `TrainerState.log_history`, which the Trainer saves in every checkpoint and
 restores on resume; so a resumed run's curves.csv is continuous (rows up to the checkpoint from
 the first process, the rest from the second) without appending to a file that a kill may have left
-half-written. tokens/s is measured by this callback (real, non-padding tokens between two logs over
+half-written. tokens/s is measured by the callback (real, non-padding tokens between two logs over
 the wall time between them) and stored in the log entry itself, so it survives a resume too.
 """
 
@@ -12,10 +14,7 @@ from __future__ import annotations
 import csv
 import math
 import os
-import time
 from pathlib import Path
-
-from transformers import TrainerCallback
 
 COLUMNS = ["step", "epoch", "loss", "lr", "grad_norm", "tokens_per_s"]
 
@@ -74,30 +73,3 @@ def plot_curves(rows: list[dict], path: str | Path, title: str = "") -> None:
     fig.savefig(tmp, dpi=110)
     plt.close(fig)
     os.replace(tmp, path)
-
-
-class CurvesCallback(TrainerCallback):
-    """Adds tokens/s to each log entry and rewrites curves.csv (main process only)."""
-
-    def __init__(self, csv_path: str | Path):
-        self.csv_path = Path(csv_path)
-        self._last_time: float | None = None
-        self._last_tokens = 0
-
-    def on_train_begin(self, args, state, control, **kwargs):
-        self._last_time = time.perf_counter()
-        self._last_tokens = state.num_input_tokens_seen
-
-    def on_log(self, args, state, control, logs=None, **kwargs):
-        if not logs or "loss" not in logs or not state.log_history:
-            return
-        now = time.perf_counter()
-        dt = now - (self._last_time or now)
-        tokens = state.num_input_tokens_seen - self._last_tokens
-        entry = state.log_history[-1]  # the Trainer appended this log just before calling us
-        if dt > 0 and entry.get("step") == state.global_step:
-            entry["tokens_per_s"] = round(tokens / dt, 1)
-            logs["tokens_per_s"] = entry["tokens_per_s"]
-        self._last_time, self._last_tokens = now, state.num_input_tokens_seen
-        if state.is_world_process_zero:
-            write_curves_csv(state.log_history, self.csv_path)

@@ -18,8 +18,10 @@ from lemma.grading import DEFAULT_TIMEOUT_S, STYLES, grade_many
 from lemma.io import iter_jsonl
 
 
-def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="lemma grade", description="Grade completions against reference answers.")
+def add_parser(commands) -> None:
+    p = commands.add_parser("grade", help="grade a JSONL file of completions with the workflow's grader",
+                            description="Grade completions against reference answers.")
+    p.set_defaults(run=run)
     p.add_argument("--input", required=True, type=Path, help="JSONL with `completion` and `gold` per row")
     p.add_argument("--output", required=True, type=Path, help="JSONL to write (input rows plus verdicts)")
     p.add_argument("--style", default="gsm8k", choices=sorted(STYLES), help="answer style of the dataset")
@@ -32,7 +34,6 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="allow/forbid the last-number fallback (default: the style's setting)",
     )
-    return p
 
 
 def read_rows(path: Path) -> list[dict]:
@@ -46,8 +47,7 @@ def read_rows(path: Path) -> list[dict]:
     return rows
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+def run(args: argparse.Namespace) -> int:
     try:
         rows = read_rows(args.input)
     except (OSError, ValueError) as e:
@@ -75,7 +75,3 @@ def main(argv: list[str] | None = None) -> int:
         file=sys.stderr,
     )
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

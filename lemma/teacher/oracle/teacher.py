@@ -2,11 +2,11 @@
 
 It reads each problem's `structure` JSON (written by lemma.world) and does every teacher job by
 computation, not by canned text:
-  * locate / classify: re-compute each step (lemma.teacher.oracle_judge);
+  * locate / classify: re-compute each step (lemma.teacher.oracle.judge);
   * inject: put one error of the asked type into the reference solution and carry the wrong
-    value through the later steps (lemma.teacher.oracle_inject);
+    value through the later steps (lemma.teacher.oracle.inject);
   * fix_continue / fresh_restart / smooth: write corrections and the smoothed trajectory
-    (lemma.teacher.oracle_write).
+    (lemma.teacher.oracle.write).
 Rows it cannot serve come back with `dropped` set; it never raises for a bad row.
 classify_errors finds the first wrong step itself (a ClassifyRequest's first_wrong_step hint is
 for LLM judges and is not needed here), so its type always refers to the step locate_errors gives.
@@ -18,7 +18,7 @@ import logging
 import random
 from functools import lru_cache
 
-from lemma.teacher import oracle_inject, oracle_write
+from lemma.teacher.oracle import inject as oracle_inject, write as oracle_write
 from lemma.teacher.base import (
     ClassifyRequest,
     CorrectRequest,
@@ -33,8 +33,8 @@ from lemma.teacher.base import (
     TypeLabel,
     TypeSpec,
 )
-from lemma.teacher.oracle_judge import judge
-from lemma.teacher.oracle_model import StructureError, WorldModel
+from lemma.teacher.oracle.judge import judge
+from lemma.teacher.oracle.model import StructureError, WorldModel
 
 log = logging.getLogger(__name__)
 

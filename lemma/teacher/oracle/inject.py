@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from lemma.teacher.oracle_model import (
+from lemma.teacher.oracle.model import (
     UNIT_CONFUSIONS,
     UNIT_VALUES,
     PlanStep,

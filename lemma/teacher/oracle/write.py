@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 
 from lemma.steps import split_steps
-from lemma.teacher.oracle_judge import Finding, judge, step_ok
-from lemma.teacher.oracle_model import WorldModel
+from lemma.teacher.oracle.judge import Finding, judge, step_ok
+from lemma.teacher.oracle.model import WorldModel
 from lemma.world.solution import (
     AnswerLine,
     StepLine,

@@ -3,7 +3,7 @@
 Snakemake's report shows images and HTML inline but only offers CSV files as downloads, so every
 table meant to be read in the report is also rendered here as one HTML page (inline CSS, no
 scripts, no external resources: it opens offline, inside the report's frame, without console
-errors). The same selection code feeds `lemma show` in the terminal (lemma/inspect_cli.py).
+errors). The same selection code feeds `lemma show` in the terminal (lemma/cli/inspect.py).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import polars as pl
 
-from lemma.funnel import STAGES
+from lemma.report.funnel import STAGES
 from lemma.records import TRAJECTORIES
 from lemma.scores_table import scores_table
 from lemma.vocabulary import STUDENT_BUCKET
@@ -259,8 +259,8 @@ def examples_html(traj: pl.DataFrame, title: str, n_per_strategy: int, questions
 # --- training curves ---------------------------------------------------------------------------
 
 def read_curves(path: str | Path) -> list[dict]:
-    """curves.csv written by the train rule (lemma/training/curves.py): one row per logging step."""
-    from lemma.training.curves import COLUMNS
+    """curves.csv written by the train rule (lemma/report/curves.py): one row per logging step."""
+    from lemma.report.curves import COLUMNS
 
     path = Path(path)
     if not path.exists():

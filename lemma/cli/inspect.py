@@ -26,8 +26,8 @@ from pathlib import Path
 
 import polars as pl
 
-from lemma.funnel import STAGES, drop_reasons, funnel
-from lemma.report_tables import pick_examples, read_sft_stats, read_trajectories, sft_overview, with_types
+from lemma.report.funnel import STAGES, drop_reasons, funnel
+from lemma.report.tables import pick_examples, read_sft_stats, read_trajectories, sft_overview, with_types
 from lemma.vocabulary import CUTS, FIRST_ERROR, STRATEGIES, STUDENT_BUCKET
 
 DEFAULT_CONFIG = "config/config.yaml"
@@ -409,35 +409,40 @@ def cmd_doctor(args) -> int:
 
 # --- entry point -------------------------------------------------------------------------------
 
-def parser() -> argparse.ArgumentParser:
+def positive_int(text: str) -> int:
+    n = int(text)
+    if n < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return n
+
+
+def add_parsers(commands) -> None:
+    """`show`, `stats` and `doctor`, with the options they share."""
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--results", default="results", help="the workflow's results directory (default: results)")
     common.add_argument("--config", default=None, help=f"config file (default: {DEFAULT_CONFIG} when present)")
     common.add_argument("--color", choices=["auto", "always", "never"], default="auto")
-    p = argparse.ArgumentParser(prog="lemma", description="Inspect lemma-workflow results and set-up.")
-    sub = p.add_subparsers(dest="command", required=True)
-    s = sub.add_parser("show", parents=[common], help="print kept error-correction trajectories")
+    common.set_defaults(run=run)
+    s = commands.add_parser("show", parents=[common], help="print kept error-correction trajectories",
+                            description="Kept trajectories, the wrong prefix / reflection phrase / correction set apart.")
     s.add_argument("--type", help="error type (the injected type, or the judge's label for the student's own)")
     s.add_argument("--strategy", choices=list(STRATEGIES))
     s.add_argument("--source", choices=["all", "student", "injected"], default="all",
                    help="the student's own mistakes, injected ones, or both")
     s.add_argument("--problem", help="only this problem id")
-    s.add_argument("-n", type=int, default=5, help="how many (default 5)")
+    s.add_argument("-n", type=positive_int, default=5, help="how many (default 5)")
     s.add_argument("--cut", default=FIRST_ERROR, choices=list(CUTS),
                    help="trajectories from truncated (first_error) or whole wrong attempts")
     s.add_argument("--smoothed", action="store_true", help="also print the smoothed trajectory (the SFT response)")
     s.add_argument("--no-question", action="store_true", help="do not print the question")
-    st = sub.add_parser("stats", parents=[common], help="taxonomy, data funnel, SFT sets and scores")
+    st = commands.add_parser("stats", parents=[common], help="taxonomy, data funnel, SFT sets and scores",
+                             description="The error taxonomy, the data funnel, the SFT sets and the scores, as terminal tables.")
     st.add_argument("--reasons", action="store_true", help="also list every stage's drop reasons")
-    sub.add_parser("doctor", parents=[common], help="check the environment and the config")
-    return p
+    commands.add_parser("doctor", parents=[common], help="check the environment and the config",
+                        description="Python, torch, CUDA, vLLM, SLURM commands, the config and the teacher's API key variable.")
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = parser()
-    args = p.parse_args(argv)
-    if getattr(args, "n", 1) < 1:
-        p.error("-n must be at least 1")
+def run(args: argparse.Namespace) -> int:
     try:
         return {"show": cmd_show, "stats": cmd_stats, "doctor": cmd_doctor}[args.command](args)
     except Missing as e:
@@ -445,7 +450,3 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except BrokenPipeError:  # `lemma show | head`
         return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

