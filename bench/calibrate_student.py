@@ -1,0 +1,129 @@
+"""Calibration probe for the built-in student: pre-train one candidate, print its greedy accuracy.
+
+    python bench/calibrate_student.py --out /tmp/cand [--steps 3000] [--hidden 128] [--layers 4]
+        [--extra 16000 --hard-share 0.2] [--drills 0.4] [--easy] [--threads 1] [--eval 200]
+
+A candidate is the default world (seed 7, 4000/400/400) with one or more of:
+  --extra N        N more generated problems in the pre-training corpus only (not in any split),
+                   a share --hard-share of them drawn from the test_ood families' longer variants;
+  --drills R       a share R of the pre-training examples are arithmetic drills: six equations of
+                   the corpus's own reference solutions to work out ("Work out: 12 * 6; ...");
+  --easy           smaller numbers: in-distribution operands capped at 25, test_ood at twice the
+                   range (at most 100) instead of four times (at most 200); the splits change too.
+It prints greedy accuracy on the first --eval problems of train, test and test_ood, by family
+and by step count, and the pre-training wall time. Figures measured with it are in
+docs/world-study.md ("Calibration"); the issue's target is 40-70% of train within the default
+run's time budget.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import json
+import random
+import re
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import torch  # noqa: E402
+from transformers import AutoModelForCausalLM, AutoTokenizer  # noqa: E402
+
+from lemma.grading.extract import extract_answer  # noqa: E402
+from lemma.prompting import STOP_STRINGS, format_prompt  # noqa: E402
+from lemma.world import families, problems  # noqa: E402
+from lemma.world.student import pretrain_student  # noqa: E402
+
+
+def easier_numbers() -> None:
+    """Patch the world's number ranges (--easy): operands capped at 25, test_ood at 2x (<= 100)."""
+
+    def n(self, lo: int, hi: int) -> int:
+        if self.hard:
+            lo, hi = max(lo, hi // 2), min(100, max(hi * 2, lo + 1))
+        else:
+            hi = min(hi, max(lo, 25))
+        return self.rng.randint(lo, max(lo, hi))
+
+    families.Nums.n = n
+
+
+def corpus(world: dict, extra: int, hard_share: float, drills: float) -> list[dict]:
+    """The pre-training rows: train, `extra` more problems, then drills made of their equations."""
+    seen = {r["question"] for split in world.values() for r in split}
+    rng, names = random.Random("extra"), sorted(problems.FAMILIES)
+    rows = list(world["train"])
+    while len(rows) < len(world["train"]) + extra:
+        fam = rng.choices(names, [problems.FAMILY_WEIGHTS.get(f, 1.0) for f in names])[0]
+        row = problems.draw_problem(rng, rng.random() < hard_share, fam)
+        if row["question"] not in seen:
+            seen.add(row["question"])
+            rows.append(row)
+    if drills:
+        eqs = [re.sub(r"^Step \d+: ", "", line) for r in rows for line in r["solution"].splitlines()
+               if line.startswith("Step")]
+        drng = random.Random("drills")
+        for _ in range(int(len(rows) * drills / (1 - drills))):
+            pick = drng.sample(eqs, 6)
+            rows.append({"question": "Work out: " + "; ".join(e.split(" = ")[0] for e in pick) + ".",
+                         "solution": "\n".join(f"Step {i + 1}: {e}" for i, e in enumerate(pick)), "answer": ""})
+    random.Random(0).shuffle(rows)
+    return rows
+
+
+@torch.no_grad()
+def accuracy(model_dir: str, rows: list[dict]) -> tuple[float, dict]:
+    tok = AutoTokenizer.from_pretrained(model_dir)
+    model = AutoModelForCausalLM.from_pretrained(model_dir).eval()
+    tok.padding_side = "left"
+    by = collections.defaultdict(lambda: [0, 0])
+    right = 0
+    for i in range(0, len(rows), 64):
+        chunk = rows[i : i + 64]
+        enc = tok([format_prompt(r["question"], "world") for r in chunk], return_tensors="pt", padding=True)
+        out = model.generate(**enc, do_sample=False, max_new_tokens=128)
+        for r, text in zip(chunk, tok.batch_decode(out[:, enc["input_ids"].shape[1] :], skip_special_tokens=True)):
+            pred = extract_answer(text.split(STOP_STRINGS["world"][0])[0])
+            ok = pred is not None and str(pred).replace(",", "") == r["answer"]
+            right += ok
+            for key in (f"family={r['family']}", f"steps={r['n_steps']}"):
+                by[key][0] += ok
+                by[key][1] += 1
+    return right / len(rows), dict(by)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--steps", type=int, default=3000)
+    ap.add_argument("--hidden", type=int, default=128)
+    ap.add_argument("--layers", type=int, default=4)
+    ap.add_argument("--lr", type=float, default=1e-3)
+    ap.add_argument("--batch", type=int, default=16)
+    ap.add_argument("--extra", type=int, default=0)
+    ap.add_argument("--hard-share", type=float, default=0.0)
+    ap.add_argument("--drills", type=float, default=0.0)
+    ap.add_argument("--easy", action="store_true")
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--eval", type=int, default=200)
+    a = ap.parse_args()
+    if a.easy:
+        easier_numbers()
+    torch.set_num_threads(a.threads)
+    world = problems.generate_world(7, 4000, 400, 400)
+    rows = corpus(world, a.extra, a.hard_share, a.drills)
+    t0 = time.time()
+    pretrain_student(rows, a.out, {"hidden": a.hidden, "layers": a.layers, "max_steps": a.steps, "lr": a.lr,
+                                   "batch_size": a.batch, "threads": a.threads, "eval_problems": 0,
+                                   "save_steps": 10**6})
+    print(json.dumps({**vars(a), "corpus_rows": len(rows), "pretrain_seconds": round(time.time() - t0)}))
+    for split in ("train", "test", "test_ood"):
+        acc, by = accuracy(a.out, world[split][: a.eval])
+        print(f"{split}: {100 * acc:.1f}%  " + " ".join(f"{k}:{v[0]}/{v[1]}" for k, v in sorted(by.items())))
+
+
+if __name__ == "__main__":
+    main()
