@@ -29,6 +29,11 @@ class Cell:
     n: int
     sd: float | None = None
 
+    def texts(self) -> tuple[str, str, str]:
+        """The cell as the renderers print it, in %: accuracy, " ± sd" (or ""), "low–high"."""
+        spread = f" ± {100 * self.sd:.1f}" if self.sd is not None else ""
+        return f"{100 * self.accuracy:.1f}", spread, f"{100 * self.ci_low:.1f}–{100 * self.ci_high:.1f}"
+
 
 @dataclass(frozen=True)
 class Row:
@@ -48,6 +53,13 @@ class ScoresTable:
     @property
     def headers(self) -> list[str]:
         return ["variant", *self.benchmarks, AVERAGE, *(REFLECTION_COLUMNS if self.reflections else ())]
+
+    def text_rows(self, cell_text) -> list[tuple[str, list[str], list[str]]]:
+        """Per row: the variant, its benchmark cells through `cell_text(cell)` ("–" where a pair
+        was not scored) and the plain-text rest (average, reflection columns): what each renderer
+        formats in its own markup."""
+        return [(row.variant, ["–" if c is None else cell_text(c) for c in row.cells],
+                 ["–" if row.average is None else f"{row.average:.1f}", *row.reflections]) for row in self.rows]
 
 
 def scores_table(scores: pl.DataFrame, variants: list[str] | None = None, benchmarks: list[str] | None = None,

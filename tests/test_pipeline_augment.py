@@ -117,8 +117,7 @@ def test_inject_errors_drops_right_answers_duplicates_and_unparsed_replies(tmp_p
     monkeypatch.setenv("LEMMA_TEST_TEACHER_KEY", "dummy")
     with FakeOpenAIServer(responder=inject_reply) as server:
         cfg = {"kind": "llm", "engine": "openai", "model": "m", "base_url": server.base_url,
-               "api_key_env": "LEMMA_TEST_TEACHER_KEY", "max_retries": 0, "request_timeout_s": 5,
-               "prompts_dir": str(ROOT / "config" / "prompts")}
+               "api_key_env": "LEMMA_TEST_TEACHER_KEY", "max_retries": 0, "request_timeout_s": 5}  # the packaged prompts
         teacher = build_teacher(cfg, cache_path=str(tmp_path / "cache.sqlite"), rule="test")
         try:
             g = graded([("g-dup", 0, False), ("m-half", 0, False), ("g-noexpl", 0, False)])

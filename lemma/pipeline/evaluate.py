@@ -129,16 +129,8 @@ def markdown_table(scores: pl.DataFrame, variants: list[str], benchmarks: list[s
     reflections.csv) adds the reflection columns, pooled over benchmarks and seeds."""
     table = scores_table(scores, variants, benchmarks, average_over, mechanism)
     lines = ["| " + " | ".join(table.headers) + " |", "|---|" + "---|" * (len(table.headers) - 1)]
-    for row in table.rows:
-        cells = []
-        for c in row.cells:
-            if c is None:
-                cells.append("–")
-                continue
-            spread = f" ± {100 * c.sd:.1f}" if c.sd is not None else ""
-            cells.append(f"{100 * c.accuracy:.1f}{spread} ({100 * c.ci_low:.1f}–{100 * c.ci_high:.1f})")
-        cells.append("–" if row.average is None else f"{row.average:.1f}")
-        lines.append(f"| {row.variant} | " + " | ".join(cells + row.reflections) + " |")
+    for variant, cells, rest in table.text_rows(lambda c: "{}{} ({})".format(*c.texts())):
+        lines.append(f"| {variant} | " + " | ".join(cells + rest) + " |")
     notes = "Accuracy in % (95% Wilson interval); greedy decoding, n=1."
     if table.several_seeds:
         notes = ("Accuracy in %, mean ± standard deviation over seeds (95% Wilson interval on the answers pooled "

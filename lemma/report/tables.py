@@ -150,18 +150,13 @@ def scores_html(scores: pl.DataFrame, variants: list[str] | None = None, benchma
     table = scores_table(scores, variants or None, benchmarks or None, average_over, mechanism)
     head = "<th class=\"l\">variant</th>" + "".join(f"<th>{html.escape(h)}</th>" for h in table.headers[1:])
     body = []
-    for row in table.rows:
-        cells = []
-        for c in row.cells:
-            if c is None:
-                cells.append("<td>–</td>")
-                continue
-            spread = f" ± {100 * c.sd:.1f}" if c.sd is not None else ""
-            cells.append(f"<td><b>{100 * c.accuracy:.1f}</b>{spread} <span class=\"note\">({100 * c.ci_low:.1f}–"
-                         f"{100 * c.ci_high:.1f})</span><br><span class=\"note\">{c.correct}/{c.n}</span></td>")
-        cells.append(f"<td>{'–' if row.average is None else f'{row.average:.1f}'}</td>")
-        cells += [f"<td>{html.escape(x)}</td>" for x in row.reflections]
-        body.append(f"<tr><td class=\"l\">{html.escape(row.variant)}</td>{''.join(cells)}</tr>")
+    def cell_html(c) -> str:
+        acc, spread, ci = c.texts()
+        return f"<b>{acc}</b>{spread} <span class=\"note\">({ci})</span><br><span class=\"note\">{c.correct}/{c.n}</span>"
+
+    for variant, cells, rest in table.text_rows(cell_html):
+        tds = "".join(f"<td>{x}</td>" for x in cells) + "".join(f"<td>{html.escape(x)}</td>" for x in rest)
+        body.append(f"<tr><td class=\"l\">{html.escape(variant)}</td>{tds}</tr>")
     table = f"<table id=\"scores\"><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
     note = ("<p class=\"note\">Accuracy in % with its 95% Wilson interval in brackets, and correct/total; greedy "
             "decoding, n=1. The average is the unweighted mean over benchmarks, as in the paper's Table 2. With several "
