@@ -8,7 +8,7 @@ import polars as pl
 import pytest
 
 from lemma.pipeline.correct import (
-    JUDGED_CORRECT,
+    LOCATE_JUDGED_CORRECT,
     correct,
     first_correct_samples,
     smooth_and_filter,
@@ -49,7 +49,7 @@ def graded(rows: list[tuple]) -> pl.DataFrame:
 STEPS = step_labels([
     ("train-00000", 2, FLOORS_WRONG, 2, None),
     ("train-00002", 0, PERIMETER_WRONG, 1, None),
-    ("train-00002", 1, PERIMETER_RIGHT, None, JUDGED_CORRECT),
+    ("train-00002", 1, PERIMETER_RIGHT, None, LOCATE_JUDGED_CORRECT),
     ("train-00000", 3, FLOORS_WRONG, 7, None),  # a judge's step past the end
     ("train-00000", 4, "Step 1: 9", None, None),  # labelled, yet no step
 ])
@@ -66,7 +66,7 @@ def test_truncate_student(cut, prefixes):
         ("train-00000", "student", 2, None, 2), ("train-00002", "student", 0, None, 1)]
     assert table["prefix"].to_list() == prefixes
     assert stats.as_dict() == {"stage": f"truncate:student:{cut}", "in": 5, "out": 2,
-                               "dropped": {JUDGED_CORRECT: 1, "no_step": 1, "step_out_of_range": 1}}
+                               "dropped": {LOCATE_JUDGED_CORRECT: 1, "no_step": 1, "step_out_of_range": 1}}
 
 
 MISTAKES_DF = pl.DataFrame([
@@ -106,9 +106,9 @@ def test_first_correct_samples_prefers_the_graders_lowest_index():
                  ("train-00003", 1, "three", True)])
     assert first_correct_samples(g) == {"train-00002": "two", "train-00003": "three"}
     # the judge's "correct" verdicts fill problems the grader found no right sample for, lowest index first
-    steps = step_labels([("train-00000", 4, "judged four", None, JUDGED_CORRECT),
-                         ("train-00000", 1, "judged one", None, JUDGED_CORRECT),
-                         ("train-00002", 0, "judged", None, JUDGED_CORRECT),
+    steps = step_labels([("train-00000", 4, "judged four", None, LOCATE_JUDGED_CORRECT),
+                         ("train-00000", 1, "judged one", None, LOCATE_JUDGED_CORRECT),
+                         ("train-00002", 0, "judged", None, LOCATE_JUDGED_CORRECT),
                          ("train-00001", 0, "only wrong", 2, None)])
     assert first_correct_samples(g, steps) == {"train-00002": "two", "train-00003": "three",
                                                "train-00000": "judged one"}

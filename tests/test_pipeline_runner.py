@@ -72,9 +72,14 @@ def test_check_teacher_reads_the_current_config_fraction():
     runner.check_teacher(stats, smk({"kind": "oracle", "max_failed_fraction": 0.2}))  # 20 %: at the limit
     with pytest.raises(TeacherUnreachable, match="max_failed_fraction=0.1"):
         runner.check_teacher(stats, smk({"kind": "oracle", "max_failed_fraction": 0.1}))
-    # no teacher section (or no key): the schema's default, 5 %
+    # a teacher section without the key gets the schema's default (5 %) when the config is loaded;
+    # the runner reads the loaded config, so it has no default of its own
+    from lemma.config import fill_defaults
+
+    cfg = {"teacher": {"kind": "oracle"}}
+    fill_defaults(cfg, "config")
     with pytest.raises(TeacherUnreachable, match="max_failed_fraction=0.05"):
-        runner.check_teacher(stats, smk(None))
+        runner.check_teacher(stats, smk(cfg["teacher"]))
 
 
 def test_finish_writes_the_stage_stats(tmp_path, capsys):

@@ -18,6 +18,7 @@ SCHEMA = yaml.safe_load((ROOT / "lemma" / "schemas" / "config.schema.yaml").read
 # vocabulary -> its names, in the code's order
 VOCABULARIES = {
     "strategies": list(vocabulary.STRATEGIES),
+    "teacher stages": list(vocabulary.TEACHER_STAGES),
     "world splits": list(vocabulary.WORLD_SPLITS),
     "answer styles": list(STYLES),
     "prompt templates": list(TEMPLATE_NAMES),
@@ -45,8 +46,9 @@ def test_every_schema_enum_of_a_vocabulary_is_that_vocabulary():
     checked = {name: 0 for name in VOCABULARIES}
     for path, enum, default in _enums(SCHEMA):
         names = [e for e in enum if e is not None]
-        # the vocabulary it shares the most names with ("world" is a style and a template)
-        overlap, name = max((len(set(names) & set(words)), name) for name, words in VOCABULARIES.items())
+        # the vocabulary it shares the most names with ("world" is a style and a template), the
+        # smaller one on a tie (the strategies are also teacher stages)
+        overlap, _, name = max((len(set(names) & set(words)), -len(words), name) for name, words in VOCABULARIES.items())
         if overlap < 2:
             continue
         words = VOCABULARIES[name]
