@@ -40,7 +40,7 @@ def gsm8k_pairs(n: int, seed: int = 7) -> list[dict]:
     rng = random.Random(seed)
     units = ["apples", "dollars", "minutes", "pages", "cookies", "miles"]
     rows = []
-    for i in range(n):
+    for _i in range(n):
         a, b, c = rng.randint(2, 90), rng.randint(2, 60), rng.randint(1, 40)
         gold = a * b - c
         right = rng.random() < 0.5
@@ -50,7 +50,9 @@ def gsm8k_pairs(n: int, seed: int = 7) -> list[dict]:
             f"There are {a} crates with {b} items each, so {a} * {b} = {a * b} items. "
             f"Then {c} items are sold, leaving {a * b} - {c} = {answer} items."
         )
-        ending = rng.choice([f"\n#### {shown}", f"\nThe answer is: {shown}", f" The total is $\\boxed{{{answer}}}$.", ""])
+        ending = rng.choice(
+            [f"\n#### {shown}", f"\nThe answer is: {shown}", f" The total is $\\boxed{{{answer}}}$.", ""]
+        )
         rows.append({"completion": body + ending, "gold": str(gold), "expected": right, "style": "gsm8k"})
     return rows
 
@@ -92,16 +94,26 @@ def real_sets() -> list[tuple[str, list[dict]]]:
     """The hand-labelled real phrasings, each set once per grading style."""
     smol = smollm2_rows()
     sets = []
-    for split, what in (("dev", "development half: the extractor was tuned on it"),
-                        ("heldout", "held-out half: not used for tuning")):
+    for split, what in (
+        ("dev", "development half: the extractor was tuned on it"),
+        ("heldout", "held-out half: not used for tuning"),
+    ):
         rows = [r for r in smol if r["split"] == split]
         sets.append((f"SmolLM2-135M completions, {what} ({len(rows)} rows)", rows))
     held = heldout_rows()
-    sets.append((f"held-out phrasings 1, written before the extractor changed; fixes followed its first measurement ({len(held)} rows)", held))
+    sets.append(
+        (
+            f"held-out phrasings 1, written before the extractor changed; fixes followed its first measurement ({len(held)} rows)",
+            held,
+        )
+    )
     held2 = heldout2_rows()
     sets.append((f"held-out phrasings 2, written before those fixes, not used to make them ({len(held2)} rows)", held2))
-    return [(f"{name}, `{style}` style", [{**r, "style": style} for r in rows])
-            for name, rows in sets for style in ("math", "gsm8k")]
+    return [
+        (f"{name}, `{style}` style", [{**r, "style": style} for r in rows])
+        for name, rows in sets
+        for style in ("math", "gsm8k")
+    ]
 
 
 def run_ours(rows: list[dict], workers: int | None) -> tuple[float, float]:

@@ -32,8 +32,8 @@ from pathlib import Path
 
 import polars as pl
 
-from lemma.engines.cache import RequestCache, cache_key
 from lemma.engines.base import Completion, Request
+from lemma.engines.cache import RequestCache, cache_key
 from lemma.vocabulary import CUTS, FIRST_ERROR, FRESH_RESTART, STRATEGIES, STUDENT_BUCKET, TEACHER_STAGES, cut_for
 
 STAGES = TEACHER_STAGES
@@ -47,8 +47,14 @@ ESTIMATE_DEFAULTS = {
     "correct_keep": 0.8,  # corrections that parse
     # completion tokens per call, until the cache has answers of the stage (the paper's
     # trajectories average 623 tokens)
-    "completion_tokens": {"locate": 250, "classify": 200, "inject": 500, "fix_continue": 450,
-                          "fresh_restart": 550, "smooth": 623},
+    "completion_tokens": {
+        "locate": 250,
+        "classify": 200,
+        "inject": 500,
+        "fix_continue": 450,
+        "fresh_restart": 550,
+        "smooth": 623,
+    },
     # prompts rendered per job to measure the prompt tokens (sampled when a job has more)
     "prompt_sample": 300,
 }
@@ -58,8 +64,9 @@ def estimate_settings(cfg: dict | None) -> dict:
     cfg = dict(cfg or {})
     unknown = set(cfg) - set(ESTIMATE_DEFAULTS)
     if unknown:
-        raise ValueError(f"teacher.estimate: unknown key(s) {sorted(unknown)}; expected some of "
-                         f"{sorted(ESTIMATE_DEFAULTS)}")
+        raise ValueError(
+            f"teacher.estimate: unknown key(s) {sorted(unknown)}; expected some of {sorted(ESTIMATE_DEFAULTS)}"
+        )
     out = {**ESTIMATE_DEFAULTS, **cfg}
     out["completion_tokens"] = {**ESTIMATE_DEFAULTS["completion_tokens"], **(cfg.get("completion_tokens") or {})}
     for k in ("student_error_rate", "locate_keep", "inject_keep", "truncate_keep", "correct_keep"):
@@ -113,19 +120,27 @@ class _Recorder:
 
 
 class Estimator:
-    def __init__(self, config: dict, taxonomy, root: str | Path = ".", cache_path: str | Path | None = None,
-                 full_count: bool = False):
+    def __init__(
+        self,
+        config: dict,
+        taxonomy,
+        root: str | Path = ".",
+        cache_path: str | Path | None = None,
+        full_count: bool = False,
+    ):
+        from lemma.engines.usage import Prices
         from lemma.pipeline.runner import TEACHER_CACHE
         from lemma.teacher.factory import _params
         from lemma.teacher.prompts import PromptSet
         from lemma.tokens import token_counter
-        from lemma.engines.usage import Prices
 
         self.cfg, self.root = config, Path(root)
         self.t = config["teacher"]
         if self.t.get("kind") != "llm":
-            raise ValueError("lemma estimate: teacher.kind is oracle (the built-in rule-based teacher costs nothing); "
-                             "the estimate is for an LLM teacher (config/examples/)")
+            raise ValueError(
+                "lemma estimate: teacher.kind is oracle (the built-in rule-based teacher costs nothing); "
+                "the estimate is for an LLM teacher (config/examples/)"
+            )
         self.taxonomy = {t.name: t for t in taxonomy}
         self.settings = estimate_settings(self.t.get("estimate"))
         self.engine_kind = self.t.get("engine", "openai")
@@ -214,7 +229,9 @@ class Estimator:
         with self.cache._lock:
             rows = self.cache._db.execute(
                 "SELECT stage, AVG(completion_tokens), COUNT(*) FROM responses WHERE stage != '' AND model = ?"
-                " GROUP BY stage", (self.model,)).fetchall()
+                " GROUP BY stage",
+                (self.model,),
+            ).fetchall()
         return {s: (float(m), int(n)) for s, m, n in rows}
 
     def completion_per_call(self, stage: str) -> tuple[float, str]:
@@ -223,7 +240,8 @@ class Estimator:
             return got[0], f"completion tokens: mean of {got[1]} cached {stage} answers"
         return float(self.settings["completion_tokens"][stage]), (
             f"completion tokens: {self.settings['completion_tokens'][stage]} per call "
-            f"(teacher.estimate.completion_tokens.{stage})")
+            f"(teacher.estimate.completion_tokens.{stage})"
+        )
 
     def _count_prompt(self, req: Request) -> int:
         if req.messages is not None:
@@ -266,8 +284,12 @@ class Estimator:
         row.completion_todo = per_call * len(todo)
         row.cost_todo = self._price(row.prompt_todo, row.completion_todo)
         row.token_notes = [f"prompt tokens counted on the rendered requests{note}"] + ([cnote] if todo else [])
-        row.basis = f"exact: {len(keys) + row.shared} rendered requests" + (
-            f", {row.shared} already asked by an earlier job" if row.shared else "") + "; " + "; ".join(row.token_notes)
+        row.basis = (
+            f"exact: {len(keys) + row.shared} rendered requests"
+            + (f", {row.shared} already asked by an earlier job" if row.shared else "")
+            + "; "
+            + "; ".join(row.token_notes)
+        )
         row.exact = True
         return row
 
@@ -279,14 +301,20 @@ class Estimator:
         stored = self.cache.peek(keys)
         with self.cache._lock:
             for i in range(0, len(keys), 500):
-                chunk = keys[i:i + 500]
+                chunk = keys[i : i + 500]
                 for key, n, cost, p, c in self.cache._db.execute(
-                        "SELECT key, COUNT(*), SUM(cost_usd), SUM(prompt_tokens), SUM(completion_tokens) FROM live_calls"
-                        f" WHERE key IN ({','.join('?' * len(chunk))}) GROUP BY key", chunk):
+                    "SELECT key, COUNT(*), SUM(cost_usd), SUM(prompt_tokens), SUM(completion_tokens) FROM live_calls"
+                    f" WHERE key IN ({','.join('?' * len(chunk))}) GROUP BY key",
+                    chunk,
+                ):
                     out[key] = [n, cost or 0.0, p or 0, c or 0]
         for key, comp in stored.items():
             if key not in out:  # an answer stored before the ledger existed: priced now
-                cost = self.prices.cost(comp.prompt_tokens, comp.completion_tokens, comp.cached_tokens) if self.prices else 0
+                cost = (
+                    self.prices.cost(comp.prompt_tokens, comp.completion_tokens, comp.cached_tokens)
+                    if self.prices
+                    else 0
+                )
                 out[key] = [1, cost, comp.prompt_tokens, comp.completion_tokens]
         return {k: tuple(v) for k, v in out.items()}
 
@@ -299,8 +327,11 @@ class Estimator:
         row.prompt_todo = calls * mean_prompt
         row.completion_todo = calls * per_call
         row.cost_todo = self._price(row.prompt_todo, row.completion_todo)
-        row.token_notes = [f"prompt tokens: mean of {len(prompts)} prompts rendered with the reference solution "
-                           f"standing in for the text this stage will see", cnote]
+        row.token_notes = [
+            f"prompt tokens: mean of {len(prompts)} prompts rendered with the reference solution "
+            f"standing in for the text this stage will see",
+            cnote,
+        ]
         row.basis = f"estimate: {assumption}; " + "; ".join(row.token_notes)
         row.exact = False
         return row
@@ -329,8 +360,7 @@ class Estimator:
                 if s in strategies:
                     used |= {(cut, s, b) for b in buckets}
         buckets = [STUDENT_BUCKET] + aug
-        triples = sorted(used, key=lambda t: (CUTS.index(t[0]), STRATEGIES.index(t[1]),
-                                              buckets.index(t[2])))
+        triples = sorted(used, key=lambda t: (CUTS.index(t[0]), STRATEGIES.index(t[1]), buckets.index(t[2])))
         types = [t for t in aug if any(b == t for _, _, b in triples)]
         return triples, types
 
@@ -341,8 +371,7 @@ class Estimator:
         from lemma.records import CORRECTIONS, MISTAKES, STEP_LABELS, TAXONOMY_STATS, TRUNCATED
         from lemma.reflection import join_trajectory
         from lemma.steps import split_steps, truncate_after
-        from lemma.teacher.base import (ClassifyRequest, CorrectRequest, InjectRequest, LocateRequest,
-                                        SmoothRequest)
+        from lemma.teacher.base import ClassifyRequest, CorrectRequest, InjectRequest, LocateRequest, SmoothRequest
 
         s = self.settings
         triples, types = self.used()
@@ -370,13 +399,19 @@ class Estimator:
         rates: dict[str, tuple[float, str]] = {}
         if graded is not None:
             wrong = graded.filter(~pl.col("correct"))
-            rates["error"] = (wrong.height / max(graded.height, 1), f"measured in results/graded ({graded.height} samples)")
+            rates["error"] = (
+                wrong.height / max(graded.height, 1),
+                f"measured in results/graded ({graded.height} samples)",
+            )
         else:
             rates["error"] = (float(s["student_error_rate"]), "teacher.estimate.student_error_rate")
         for key, rel, default in (("locate", "results/taxonomy/steps.stats.json", "locate_keep"),):
             st = self.stats(rel)
-            rates[key] = ((st["out"] / st["in"], f"measured: {st['out']}/{st['in']} in {rel}") if st and st["in"]
-                          else (float(s[default]), f"teacher.estimate.{default}"))
+            rates[key] = (
+                (st["out"] / st["in"], f"measured: {st['out']}/{st['in']} in {rel}")
+                if st and st["in"]
+                else (float(s[default]), f"teacher.estimate.{default}")
+            )
 
         def keep(kind: str, rels: list[str], default: str) -> tuple[float, str]:
             got = [self.stats(r) for r in rels]
@@ -387,11 +422,14 @@ class Estimator:
             return float(s[default]), f"teacher.estimate.{default}"
 
         rates["inject"] = keep("inject_errors", [f"results/mistakes/{t}.stats.json" for t in types], "inject_keep")
-        rates["truncate"] = keep("locate_and_truncate", [f"results/truncated/{c}/{t}.stats.json"
-                                                         for c in CUTS for t in types],
-                                 "truncate_keep")
-        rates["correct"] = keep("correct", [f"results/corrections/{c}/{st}/{b}.stats.json" for c, st, b in triples],
-                                "correct_keep")
+        rates["truncate"] = keep(
+            "locate_and_truncate",
+            [f"results/truncated/{c}/{t}.stats.json" for c in CUTS for t in types],
+            "truncate_keep",
+        )
+        rates["correct"] = keep(
+            "correct", [f"results/corrections/{c}/{st}/{b}.stats.json" for c, st, b in triples], "correct_keep"
+        )
 
         used_rates: list[str] = []
 
@@ -404,19 +442,24 @@ class Estimator:
         row = Row("locate_errors", "locate", group="locate: the student's wrong samples")
         if graded is not None:
             self.exact(row, record(lambda t: locate_student_errors(problems, graded, t, max_items)))
-            n_located_est = None
         else:
             n = self.sampled_problems() * n_samples * rates["error"][0]
             if max_items:
                 n = min(n, max_items)
-            self.estimated(row, n, record(lambda t: t.locate_errors([LocateRequest(v, v.solution) for v in views])),
-                           f"{self.sampled_problems()} problems x {n_samples} samples x error rate {rate_text('error')}"
-                           + (f", at most classify.max_items={max_items}" if max_items else "")
-                           + "; every wrong sample distinct")
+            self.estimated(
+                row,
+                n,
+                record(lambda t: t.locate_errors([LocateRequest(v, v.solution) for v in views])),
+                f"{self.sampled_problems()} problems x {n_samples} samples x error rate {rate_text('error')}"
+                + (f", at most classify.max_items={max_items}" if max_items else "")
+                + "; every wrong sample distinct",
+            )
         add(row)
         located = row.calls_done + row.calls_todo + row.shared
         steps = self.table("results/taxonomy/steps.parquet", STEP_LABELS)
-        n_located = steps.filter(pl.col("dropped").is_null()).height if steps is not None else located * rates["locate"][0]
+        n_located = (
+            steps.filter(pl.col("dropped").is_null()).height if steps is not None else located * rates["locate"][0]
+        )
 
         # 2. classify_errors
         row = Row("classify_errors", "classify", group="classify: the student's located samples")
@@ -425,9 +468,12 @@ class Estimator:
             self.exact(row, record(lambda t: classify_student_errors(problems, steps, t, taxonomy)))
         else:
             taxonomy = list(self.taxonomy.values())
-            self.estimated(row, n_located, record(lambda t: t.classify_errors(
-                [ClassifyRequest(v, v.solution, 1) for v in views], taxonomy)),
-                f"{located:.0f} located x keep rate {rate_text('locate')}")
+            self.estimated(
+                row,
+                n_located,
+                record(lambda t: t.classify_errors([ClassifyRequest(v, v.solution, 1) for v in views], taxonomy)),
+                f"{located:.0f} located x keep rate {rate_text('locate')}",
+            )
         add(row)
 
         # 3. inject_errors per type
@@ -446,10 +492,13 @@ class Estimator:
                 if aug["max_problems"]:
                     failed = min(failed, aug["max_problems"])
                 inject_calls[name] = failed * per
-                self.estimated(row, failed * per, record(lambda t: t.inject_errors(
-                    [InjectRequest(v, spec, 0) for v in views])),
+                self.estimated(
+                    row,
+                    failed * per,
+                    record(lambda t: t.inject_errors([InjectRequest(v, spec, 0) for v in views])),
                     f"{failed:.0f} failed problems (1-(1-{e:.2f})^{n_samples} of {self.sampled_problems()}, samples "
-                    f"independent) x {per} per problem")
+                    f"independent) x {per} per problem",
+                )
             add(row)
 
         # 4. locate_and_truncate per cut and type (the student's own are cut without the teacher)
@@ -463,7 +512,9 @@ class Estimator:
             for name in types:
                 if not any(t == (cut, st, name) for st in STRATEGIES for t in triples):
                     continue
-                row = Row(f"locate_and_truncate/{cut}/{name}", "locate", cut, group=f"locate: injected mistakes ({cut})")
+                row = Row(
+                    f"locate_and_truncate/{cut}/{name}", "locate", cut, group=f"locate: injected mistakes ({cut})"
+                )
                 mistakes = self.table(f"results/mistakes/{name}.parquet", MISTAKES)
                 if mistakes is not None:
                     self.exact(row, record(lambda t: truncate_mistakes(problems, mistakes, t, cut)))
@@ -475,9 +526,12 @@ class Estimator:
                         row.calls_todo, row.shared = 0, round(n_mistakes)
                         row.basis, row.exact = f"estimate: the same requests as cut {cuts[0]} (from the cache)", False
                     else:
-                        self.estimated(row, n_mistakes, record(lambda t: t.locate_errors(
-                            [LocateRequest(v, v.solution) for v in views])),
-                            f"{inject_calls[name]:.0f} injections x keep rate {rate_text('inject')}")
+                        self.estimated(
+                            row,
+                            n_mistakes,
+                            record(lambda t: t.locate_errors([LocateRequest(v, v.solution) for v in views])),
+                            f"{inject_calls[name]:.0f} injections x keep rate {rate_text('inject')}",
+                        )
                 add(row)
                 done = self.table(f"results/truncated/{cut}/{name}.parquet", TRUNCATED)
                 truncated_rows[(cut, name)] = done.height if done is not None else n_mistakes * rates["truncate"][0]
@@ -492,8 +546,11 @@ class Estimator:
                 n_corr_in = tr.height
             else:
                 n_corr_in = truncated_rows.get((cut, bucket), 0)
-                src = ("located student samples" if bucket == STUDENT_BUCKET
-                       else f"{bucket} mistakes x keep rate {rate_text('truncate')}")
+                src = (
+                    "located student samples"
+                    if bucket == STUDENT_BUCKET
+                    else f"{bucket} mistakes x keep rate {rate_text('truncate')}"
+                )
 
                 def standins(t, cut=cut, strategy=strategy, bucket=bucket):
                     reqs = []
@@ -503,8 +560,16 @@ class Estimator:
                             continue
                         k = max(1, (len(steps_) + 1) // 2)
                         prefix = truncate_after(v.solution, k, v.style) if cut == FIRST_ERROR else v.solution
-                        reqs.append(CorrectRequest(v, prefix, k, None if bucket == STUDENT_BUCKET else bucket, phrase,
-                                                   v.solution if strategy == FRESH_RESTART else None))
+                        reqs.append(
+                            CorrectRequest(
+                                v,
+                                prefix,
+                                k,
+                                None if bucket == STUDENT_BUCKET else bucket,
+                                phrase,
+                                v.solution if strategy == FRESH_RESTART else None,
+                            )
+                        )
                     getattr(t, strategy)(reqs)
 
                 self.estimated(row, n_corr_in, record(standins), f"{n_corr_in:.0f} truncated rows ({src})")
@@ -526,8 +591,12 @@ class Estimator:
                         reqs.append(SmoothRequest(v, join_trajectory(prefix, phrase, v.solution)))
                     t.smooth(reqs)
 
-                self.estimated(row, n, record(smooth_standins),
-                               f"{n_corr_in:.0f} corrections asked x keep rate {rate_text('correct')}")
+                self.estimated(
+                    row,
+                    n,
+                    record(smooth_standins),
+                    f"{n_corr_in:.0f} corrections asked x keep rate {rate_text('correct')}",
+                )
             add(row)
         return self.rows
 
@@ -538,13 +607,23 @@ class Estimator:
 
 # -- presentation -------------------------------------------------------------------------------------
 
+
 def grouped(rows: list[Row]) -> list[Row]:
     """Rows summed by `group` (stage, cut and, for inject, the type), in first-seen order."""
     out: dict[str, Row] = {}
     for r in rows:
         g = out.setdefault(r.group, Row(r.group, r.stage, r.cut, r.group))
-        for f in ("calls_done", "calls_todo", "prompt_done", "prompt_todo", "completion_done", "completion_todo",
-                  "cost_done", "cost_todo", "shared"):
+        for f in (
+            "calls_done",
+            "calls_todo",
+            "prompt_done",
+            "prompt_todo",
+            "completion_done",
+            "completion_todo",
+            "cost_done",
+            "cost_todo",
+            "shared",
+        ):
             setattr(g, f, getattr(g, f) + getattr(r, f))
         g.exact = g.exact and r.exact
     members: dict[str, list[Row]] = defaultdict(list)
@@ -556,27 +635,51 @@ def grouped(rows: list[Row]) -> list[Row]:
             g.basis = rs[0].basis
             continue
         n_exact = sum(r.exact for r in rs)
-        kinds = ("exact" if n_exact == len(rs) else "estimate" if not n_exact
-                 else f"{n_exact} exact, {len(rs) - n_exact} estimated")
+        kinds = (
+            "exact"
+            if n_exact == len(rs)
+            else "estimate"
+            if not n_exact
+            else f"{n_exact} exact, {len(rs) - n_exact} estimated"
+        )
         rates = list(dict.fromkeys(x for r in rs for x in r.rates))
         notes = list(dict.fromkeys(x for r in rs for x in r.token_notes))
-        g.basis = (f"{kinds}: {len(rs)} jobs (`lemma estimate --by-job` shows each)"
-                   + (f"; rates: {', '.join(rates)}" if rates else "") + (f"; {'; '.join(notes)}" if notes else ""))
+        g.basis = (
+            f"{kinds}: {len(rs)} jobs (`lemma estimate --by-job` shows each)"
+            + (f"; rates: {', '.join(rates)}" if rates else "")
+            + (f"; {'; '.join(notes)}" if notes else "")
+        )
         if not rates and not notes:
             g.basis += "; " + rs[0].basis.split(": ", 1)[-1]
     # rows before truncation ("" cut) first; the student's own located rows first in their cut;
     # then by stage, the teacher's injections before the judge's locating of them
     order = {"": 0, **{c: i + 1 for i, c in enumerate(CUTS)}}
-    rank = {"classify": 1, "inject": 2, "locate": 3, **{s: 4 + i for i, s in enumerate(STRATEGIES)}, "smooth": 4 + len(STRATEGIES)}
-    return sorted(out.values(), key=lambda g: (order[g.cut], 0 if g.group.startswith("locate: the student") else
-                                               rank[g.stage]))
+    rank = {
+        "classify": 1,
+        "inject": 2,
+        "locate": 3,
+        **{s: 4 + i for i, s in enumerate(STRATEGIES)},
+        "smooth": 4 + len(STRATEGIES),
+    }
+    return sorted(
+        out.values(), key=lambda g: (order[g.cut], 0 if g.group.startswith("locate: the student") else rank[g.stage])
+    )
 
 
 def totals(rows: list[Row]) -> Row:
     t = Row("total", "", group="total")
     for r in rows:
-        for f in ("calls_done", "calls_todo", "prompt_done", "prompt_todo", "completion_done", "completion_todo",
-                  "cost_done", "cost_todo", "shared"):
+        for f in (
+            "calls_done",
+            "calls_todo",
+            "prompt_done",
+            "prompt_todo",
+            "completion_done",
+            "completion_todo",
+            "cost_done",
+            "cost_todo",
+            "shared",
+        ):
             setattr(t, f, getattr(t, f) + getattr(r, f))
     t.exact = all(r.exact for r in rows)
     return t
@@ -592,8 +695,18 @@ def _usd(x: float) -> str:
 
 def format_table(rows: list[Row], header: str = "") -> str:
     shown = rows + [totals(rows)]
-    cols = ["stage", "calls done", "to come", "prompt tok done", "to come", "compl. tok done", "to come",
-            "USD done", "to come", ""]
+    cols = [
+        "stage",
+        "calls done",
+        "to come",
+        "prompt tok done",
+        "to come",
+        "compl. tok done",
+        "to come",
+        "USD done",
+        "to come",
+        "",
+    ]
     data = []
     notes = []
     for r in shown:
@@ -601,12 +714,29 @@ def format_table(rows: list[Row], header: str = "") -> str:
         if r.group != "total":
             notes.append(r.basis)
             mark = f"[{len(notes)}]" + ("" if r.exact else " est.")
-        data.append([r.group, _n(r.calls_done), _n(r.calls_todo), _n(r.prompt_done), _n(r.prompt_todo),
-                     _n(r.completion_done), _n(r.completion_todo), _usd(r.cost_done), _usd(r.cost_todo), mark])
+        data.append(
+            [
+                r.group,
+                _n(r.calls_done),
+                _n(r.calls_todo),
+                _n(r.prompt_done),
+                _n(r.prompt_todo),
+                _n(r.completion_done),
+                _n(r.completion_todo),
+                _usd(r.cost_done),
+                _usd(r.cost_todo),
+                mark,
+            ]
+        )
     widths = [max(len(str(row[i])) for row in data + [cols]) for i in range(len(cols))]
     lines = [header] if header else []
-    fmt = lambda row: "  ".join(str(c).ljust(widths[0]) if i == 0 else str(c).rjust(widths[i])  # noqa: E731
-                                for i, c in enumerate(row)).rstrip()
+
+    def fmt(row):
+        return "  ".join(
+            str(c).ljust(widths[0]) if i == 0 else str(c).rjust(widths[i])  # noqa: E731
+            for i, c in enumerate(row)
+        ).rstrip()
+
     lines.append(fmt(cols))
     lines.append("-" * len(fmt(cols)))
     for i, row in enumerate(data):
@@ -622,27 +752,41 @@ def html_table(rows: list[Row], header: str) -> str:
     import html
 
     shown = rows + [totals(rows)]
-    head = ("<tr><th>stage</th><th>calls done</th><th>calls to come</th><th>prompt tokens done</th><th>to come</th>"
-            "<th>completion tokens done</th><th>to come</th><th>USD done</th><th>USD to come</th><th>basis</th></tr>")
+    head = (
+        "<tr><th>stage</th><th>calls done</th><th>calls to come</th><th>prompt tokens done</th><th>to come</th>"
+        "<th>completion tokens done</th><th>to come</th><th>USD done</th><th>USD to come</th><th>basis</th></tr>"
+    )
     body = "".join(
         f"<tr><td>{html.escape(r.group)}</td><td>{_n(r.calls_done)}</td><td>{_n(r.calls_todo)}</td>"
         f"<td>{_n(r.prompt_done)}</td><td>{_n(r.prompt_todo)}</td><td>{_n(r.completion_done)}</td>"
         f"<td>{_n(r.completion_todo)}</td><td>{_usd(r.cost_done)}</td><td>{_usd(r.cost_todo)}</td>"
-        f"<td>{html.escape(r.basis)}</td></tr>" for r in shown)
-    return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><style>table{{border-collapse:collapse;font:13px "
-            f"sans-serif}}td,th{{border:1px solid #ccc;padding:3px 6px;text-align:right}}td:first-child,"
-            f"td:last-child{{text-align:left}}</style></head><body><p>{html.escape(header)}</p><table>{head}{body}"
-            f"</table></body></html>")
+        f"<td>{html.escape(r.basis)}</td></tr>"
+        for r in shown
+    )
+    return (
+        f"<!DOCTYPE html><html><head><meta charset='utf-8'><style>table{{border-collapse:collapse;font:13px "
+        f"sans-serif}}td,th{{border:1px solid #ccc;padding:3px 6px;text-align:right}}td:first-child,"
+        f"td:last-child{{text-align:left}}</style></head><body><p>{html.escape(header)}</p><table>{head}{body}"
+        f"</table></body></html>"
+    )
 
 
 def describe(est: Estimator) -> str:
     p = est.prices
-    price = (f"prices: ${p.input_per_mtok:g} / ${p.output_per_mtok:g} per million input / output tokens"
-             + (f", batch mode at {p.batch_discount:g} of that" if est.batch else "")) if p else "no teacher.prices: USD shown as 0"
+    price = (
+        (
+            f"prices: ${p.input_per_mtok:g} / ${p.output_per_mtok:g} per million input / output tokens"
+            + (f", batch mode at {p.batch_discount:g} of that" if est.batch else "")
+        )
+        if p
+        else "no teacher.prices: USD shown as 0"
+    )
     budget = est.t.get("budget_usd")
     spent = est.cache.spent_usd() if est.cache is not None else 0.0
-    lines = [f"teacher {est.model} ({est.engine_kind}, mode {est.t.get('mode', 'live')}); {price}",
-             f"prompt tokens counted with {est.counter.method}",
-             f"request cache: {est.cache.path if est.cache else 'none yet'}; ledger total ${spent:,.2f}"
-             + (f" of teacher.budget_usd ${budget:,.2f}" if budget else "")]
+    lines = [
+        f"teacher {est.model} ({est.engine_kind}, mode {est.t.get('mode', 'live')}); {price}",
+        f"prompt tokens counted with {est.counter.method}",
+        f"request cache: {est.cache.path if est.cache else 'none yet'}; ledger total ${spent:,.2f}"
+        + (f" of teacher.budget_usd ${budget:,.2f}" if budget else ""),
+    ]
     return "\n".join(lines)

@@ -57,9 +57,11 @@ def _system_conf_owner() -> int | None:
     except FileNotFoundError:
         return None
     if not first.startswith(MARKER):
-        raise ClusterUnavailable(f"{SYSTEM_CONF} exists and is not a test cluster's: this machine belongs to a "
-                                 "real SLURM cluster, which the test leaves alone")
-    return int(first[len(MARKER):])
+        raise ClusterUnavailable(
+            f"{SYSTEM_CONF} exists and is not a test cluster's: this machine belongs to a "
+            "real SLURM cluster, which the test leaves alone"
+        )
+    return int(first[len(MARKER) :])
 
 
 def _which(name: str) -> str | None:
@@ -79,8 +81,9 @@ def install_packages(timeout: int = 600) -> str | None:
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     try:
         subprocess.run(["apt-get", "update", "-qq"], env=env, capture_output=True, timeout=timeout)
-        p = subprocess.run(["apt-get", "install", "-y", "-qq", *PACKAGES], env=env, capture_output=True,
-                           text=True, timeout=timeout)
+        p = subprocess.run(
+            ["apt-get", "install", "-y", "-qq", *PACKAGES], env=env, capture_output=True, text=True, timeout=timeout
+        )
     except subprocess.TimeoutExpired:
         return f"apt-get install {' '.join(PACKAGES)} took over {timeout} s"
     if p.returncode != 0:
@@ -205,16 +208,33 @@ class SlurmCluster:
         subprocess.run([_which("mungekey"), "--create", f"--keyfile={key}"], check=True, capture_output=True)
         os.chown(key, m.pw_uid, m.pw_gid)
         os.chmod(key, 0o600)
-        self._spawn("munged", [_which("munged"), "--foreground", f"--socket={self.munge_socket}",
-                               f"--key-file={key}", f"--pid-file={mdir}/munged.pid",
-                               f"--log-file={mdir}/munged.log", f"--seed-file={mdir}/munged.seed"],
-                    user=m.pw_uid, group=m.pw_gid)
+        self._spawn(
+            "munged",
+            [
+                _which("munged"),
+                "--foreground",
+                f"--socket={self.munge_socket}",
+                f"--key-file={key}",
+                f"--pid-file={mdir}/munged.pid",
+                f"--log-file={mdir}/munged.log",
+                f"--seed-file={mdir}/munged.seed",
+            ],
+            user=m.pw_uid,
+            group=m.pw_gid,
+        )
         self._wait(lambda: self.munge_socket.exists(), 15, "munged socket")
 
     def _spawn(self, name: str, cmd: list[str], **kw) -> None:
         log = open(self.dir / f"{name}.out", "wb")
-        p = subprocess.Popen(cmd, env=self.env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                             start_new_session=True, **kw)
+        p = subprocess.Popen(
+            cmd,
+            env=self.env,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            **kw,
+        )
         log.close()
         self._procs.append((name, p))
 
@@ -229,7 +249,7 @@ class SlurmCluster:
             time.sleep(0.2)
         raise RuntimeError(f"timed out after {timeout} s waiting for {what}:\n{self.logs()}")
 
-    def start(self, timeout: float = 60) -> "SlurmCluster":
+    def start(self, timeout: float = 60) -> SlurmCluster:
         try:
             self._write_conf()
             self._start_munge()
@@ -296,7 +316,7 @@ class SlurmCluster:
                 if q.returncode != 0 or not q.stdout.strip():
                     break
                 time.sleep(0.3)
-        for name, p in reversed(self._procs):  # slurmd, slurmctld, munged
+        for _name, p in reversed(self._procs):  # slurmd, slurmctld, munged
             if p.poll() is None:
                 p.terminate()
                 try:
@@ -315,7 +335,7 @@ class SlurmCluster:
         if remove:
             shutil.rmtree(self.dir, ignore_errors=True)
 
-    def __enter__(self) -> "SlurmCluster":
+    def __enter__(self) -> SlurmCluster:
         return self.start()
 
     def __exit__(self, *exc) -> None:

@@ -24,9 +24,18 @@ from lemma.world.solution import AnswerLine, StepLine, apply_op, final_answer, p
 from lemma.world.structure import Draw
 
 TAXONOMY_NAMES = [
-    "calculation_error", "counting_error", "context_value_error", "hallucination", "unit_conversion_error",
-    "operator_error", "formula_confusion_error", "missing_step", "contradictory_step",
-    "question_misinterpretation", "confusing_concept_error", "nonsensical_output",
+    "calculation_error",
+    "counting_error",
+    "context_value_error",
+    "hallucination",
+    "unit_conversion_error",
+    "operator_error",
+    "formula_confusion_error",
+    "missing_step",
+    "contradictory_step",
+    "question_misinterpretation",
+    "confusing_concept_error",
+    "nonsensical_output",
 ]
 TAXONOMY = [TypeSpec(n, f"definition of {n}") for n in TAXONOMY_NAMES]
 PHRASE = "Wait, something is off here."
@@ -96,7 +105,7 @@ def test_later_steps_follow_on_from_the_error(injected):
             continue  # the slip itself is an arithmetic error; its followers are checked below
         for _, m in pairs[:30]:
             lines = split_steps(m.solution)
-            for line in lines[m.wrong_step:]:
+            for line in lines[m.wrong_step :]:
                 p = parse_line(line)
                 if isinstance(p, StepLine):
                     assert apply_op(p.op, p.a, p.b) == p.c, (t, m.solution)
@@ -104,7 +113,7 @@ def test_later_steps_follow_on_from_the_error(injected):
         lines = split_steps(m.solution)
         slip = parse_line(lines[m.wrong_step - 1])
         assert apply_op(slip.op, slip.a, slip.b) != slip.c
-        later = [parse_line(x) for x in lines[m.wrong_step:]]
+        later = [parse_line(x) for x in lines[m.wrong_step :]]
         steps = [p for p in later if isinstance(p, StepLine)]
         assert all(apply_op(p.op, p.a, p.b) == p.c for p in steps)
 
@@ -123,16 +132,21 @@ def test_unservable_requests_are_dropped_with_a_reason(teacher, train):
     row = train[0]
     no_count = next(r for r in train if '"count"' not in r["structure"])
     bare = ProblemView("x", row["question"], row["solution"], row["answer"], None)
-    out = teacher.inject_errors([
-        InjectRequest(view(row), TypeSpec("nonsensical_output", ""), 0),
-        InjectRequest(view(row), TypeSpec("not_a_type", ""), 0),
-        InjectRequest(view(no_count), TypeSpec("counting_error", ""), 0),
-        InjectRequest(view(row), TypeSpec("calculation_error", ""), 999),
-        InjectRequest(bare, TypeSpec("calculation_error", ""), 0),
-    ])
+    out = teacher.inject_errors(
+        [
+            InjectRequest(view(row), TypeSpec("nonsensical_output", ""), 0),
+            InjectRequest(view(row), TypeSpec("not_a_type", ""), 0),
+            InjectRequest(view(no_count), TypeSpec("counting_error", ""), 0),
+            InjectRequest(view(row), TypeSpec("calculation_error", ""), 999),
+            InjectRequest(bare, TypeSpec("calculation_error", ""), 0),
+        ]
+    )
     assert [m.dropped for m in out] == [
-        "type_unsupported:nonsensical_output", "type_unsupported:not_a_type", "no_site:counting_error",
-        "no_site:calculation_error", "no_structure",
+        "type_unsupported:nonsensical_output",
+        "type_unsupported:not_a_type",
+        "no_site:counting_error",
+        "no_site:calculation_error",
+        "no_structure",
     ]
     assert all(m.solution is None for m in out)
     broken = ProblemView("y", row["question"], row["solution"], row["answer"], "{not json")
@@ -182,20 +196,39 @@ def _shop() -> ProblemView:
 RIGHT = "Step 1: 4 * 7 = 28\nStep 2: 3 * 2 = 6\nStep 3: 28 + 6 = 34\n"
 
 
-@pytest.mark.parametrize("solution, step, kind", [
-    # another valid order and a commutative operand order are right; the wrong answer line is step 4
-    ("Step 1: 3 * 2 = 6\nStep 2: 7 * 4 = 28\nStep 3: 28 + 6 = 34\nThe answer is: 34", 4, "question_misinterpretation"),
-    # another valid route (take each cost off the bill), then a slip
-    ("Step 1: 4 * 7 = 28\nStep 2: 50 - 28 = 22\nStep 3: 3 * 2 = 6\nStep 4: 22 - 6 = 15\nThe answer is: 15", 4, "calculation_error"),
-    ("Step 1: 4 + 7 = 11\nStep 2: 3 * 2 = 6\nStep 3: 11 + 6 = 17\nStep 4: 50 - 17 = 33\nThe answer is: 33", 1, "operator_error"),
-    (RIGHT + "Step 4: 53 - 34 = 19\nThe answer is: 19", 4, "context_value_error"),
-    (RIGHT + "Step 4: 50 - 3 = 47\nThe answer is: 47", 4, "missing_step"),
-    ("Step 1: 4 * 7 = 28\nStep 2: 3 * 2 = 6\nStep 3: 82 + 6 = 88\nStep 4: 88 - 50 = 38\nThe answer is: 38", 3, "contradictory_step"),
-    ("Step 1: 4 * 7 = 28\nStep 2: 50 - 34 = 17\nThe answer is: 17", 2, "missing_step"),
-    ("Step 1: 4 * 7 = 28\nStep 2: 28 + 9 = 37\nThe answer is: 37", 2, "hallucination"),
-    (RIGHT + "Step 4: 50 - 34 = 16\nThe answer is: 19", 5, "contradictory_step"),
-    ("Step 1: 4 * 7 = 28\nStep 2: 3 * 2 = 6", 2, "nonsensical_output"),
-])
+@pytest.mark.parametrize(
+    "solution, step, kind",
+    [
+        # another valid order and a commutative operand order are right; the wrong answer line is step 4
+        (
+            "Step 1: 3 * 2 = 6\nStep 2: 7 * 4 = 28\nStep 3: 28 + 6 = 34\nThe answer is: 34",
+            4,
+            "question_misinterpretation",
+        ),
+        # another valid route (take each cost off the bill), then a slip
+        (
+            "Step 1: 4 * 7 = 28\nStep 2: 50 - 28 = 22\nStep 3: 3 * 2 = 6\nStep 4: 22 - 6 = 15\nThe answer is: 15",
+            4,
+            "calculation_error",
+        ),
+        (
+            "Step 1: 4 + 7 = 11\nStep 2: 3 * 2 = 6\nStep 3: 11 + 6 = 17\nStep 4: 50 - 17 = 33\nThe answer is: 33",
+            1,
+            "operator_error",
+        ),
+        (RIGHT + "Step 4: 53 - 34 = 19\nThe answer is: 19", 4, "context_value_error"),
+        (RIGHT + "Step 4: 50 - 3 = 47\nThe answer is: 47", 4, "missing_step"),
+        (
+            "Step 1: 4 * 7 = 28\nStep 2: 3 * 2 = 6\nStep 3: 82 + 6 = 88\nStep 4: 88 - 50 = 38\nThe answer is: 38",
+            3,
+            "contradictory_step",
+        ),
+        ("Step 1: 4 * 7 = 28\nStep 2: 50 - 34 = 17\nThe answer is: 17", 2, "missing_step"),
+        ("Step 1: 4 * 7 = 28\nStep 2: 28 + 9 = 37\nThe answer is: 37", 2, "hallucination"),
+        (RIGHT + "Step 4: 50 - 34 = 16\nThe answer is: 19", 5, "contradictory_step"),
+        ("Step 1: 4 * 7 = 28\nStep 2: 3 * 2 = 6", 2, "nonsensical_output"),
+    ],
+)
 def test_hand_written_student_solutions(teacher, solution, step, kind):
     problem = _shop()
     assert problem.answer == "16"
@@ -208,15 +241,24 @@ def test_miscopied_quantity_and_the_other_persons_number():
     d = Draw()
     a, b, g = d.q(53, "Tom's cards"), d.q(12, "Ann's cards"), d.q(17, "the gift")
     left = d.step("-", a, g, "Tom's cards now")
-    d.misread("question_misinterpretation", left, [("+", b, g, "Ann's cards now")], "counts Ann's cards instead of Tom's")
+    d.misread(
+        "question_misinterpretation", left, [("+", b, g, "Ann's cards now")], "counts Ann's cards instead of Tom's"
+    )
     d.check()
-    p = ProblemView("t", "Tom has 53 cards and Ann has 12. Tom gives Ann 17 cards. How many cards does Tom have now?",
-                    d.solution(), str(d.answer()), d.structure_json())
+    p = ProblemView(
+        "t",
+        "Tom has 53 cards and Ann has 12. Tom gives Ann 17 cards. How many cards does Tom have now?",
+        d.solution(),
+        str(d.answer()),
+        d.structure_json(),
+    )
     t = OracleTeacher()
-    cases = {"Step 1: 35 - 17 = 18\nThe answer is: 18": "context_value_error",
-             "Step 1: 12 - 17 = -5\nThe answer is: -5": "context_value_error",
-             "Step 1: 12 + 17 = 29\nThe answer is: 29": "question_misinterpretation",
-             "Step 1: 53 + 17 = 70\nThe answer is: 70": "operator_error"}
+    cases = {
+        "Step 1: 35 - 17 = 18\nThe answer is: 18": "context_value_error",
+        "Step 1: 12 - 17 = -5\nThe answer is: -5": "context_value_error",
+        "Step 1: 12 + 17 = 29\nThe answer is: 29": "question_misinterpretation",
+        "Step 1: 53 + 17 = 70\nThe answer is: 70": "operator_error",
+    }
     labels = t.classify_errors([ClassifyRequest(p, s) for s in cases], TAXONOMY)
     assert [lab.error_type for lab in labels] == list(cases.values())
     assert "35" in labels[0].rationale and "53" in labels[0].rationale
@@ -233,7 +275,7 @@ def test_fix_continue_and_fresh_restart_end_with_the_reference_answer(teacher, i
     items = list(_corrections(teacher, injected))
     fixes = teacher.fix_continue([req for _, _, req in items])
     restarts = teacher.fresh_restart([req for _, _, req in items])
-    for (row, m, req), fix, restart in zip(items, fixes, restarts):
+    for (row, _m, req), fix, restart in zip(items, fixes, restarts):
         for cont in (fix, restart):
             assert cont.dropped is None and cont.text
             joined = req.prefix + "\n" + req.phrase + " " + cont.text
@@ -268,8 +310,12 @@ def test_fresh_restart_uses_a_correct_sample_else_another_order(teacher):
     assert with_sample.meta["source"] == "sample"
     wrong_sample = sample.replace("22 - 6 = 16\nThe answer is: 16", "22 - 6 = 15\nThe answer is: 15")
     assert wrong_sample != sample
-    texts = {teacher.fresh_restart([CorrectRequest(problem, prefix, 1, None, PHRASE, correct_sample=wrong_sample,
-                                                   sample_index=k)])[0].text for k in range(3)}
+    texts = {
+        teacher.fresh_restart(
+            [CorrectRequest(problem, prefix, 1, None, PHRASE, correct_sample=wrong_sample, sample_index=k)]
+        )[0].text
+        for k in range(3)
+    }
     assert problem.solution not in {t.split("\n", 1)[1] for t in texts}  # another way than the reference
     assert all(t.endswith("The answer is: 16") for t in texts)
 
@@ -278,7 +324,10 @@ def test_smooth_keeps_the_answer_and_cleans_the_trajectory(teacher, injected):
     items = list(_corrections(teacher, injected, per_type=6))
     for strategy in (teacher.fix_continue, teacher.fresh_restart):
         conts = strategy([req for _, _, req in items])
-        reqs = [SmoothRequest(req.problem, join_trajectory(req.prefix, req.phrase, c.text)) for (_, _, req), c in zip(items, conts)]
+        reqs = [
+            SmoothRequest(req.problem, join_trajectory(req.prefix, req.phrase, c.text))
+            for (_, _, req), c in zip(items, conts)
+        ]
         smoothed = teacher.smooth(reqs)
         assert teacher.smooth(reqs) == smoothed  # deterministic
         for (row, _, _), s in zip(items, smoothed):
@@ -294,10 +343,14 @@ def test_smooth_keeps_the_answer_and_cleans_the_trajectory(teacher, injected):
 
 def test_smooth_renumbers_steps_and_merges_the_phrase(teacher):
     problem = _shop()
-    traj = ("4 * 7 = 28\nStep 7: 3 * 2 = 6\nStep 3: 28 + 6 = 35\nThe answer is: 15\n"
-            "Hmm, that does not look right. step 3 should be 28 + 6 = 34.\n"
-            "Step 3:   28 + 6 = 34\nStep 4: 50 - 34 = 16\nThe answer is: 16")
+    traj = (
+        "4 * 7 = 28\nStep 7: 3 * 2 = 6\nStep 3: 28 + 6 = 35\nThe answer is: 15\n"
+        "Hmm, that does not look right. step 3 should be 28 + 6 = 34.\n"
+        "Step 3:   28 + 6 = 34\nStep 4: 50 - 34 = 16\nThe answer is: 16"
+    )
     out = teacher.smooth([SmoothRequest(problem, traj)])[0].text
-    assert out == ("Step 1: 4 * 7 = 28\nStep 2: 3 * 2 = 6\nStep 3: 28 + 6 = 35\nThat gives 15.\n"
-                   "Hmm, that does not look right: step 3 should be 28 + 6 = 34.\n"
-                   "Step 3: 28 + 6 = 34\nStep 4: 50 - 34 = 16\nThe answer is: 16")
+    assert out == (
+        "Step 1: 4 * 7 = 28\nStep 2: 3 * 2 = 6\nStep 3: 28 + 6 = 35\nThat gives 15.\n"
+        "Hmm, that does not look right: step 3 should be 28 + 6 = 34.\n"
+        "Step 3: 28 + 6 = 34\nStep 4: 50 - 34 = 16\nThe answer is: 16"
+    )

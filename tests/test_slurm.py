@@ -72,20 +72,36 @@ def derive_profile(dest: Path, extra: dict | None = None) -> Path:
     return dest
 
 
-def run_snakemake(cluster: SlurmCluster, workdir: Path, *args: str, snakefile: Path, timeout: float,
-                  check: bool = True, env: dict | None = None) -> subprocess.CompletedProcess:
+def run_snakemake(
+    cluster: SlurmCluster,
+    workdir: Path,
+    *args: str,
+    snakefile: Path,
+    timeout: float,
+    check: bool = True,
+    env: dict | None = None,
+) -> subprocess.CompletedProcess:
     """snakemake in its own process group, killed with SIGKILL (with everything it started) past
     `timeout`: a plugin waiting on a status it can never get ignores SIGTERM."""
     cmd = [sys.executable, "-m", "snakemake", "-s", str(snakefile), "-d", str(workdir), *args]
-    p = subprocess.Popen(cmd, cwd=workdir, env={**cluster.env, **(env or {})}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                         text=True, start_new_session=True)
+    p = subprocess.Popen(
+        cmd,
+        cwd=workdir,
+        env={**cluster.env, **(env or {})},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
     try:
         out, _ = p.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
         os.killpg(p.pid, signal.SIGKILL)
         out, _ = p.communicate()
-        raise AssertionError(f"snakemake killed after {timeout} s: {' '.join(args)}\n{out[-6000:]}\n"
-                             f"squeue: {cluster.queue()}\n{cluster.logs()[-3000:]}")
+        raise AssertionError(
+            f"snakemake killed after {timeout} s: {' '.join(args)}\n{out[-6000:]}\n"
+            f"squeue: {cluster.queue()}\n{cluster.logs()[-3000:]}"
+        ) from None
     proc = subprocess.CompletedProcess(cmd, p.returncode, out, "")
     if check and p.returncode != 0:
         raise AssertionError(f"snakemake {' '.join(args)} failed ({p.returncode}):\n{out[-8000:]}")
@@ -144,8 +160,9 @@ def test_tiny_workflow_goes_through_sbatch(cluster, tmp_path):
     wd.mkdir()
     (wd / "Snakefile").write_text(TINY)
     profile = derive_profile(tmp_path / "profile")
-    out = run_snakemake(cluster, wd, "--profile", str(profile), "--workflow-profile", "none",
-                        snakefile=wd / "Snakefile", timeout=180).stdout
+    out = run_snakemake(
+        cluster, wd, "--profile", str(profile), "--workflow-profile", "none", snakefile=wd / "Snakefile", timeout=180
+    ).stdout
     jobs = submitted(out)
     assert sorted(jobs.values()) == ["rule a", "rule b"], out[-3000:]
     ids_in_outputs = (wd / "b.txt").read_text().split()
@@ -192,9 +209,23 @@ def test_gpu_rules_request_gpus_through_sbatch(cluster, tmp_path):
     stub.mkdir(parents=True)
     (stub / "__init__.py").write_text('raise ImportError("placeholder for a config check; no vLLM here")\n')
     env = {"PYTHONPATH": os.pathsep.join(filter(None, [str(stub.parent), os.environ.get("PYTHONPATH")]))}
-    out = run_snakemake(cluster, wd, "--profile", str(profile), "--retries", "0", "--verbose",
-                        "--allowed-rules", *GPU_TARGETS, "--", *GPU_TARGETS.values(),
-                        snakefile=REPO / "Snakefile", timeout=300, check=False, env=env).stdout
+    out = run_snakemake(
+        cluster,
+        wd,
+        "--profile",
+        str(profile),
+        "--retries",
+        "0",
+        "--verbose",
+        "--allowed-rules",
+        *GPU_TARGETS,
+        "--",
+        *GPU_TARGETS.values(),
+        snakefile=REPO / "Snakefile",
+        timeout=300,
+        check=False,
+        env=env,
+    ).stdout
     calls = {}
     for line in re.findall(r"^sbatch call: (sbatch .*)$", out, re.M):
         m = re.search(r"--comment '?rule_(\w+?)(?:_wildcards_\S*?)?'? ", line)
@@ -221,12 +252,16 @@ CANCEL_RULE = "train"
 CANCEL_LOG = "logs/train/{}.log"
 # Deterministic outputs (seeded generation, sampling, oracle teacher, training): equal content
 # after the SLURM run (with a cancelled and retried job) and a local run.
-SAME_TABLES = ["results/problems/train.parquet", "results/problems/test.parquet",
-               "results/problems/test_ood.parquet", "results/samples/train/0.parquet",
-               "results/samples/train/1.parquet", "results/graded/train.parquet",
-               "results/taxonomy/labels.parquet",
-               *(f"results/mistakes/{t}.parquet" for t in ("calculation_error", "operator_error",
-                                                          "question_misinterpretation"))]
+SAME_TABLES = [
+    "results/problems/train.parquet",
+    "results/problems/test.parquet",
+    "results/problems/test_ood.parquet",
+    "results/samples/train/0.parquet",
+    "results/samples/train/1.parquet",
+    "results/graded/train.parquet",
+    "results/taxonomy/labels.parquet",
+    *(f"results/mistakes/{t}.parquet" for t in ("calculation_error", "operator_error", "question_misinterpretation")),
+]
 SAME_FILES = ["results/sft/sft.jsonl", "results/sft/lemma.jsonl", "results/scores.csv"]
 
 
@@ -295,4 +330,6 @@ def test_workflow_on_slurm_equals_local_run_despite_a_cancelled_job(cluster, tmp
         a, b = pl.read_parquet(local / rel), pl.read_parquet(wd / rel)
         assert a.equals(b), f"{rel} differs between the local and the SLURM run"
     for rel in SAME_FILES:
-        assert (local / rel).read_bytes() == (wd / rel).read_bytes(), f"{rel} differs between the local and the SLURM run"
+        assert (local / rel).read_bytes() == (wd / rel).read_bytes(), (
+            f"{rel} differs between the local and the SLURM run"
+        )

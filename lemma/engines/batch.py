@@ -43,8 +43,14 @@ log = logging.getLogger("lemma.engines.batch")
 
 FINAL = ("completed", "failed", "expired", "cancelled")
 RETRY_MODES = ("batch", "live", "none")
-DEFAULTS = {"poll_s": 30.0, "max_wait_s": None, "retry": "batch", "max_rounds": 3, "max_lines": 50000,
-            "completion_window": "24h"}
+DEFAULTS = {
+    "poll_s": 30.0,
+    "max_wait_s": None,
+    "retry": "batch",
+    "max_rounds": 3,
+    "max_lines": 50000,
+    "completion_window": "24h",
+}
 
 
 class BatchStillRunning(RuntimeError):
@@ -74,8 +80,9 @@ class BatchRunner:
         self.engine = engine
         self.cache = engine.cache
         self.cfg = batch_settings(engine.batch_cfg)
-        self.client = openai.OpenAI(api_key=api_key, base_url=engine.base_url, max_retries=engine.max_retries,
-                                    timeout=engine.request_timeout_s)
+        self.client = openai.OpenAI(
+            api_key=api_key, base_url=engine.base_url, max_retries=engine.max_retries, timeout=engine.request_timeout_s
+        )
 
     # -- the whole job ----------------------------------------------------------------------------
     def run(self, requests: list[Request], todo: list[tuple], usage: BatchUsage, stage: str) -> list[Completion]:
@@ -105,7 +112,7 @@ class BatchRunner:
                 self.cache.release(rid)
             self.client.close()
         out = []
-        for i, s, key, _ in todo:
+        for _i, _s, key, _ in todo:
             comp = self.answers.get(key) or self.engine.cache.get(key)
             if comp is None:
                 reason = self.reasons.get(key, "batch_not_sent")
@@ -125,7 +132,7 @@ class BatchRunner:
             i, _, _ = self.items[key]
             ok, rid = self.engine.reserve(self.requests[i], batch=True)
             if not ok:  # the rest stays unsent: the budget stops the job, like in live mode
-                for k in pending[len(allowed):]:
+                for k in pending[len(allowed) :]:
                     self.final.add(k)
                     self.reasons[k] = self.engine.refused().error
                 break
@@ -134,7 +141,7 @@ class BatchRunner:
                 self.reservations[key] = rid
         submitted = []
         for start in range(0, len(allowed), self.cfg["max_lines"]):
-            submitted.append(self._submit(allowed[start:start + self.cfg["max_lines"]]))
+            submitted.append(self._submit(allowed[start : start + self.cfg["max_lines"]]))
         for ref, batch_id, keys in submitted:
             self._collect(ref, self._wait(batch_id), keys)
 
@@ -144,18 +151,31 @@ class BatchRunner:
             i, s, _ = self.items[key]
             req = self.requests[i]
             url = "/v1/chat/completions" if req.messages is not None else "/v1/completions"
-            lines.append(json.dumps({"custom_id": key, "method": "POST", "url": url, "body": self.engine.body(req, s)},
-                                    ensure_ascii=False))
+            lines.append(
+                json.dumps(
+                    {"custom_id": key, "method": "POST", "url": url, "body": self.engine.body(req, s)},
+                    ensure_ascii=False,
+                )
+            )
         endpoint = json.loads(lines[0])["url"]
         data = ("\n".join(lines) + "\n").encode()
         f = self.client.files.create(file=(f"lemma-{self.stage or 'teacher'}.jsonl", data), purpose="batch")
         ref = self.cache.add_batch_upload(f.id, keys, self.engine.job, self.stage)  # before the batch exists
-        b = self.client.batches.create(input_file_id=f.id, endpoint=endpoint,
-                                       completion_window=self.cfg["completion_window"],
-                                       metadata={"lemma_job": self.engine.job[:500], "lemma_stage": self.stage})
+        b = self.client.batches.create(
+            input_file_id=f.id,
+            endpoint=endpoint,
+            completion_window=self.cfg["completion_window"],
+            metadata={"lemma_job": self.engine.job[:500], "lemma_stage": self.stage},
+        )
         self.cache.set_batch(ref, batch_id=b.id, status=b.status)
-        log.info("batch %s created: %d request(s) of %s (file %s); recorded in %s", b.id, len(keys),
-                 self.stage or "the teacher", f.id, self.cache.path)
+        log.info(
+            "batch %s created: %d request(s) of %s (file %s); recorded in %s",
+            b.id,
+            len(keys),
+            self.stage or "the teacher",
+            f.id,
+            self.cache.path,
+        )
         return ref, b.id, keys
 
     def _wait(self, batch_id: str):
@@ -165,8 +185,14 @@ class BatchRunner:
             counts = getattr(b, "request_counts", None)
             state = (b.status, getattr(counts, "completed", None), getattr(counts, "failed", None))
             if state != last:
-                log.info("batch %s: %s (%s done, %s failed of %s)", batch_id, b.status, state[1], state[2],
-                         getattr(counts, "total", "?"))
+                log.info(
+                    "batch %s: %s (%s done, %s failed of %s)",
+                    batch_id,
+                    b.status,
+                    state[1],
+                    state[2],
+                    getattr(counts, "total", "?"),
+                )
                 last = state
             if b.status in FINAL:
                 return b
@@ -175,7 +201,8 @@ class BatchRunner:
                 raise BatchStillRunning(
                     f"batch {batch_id} is still {b.status} after {waited:.0f}s (teacher.batch.max_wait_s); it keeps "
                     f"running at the provider and is recorded in {self.cache.path}: rerun the same command later "
-                    f"and this job picks it up without sending its requests again")
+                    f"and this job picks it up without sending its requests again"
+                )
             time.sleep(float(self.cfg["poll_s"]))
 
     def _collect(self, ref: int, b, keys: list[str]) -> None:
@@ -248,8 +275,10 @@ class BatchRunner:
             batch_id = rec["batch_id"] or self._find_created(rec["input_file_id"])
             if batch_id is None:
                 # killed after the upload, before the batch was created: nothing runs, nothing paid
-                log.info("batch input %s was uploaded but never became a batch; its requests are sent again",
-                         rec["input_file_id"])
+                log.info(
+                    "batch input %s was uploaded but never became a batch; its requests are sent again",
+                    rec["input_file_id"],
+                )
                 self.cache.set_batch(rec["ref"], status="never_created", done=True)
                 continue
             self.cache.set_batch(rec["ref"], batch_id=batch_id)
@@ -258,8 +287,9 @@ class BatchRunner:
             for key in keys:  # held again while it runs, so parallel jobs see it (no budget check: sent)
                 i, _, _ = self.items[key]
                 if self.engine.budget_usd is not None:
-                    self.reservations[key] = self.cache.reserve(self.engine.worst_case(self.requests[i], batch=True),
-                                                                float("inf"))
+                    self.reservations[key] = self.cache.reserve(
+                        self.engine.worst_case(self.requests[i], batch=True), float("inf")
+                    )
             self._collect(rec["ref"], self._wait(batch_id), keys)
 
     def _find_created(self, input_file_id: str) -> str | None:

@@ -249,7 +249,16 @@ def last_boxed(text: str) -> str | None:
 # Cleaning
 
 
-_WRAPPERS = (("$$", "$$"), ("$", "$"), ("\\(", "\\)"), ("\\[", "\\]"), ("**", "**"), ("__", "__"), ("*", "*"), ("`", "`"))
+_WRAPPERS = (
+    ("$$", "$$"),
+    ("$", "$"),
+    ("\\(", "\\)"),
+    ("\\[", "\\]"),
+    ("**", "**"),
+    ("__", "__"),
+    ("*", "*"),
+    ("`", "`"),
+)
 # An arithmetic chain "a op b = c": its left side has digits and operators, and letters only in
 # LaTeX commands (\frac, \cdot, \log_2 ...).
 _CHAIN_LEFT = re.compile(r"^(?:\\[A-Za-z]+|[\d\s.,+\-*/×÷^_(){}\[\]])+$")
@@ -258,21 +267,21 @@ _RELATION = re.compile(r"\\(?:le|ge|ne|leq|geq|neq|approx)\b|[<>≤≥≠≈]|!=
 
 
 # "the answer is therefore 105": an adverb before the answer is not part of it.
-_LEAD_ADVERB = re.compile(r"^(?:therefore|thus|hence|so|then|clearly|simply|just|indeed|actually|definitely|exactly|now)\b[,:]?\s+",
-                          re.IGNORECASE)
+_LEAD_ADVERB = re.compile(
+    r"^(?:therefore|thus|hence|so|then|clearly|simply|just|indeed|actually|definitely|exactly|now)\b[,:]?\s+",
+    re.IGNORECASE,
+)
 # "2 (slices)": a parenthetical of words after a number names its unit.
 _TRAILING_WORDS = re.compile(r"\s*\([A-Za-z][A-Za-z .'-]*\)$")
 _LEADING_WORD = re.compile(r"^[A-Za-z]{2,}\b")
 
 
 def _nested_statement(s: str) -> str:
-    """"The answer is: The sum of the roots is 5": a sentence given as the answer states its
+    """ "The answer is: The sum of the roots is 5": a sentence given as the answer states its
     value after its verb."""
     if not _LEADING_WORD.match(s):
         return s
-    verb = None
-    for verb in _COPULA.finditer(s):
-        pass
+    verb = last_match(_COPULA, s)
     if verb is None:
         return s
     rest = s[verb.end() :].strip()
@@ -411,17 +420,24 @@ def extract_marked(text: str) -> str | None:
     return None if found is None else found.text
 
 
-def last_number(text: str) -> str | None:
-    m = None
-    for m in _NUMBER.finditer(text):
+def last_match(pattern: re.Pattern, text: str) -> re.Match | None:
+    """The last of `pattern`'s matches in `text` (None when there is none)."""
+    found = None
+    for found in pattern.finditer(text):  # noqa: B007 - the loop keeps the last match
         pass
+    return found
+
+
+def last_number(text: str) -> str | None:
+    m = last_match(_NUMBER, text)
     return None if m is None else m.group(0)
 
 
 # "So, the GCD is 12*12 = 144." / "Therefore, the number left is 8 - 64 = 12.": a concluding
 # sentence; its answer follows its first "is"/"are"/"equals" (or its last "=" when it has no verb).
-_CONCLUSION = re.compile(r"(?:^|(?<=[.!?\n]))[ \t*]*(?:so|therefore|thus|hence|in conclusion|in total|altogether)\b,?",
-                         re.IGNORECASE)
+_CONCLUSION = re.compile(
+    r"(?:^|(?<=[.!?\n]))[ \t*]*(?:so|therefore|thus|hence|in conclusion|in total|altogether)\b,?", re.IGNORECASE
+)
 _COPULA = re.compile(r"\s(?:is|are|equals|was|were)\s+(?:(?:equal|equivalent)\s+to\s+)?", re.IGNORECASE)
 # "... is 2\\sqrt{5}, which is about 4.47": the clause after the value is not part of it.
 _TRAILING_CLAUSE = re.compile(r",?\s+(?:which|so|and|that|because|since|but|or about|about)\b", re.IGNORECASE)
@@ -490,9 +506,7 @@ def find_answer(completion: str, style: str = "gsm8k", allow_last_number: bool |
             if _acceptable(cleaned) and _has_value(cleaned):
                 return Answer(cleaned, start, a, b, "conclusion")
     if last_number_allowed(style, allow_last_number):
-        m = None
-        for m in _NUMBER.finditer(completion):
-            pass
+        m = last_match(_NUMBER, completion)
         if m is not None:
             return Answer(m.group(0), m.start(), m.start(), m.end(), "last_number")
     return None

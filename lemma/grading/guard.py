@@ -17,7 +17,7 @@ MAX_FACTORIAL = 5_000
 MAX_INTEGER_DIGITS = 1_000
 MAX_POWERS = 20
 
-_LONG_INT = re.compile(r"\d{%d,}" % (MAX_INTEGER_DIGITS + 1))
+_LONG_INT = re.compile(rf"\d{{{MAX_INTEGER_DIGITS + 1},}}")
 _FACTORIAL_ARG = re.compile(r"(\d+)\s*!")
 _INT = re.compile(r"\s*[+-]?\s*\d+\s*")
 

@@ -49,7 +49,24 @@ _ASSIGN = re.compile(r"^[A-Za-z](?:_\{?\w+\}?)?\s*=\s*(?P<rhs>[^=]+)$")
 # Possessive quantifiers keep the word loop from backtracking exponentially on long letter runs.
 _UNIT_TAIL = re.compile(r"(?:\s*+[A-Za-z]{2,}+\.?+(?:\s*+\^\s*+\{?[23]\}?)?+)++\s*+")
 _WORD_START = re.compile(r"(?<![A-Za-z\\])[A-Za-z]")
-_MATH_WORDS = {"pi", "sqrt", "sin", "cos", "tan", "cot", "sec", "csc", "log", "ln", "exp", "frac", "cdot", "times", "infty", "inf"}
+_MATH_WORDS = {
+    "pi",
+    "sqrt",
+    "sin",
+    "cos",
+    "tan",
+    "cot",
+    "sec",
+    "csc",
+    "log",
+    "ln",
+    "exp",
+    "frac",
+    "cdot",
+    "times",
+    "infty",
+    "inf",
+}
 
 
 @dataclass(frozen=True)
@@ -161,7 +178,7 @@ def split_list(s: str) -> list[str]:
 # ---------------------------------------------------------------------------------------------
 # Exact rationals
 
-_INT = r"\d{1,%d}" % MAX_DIGITS
+_INT = rf"\d{{1,{MAX_DIGITS}}}"
 _DEC = rf"(?:{_INT}(?:\.\d{{0,{MAX_DIGITS}}})?|\.\d{{1,{MAX_DIGITS}}})"
 _SIGNED_INT = rf"[+-]?{_INT}"
 _RE_DECIMAL = re.compile(rf"^(?P<num>{_DEC})$")
@@ -171,7 +188,9 @@ _RE_SCI = re.compile(
 _RE_SLASH = re.compile(rf"^(?P<a>{_DEC})\s*/\s*(?P<b>{_DEC})$")
 _RE_FRAC = re.compile(rf"^\\frac\s*\{{\s*(?P<a>{_SIGNED_INT})\s*\}}\s*\{{\s*(?P<b>{_SIGNED_INT})\s*\}}$")
 _RE_FRAC_SHORT = re.compile(r"^\\frac\s*(?P<a>\d)\s*(?P<b>\d)$")  # \frac12
-_RE_MIXED_LATEX = re.compile(rf"^(?P<w>{_INT})\s*\\frac\s*(?:\{{\s*(?P<a>{_INT})\s*\}}\s*\{{\s*(?P<b>{_INT})\s*\}}|(?P<a1>\d)(?P<b1>\d))$")
+_RE_MIXED_LATEX = re.compile(
+    rf"^(?P<w>{_INT})\s*\\frac\s*(?:\{{\s*(?P<a>{_INT})\s*\}}\s*\{{\s*(?P<b>{_INT})\s*\}}|(?P<a1>\d)(?P<b1>\d))$"
+)
 _RE_MIXED_TEXT = re.compile(rf"^(?P<w>{_INT})\s+(?P<a>{_INT})\s*/\s*(?P<b>{_INT})$")
 
 
