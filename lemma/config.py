@@ -81,8 +81,9 @@ def _missing_key(error: jsonschema.ValidationError) -> str | None:
     """The key a `required` error is about (jsonschema yields one error per missing key)."""
     if error.validator != "required" or not isinstance(error.instance, dict):
         return None
-    return next((k for k in error.validator_value if k not in error.instance and error.message.startswith(repr(k))),
-                None)
+    return next(
+        (k for k in error.validator_value if k not in error.instance and error.message.startswith(repr(k))), None
+    )
 
 
 def _key_path(error: jsonschema.ValidationError) -> str:
@@ -186,30 +187,50 @@ def semantic_checks(cfg: dict, file: str, type_names: list[str]) -> list[Problem
     """Rules across sections and with the taxonomy, which the schema cannot state; reads `cfg` only."""
     problems = []
     for name in sorted(set(cfg.get("datasets", {})) & set(cfg.get("benchmarks", {}))):
-        problems.append(Problem(file, f"benchmarks.{name}", "the name is also a dataset's: outputs share a path, rename one"))
+        problems.append(
+            Problem(file, f"benchmarks.{name}", "the name is also a dataset's: outputs share a path, rename one")
+        )
     aug_types = cfg.get("augment", {}).get("types", default_augment_types(type_names))
     for i, t in enumerate(aug_types):
         if t not in type_names:
-            problems.append(Problem(file, f"augment.types.{i}", f"{t!r} is not in the taxonomy; expected one of {type_names}"))
+            problems.append(
+                Problem(file, f"augment.types.{i}", f"{t!r} is not in the taxonomy; expected one of {type_names}")
+            )
     for name, v in cfg.get("variants", {}).items():
-        if not any((v.get("reference", True), v.get("trajectories", False), v.get("student_correct", False),
-                    v.get("file"))):
-            problems.append(Problem(file, f"variants.{name}",
-                                    "an empty SFT set: needs reference, trajectories, student_correct or file"))
+        if not any(
+            (v.get("reference", True), v.get("trajectories", False), v.get("student_correct", False), v.get("file"))
+        ):
+            problems.append(
+                Problem(
+                    file, f"variants.{name}", "an empty SFT set: needs reference, trajectories, student_correct or file"
+                )
+            )
         for i, s in enumerate(v.get("strategies", [])):
             if s not in cfg.get("correct", {}).get("strategies", []):
                 problems.append(Problem(file, f"variants.{name}.strategies.{i}", f"{s!r} is not in correct.strategies"))
     if cfg.get("prompt_template") == "chat":
         model = cfg.get("student", {}).get("model")
         if model == "builtin":
-            problems.append(Problem(file, "prompt_template", "'chat' needs a student whose tokenizer has a chat "
-                                    "template; the built-in student has none (use world)"))
+            problems.append(
+                Problem(
+                    file,
+                    "prompt_template",
+                    "'chat' needs a student whose tokenizer has a chat "
+                    "template; the built-in student has none (use world)",
+                )
+            )
         elif model and Path(model).is_dir():
             from lemma.prompting import has_chat_template
 
             if not has_chat_template(model):
-                problems.append(Problem(file, "prompt_template", f"'chat': the tokenizer in {model!r} has no chat "
-                                        "template (no chat_template.jinja, none in tokenizer_config.json); use alpaca"))
+                problems.append(
+                    Problem(
+                        file,
+                        "prompt_template",
+                        f"'chat': the tokenizer in {model!r} has no chat "
+                        "template (no chat_template.jinja, none in tokenizer_config.json); use alpaca",
+                    )
+                )
     tr = cfg.get("training", {})
     if tr.get("global_batch", 1) % tr.get("per_device_batch", 1):
         problems.append(Problem(file, "training.global_batch", "expected a multiple of training.per_device_batch"))
@@ -260,8 +281,14 @@ def training_checks(cfg: dict, file: str, workdir: str | os.PathLike = ".") -> l
     if acc:
         path = Path(acc) if Path(acc).is_absolute() else Path(workdir) / acc
         if not path.is_file():
-            return [Problem(file, "training.accelerate_config", f"{acc!r} does not exist (paths are relative to the "
-                            "working directory); expected an accelerate config such as config/accelerate/zero2.yaml")]
+            return [
+                Problem(
+                    file,
+                    "training.accelerate_config",
+                    f"{acc!r} does not exist (paths are relative to the "
+                    "working directory); expected an accelerate config such as config/accelerate/zero2.yaml",
+                )
+            ]
         kind = _accelerate_type(path)
         if kind in SHARDED_TYPES:
             return []
@@ -273,12 +300,17 @@ def training_checks(cfg: dict, file: str, workdir: str | os.PathLike = ".") -> l
     if need_gb <= tr.get("gpu_memory_gb", 80):
         return []
     how = f"accelerate config {acc!r} ({kind})" if acc else "no accelerate_config"
-    return [Problem(file, "training.accelerate_config",
-                    f"training.gpus={gpus} with {how} is plain data parallel: every GPU would hold the whole "
-                    f"{n / 1e9:.2f}B-parameter model of {model!r} with its gradients and optimizer state, about "
-                    f"{need_gb:.0f} GB, more than training.gpu_memory_gb={tr.get('gpu_memory_gb', 80)}; expected a "
-                    "sharding config: config/accelerate/zero2.yaml (DeepSpeed ZeRO-2, bf16, as in the paper) or "
-                    "config/accelerate/fsdp.yaml")]
+    return [
+        Problem(
+            file,
+            "training.accelerate_config",
+            f"training.gpus={gpus} with {how} is plain data parallel: every GPU would hold the whole "
+            f"{n / 1e9:.2f}B-parameter model of {model!r} with its gradients and optimizer state, about "
+            f"{need_gb:.0f} GB, more than training.gpu_memory_gb={tr.get('gpu_memory_gb', 80)}; expected a "
+            "sharding config: config/accelerate/zero2.yaml (DeepSpeed ZeRO-2, bf16, as in the paper) or "
+            "config/accelerate/fsdp.yaml",
+        )
+    ]
 
 
 def file_checks(cfg: dict, file: str, workdir: str | os.PathLike = ".") -> list[Problem]:
@@ -287,8 +319,9 @@ def file_checks(cfg: dict, file: str, workdir: str | os.PathLike = ".") -> list[
     for name, v in cfg.get("variants", {}).items():
         f = v.get("file")
         if f and not (Path(workdir) / f).is_file():
-            problems.append(Problem(file, f"variants.{name}.file",
-                                    f"no such file {f!r} (relative to {Path(workdir).resolve()})"))
+            problems.append(
+                Problem(file, f"variants.{name}.file", f"no such file {f!r} (relative to {Path(workdir).resolve()})")
+            )
     return problems
 
 
@@ -298,14 +331,17 @@ def _plugin_checks(cfg: dict, file: str, jobs_run_here: bool) -> list[Problem]:
     from lemma.engines.factory import check_engine_config
     from lemma.teacher.factory import teacher_problems
 
-    problems = [Problem(file, "student", msg) for msg in check_engine_config(cfg["student"], check_packages=jobs_run_here)]
+    problems = [
+        Problem(file, "student", msg) for msg in check_engine_config(cfg["student"], check_packages=jobs_run_here)
+    ]
     errors, _ = teacher_problems(cfg["teacher"])
     problems += [Problem(file, key, msg) for key, msg in errors]
     return problems
 
 
-def load_workflow_config(cfg: dict, files: list[str | os.PathLike], workdir: str | os.PathLike = ".",
-                         jobs_run_here: bool = True) -> tuple[dict, list[TypeSpec]]:
+def load_workflow_config(
+    cfg: dict, files: list[str | os.PathLike], workdir: str | os.PathLike = ".", jobs_run_here: bool = True
+) -> tuple[dict, list[TypeSpec]]:
     """Fill in `cfg`'s defaults and check it: the one config check, used by the Snakefile and by
     `lemma doctor`. Returns `cfg` (filled in place) and the taxonomy; raises ConfigError listing
     every problem. `jobs_run_here`: jobs run in this Python, so engine packages (vLLM) must import

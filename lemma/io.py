@@ -69,7 +69,11 @@ def write_table(df: pl.DataFrame | list[dict], path: str | os.PathLike, schema: 
 def read_table(path: str | os.PathLike, schema: dict | None = None) -> pl.DataFrame:
     df = pl.read_parquet(path)
     if schema is not None:
-        check_schema(df.select([c for c in schema if c in df.columns]), {c: schema[c] for c in schema if c in df.columns}, str(path))
+        check_schema(
+            df.select([c for c in schema if c in df.columns]),
+            {c: schema[c] for c in schema if c in df.columns},
+            str(path),
+        )
     return df
 
 

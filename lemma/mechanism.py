@@ -24,8 +24,17 @@ from collections.abc import Iterable
 
 OUTCOMES = ("none", "self_correction", "wrong_to_wrong", "harmful", "false_alarm", "unknown")
 # openings of a reflection beyond the configured phrases: what a model imitating them tends to write
-_GENERIC = ("wait", "hold on", "hmm", "actually", "on second thought", "let me check", "let me double-check",
-            "let me recheck", "let me re-check")
+_GENERIC = (
+    "wait",
+    "hold on",
+    "hmm",
+    "actually",
+    "on second thought",
+    "let me check",
+    "let me double-check",
+    "let me recheck",
+    "let me re-check",
+)
 _THAT_GIVES = re.compile(r"^that gives\s+(-?[\d,]+)", re.IGNORECASE)
 
 
@@ -130,8 +139,13 @@ def plot_outcomes(rows: list[dict], path: str) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    colours = {"self_correction": "#27ae60", "false_alarm": "#95a5a6", "wrong_to_wrong": "#e67e22",
-               "harmful": "#c0392b", "unknown": "#7f8c8d"}
+    colours = {
+        "self_correction": "#27ae60",
+        "false_alarm": "#95a5a6",
+        "wrong_to_wrong": "#e67e22",
+        "harmful": "#c0392b",
+        "unknown": "#7f8c8d",
+    }
     labels = [f"{r['run']} · {r['benchmark']}" for r in rows]
     fig, ax = plt.subplots(figsize=(8, 0.35 * len(rows) + 1.6))
     left = [0.0] * len(rows)
@@ -151,12 +165,28 @@ def plot_outcomes(rows: list[dict], path: str) -> None:
     plt.close(fig)
 
 
-SUMMARY_COLUMNS = ("run", "variant", "seed", "benchmark", "n", "reflects", "reflect_rate", "self_correction",
-                   "wrong_to_wrong", "harmful", "false_alarm", "unknown")
+SUMMARY_COLUMNS = (
+    "run",
+    "variant",
+    "seed",
+    "benchmark",
+    "n",
+    "reflects",
+    "reflect_rate",
+    "self_correction",
+    "wrong_to_wrong",
+    "harmful",
+    "false_alarm",
+    "unknown",
+)
 
 
-def measure(evals: dict[str, "object"], structures: dict[str, dict[str, str | None]], runs: dict[str, tuple],
-            markers: tuple[str, ...]) -> tuple[list[dict], list[dict]]:
+def measure(
+    evals: dict[str, object],
+    structures: dict[str, dict[str, str | None]],
+    runs: dict[str, tuple],
+    markers: tuple[str, ...],
+) -> tuple[list[dict], list[dict]]:
     """(summary rows, by-type rows) over `evals[(run, benchmark)]` (polars frames with problem_id,
     completion, correct); `structures[benchmark][problem_id]` is the world structure or None."""
     summary, typed = [], []
@@ -167,28 +197,58 @@ def measure(evals: dict[str, "object"], structures: dict[str, dict[str, str | No
             items.append(classify(text or "", bool(ok), structures[bench].get(pid), markers))
         summary.append({"run": run, "variant": variant, "seed": seed, "benchmark": bench, **summarise(items)})
         for etype, c in sorted(by_type(items).items()):
-            typed.append({"run": run, "variant": variant, "seed": seed, "benchmark": bench, "error_type": etype,
-                          "self_correction": c["self_correction"], "wrong_to_wrong": c["wrong_to_wrong"]})
+            typed.append(
+                {
+                    "run": run,
+                    "variant": variant,
+                    "seed": seed,
+                    "benchmark": bench,
+                    "error_type": etype,
+                    "self_correction": c["self_correction"],
+                    "wrong_to_wrong": c["wrong_to_wrong"],
+                }
+            )
     return summary, typed
 
 
 def mechanism_html(summary: list[dict], typed: list[dict]) -> str:
     from lemma.report.tables import html_table, page
 
-    cols = [("run", "run"), ("benchmark", "benchmark"), ("n", "answers"), ("reflects", "reflect"),
-            ("reflect_rate", "share"), ("self_correction", "wrong→right"), ("wrong_to_wrong", "wrong→wrong"),
-            ("harmful", "right→wrong"), ("false_alarm", "false alarm"), ("unknown", "unchecked")]
-    note = ("<p class=\"note\">Greedy answers that contain a reflection (a line opening like a configured reflection "
-            "phrase). The text before it is checked step by step by the built-in world's oracle: "
-            "<b>wrong→right</b> is a real self-correction, <b>wrong→wrong</b> a noticed but unfixed error, "
-            "<b>right→wrong</b> a harmful reflection, <b>false alarm</b> a reflection after a right prefix that "
-            "still ends right; <b>unchecked</b>: no world structure to check against (real data).</p>")
+    cols = [
+        ("run", "run"),
+        ("benchmark", "benchmark"),
+        ("n", "answers"),
+        ("reflects", "reflect"),
+        ("reflect_rate", "share"),
+        ("self_correction", "wrong→right"),
+        ("wrong_to_wrong", "wrong→wrong"),
+        ("harmful", "right→wrong"),
+        ("false_alarm", "false alarm"),
+        ("unknown", "unchecked"),
+    ]
+    note = (
+        '<p class="note">Greedy answers that contain a reflection (a line opening like a configured reflection '
+        "phrase). The text before it is checked step by step by the built-in world's oracle: "
+        "<b>wrong→right</b> is a real self-correction, <b>wrong→wrong</b> a noticed but unfixed error, "
+        "<b>right→wrong</b> a harmful reflection, <b>false alarm</b> a reflection after a right prefix that "
+        "still ends right; <b>unchecked</b>: no world structure to check against (real data).</p>"
+    )
     body = [note, html_table(summary, cols, {"run": "text", "benchmark": "text", "reflect_rate": "pct"})]
     body.append("<h2>Wrong prefixes by the type of their first wrong step</h2>")
     if typed:
-        body.append(html_table(typed, [("run", "run"), ("benchmark", "benchmark"), ("error_type", "error type"),
-                                       ("self_correction", "wrong→right"), ("wrong_to_wrong", "wrong→wrong")],
-                               {"run": "text", "benchmark": "text", "error_type": "text"}))
+        body.append(
+            html_table(
+                typed,
+                [
+                    ("run", "run"),
+                    ("benchmark", "benchmark"),
+                    ("error_type", "error type"),
+                    ("self_correction", "wrong→right"),
+                    ("wrong_to_wrong", "wrong→wrong"),
+                ],
+                {"run": "text", "benchmark": "text", "error_type": "text"},
+            )
+        )
     else:
-        body.append("<p class=\"note\">No answer reflects after a wrong prefix.</p>")
+        body.append('<p class="note">No answer reflects after a wrong prefix.</p>')
     return page("Reflections: what they did", "\n".join(body))

@@ -95,7 +95,7 @@ class PromptFormat:
     _tokenizer: object = field(default=None, compare=False, repr=False)
 
     @classmethod
-    def of(cls, spec) -> "PromptFormat":
+    def of(cls, spec) -> PromptFormat:
         """From the rules' `template` param: a template name, or {"name": "chat", "tokenizer": dir}."""
         if isinstance(spec, PromptFormat):
             return spec
@@ -104,7 +104,7 @@ class PromptFormat:
         return _load_cached(spec, None)
 
     @classmethod
-    def load(cls, template: str, tokenizer_dir: str | None = None, tokenizer=None) -> "PromptFormat":
+    def load(cls, template: str, tokenizer_dir: str | None = None, tokenizer=None) -> PromptFormat:
         if template not in TEMPLATE_NAMES:
             raise ValueError(f"unknown prompt template {template!r}; expected one of {list(TEMPLATE_NAMES)}")
         if template != "chat":
@@ -143,8 +143,10 @@ class PromptFormat:
         if self.template == "chat":
             messages = []
             for shot in shots:
-                messages += [{"role": "user", "content": shot["question"].strip()},
-                             {"role": "assistant", "content": shot["solution"].strip()}]
+                messages += [
+                    {"role": "user", "content": shot["question"].strip()},
+                    {"role": "assistant", "content": shot["solution"].strip()},
+                ]
             return self._render_chat(messages + [{"role": "user", "content": question.strip()}])
         blocks = [self.prompt(s["question"]) + s["solution"].strip() + separator for s in shots]
         return "".join(blocks) + self.prompt(question)

@@ -49,9 +49,12 @@ MIN_CORRECTION_WORDS = 6
 
 _TOKEN = re.compile(r"[a-z]+|\d+(?:\.\d+)?")
 _NUMBER = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?")
-_CUE = re.compile(r"\b(?:wait|hold on|hmm+|actually|oops|on second thought|mistakes?|wrong|errors?|incorrect|"
-                  r"not (?:right|correct)|re-?check\w*|double-check\w*|re-?examin\w*|verify|suspicious|"
-                  r"should (?:be|have)|let me (?:check|look|re\w*)|that cannot be|went wrong)\b", re.I)
+_CUE = re.compile(
+    r"\b(?:wait|hold on|hmm+|actually|oops|on second thought|mistakes?|wrong|errors?|incorrect|"
+    r"not (?:right|correct)|re-?check\w*|double-check\w*|re-?examin\w*|verify|suspicious|"
+    r"should (?:be|have)|let me (?:check|look|re\w*)|that cannot be|went wrong)\b",
+    re.I,
+)
 _STEP_LABEL = re.compile(r"^[ \t#*>-]*step[ \t]*\d+[ \t]*[:.]", re.I | re.M)
 
 
@@ -94,7 +97,7 @@ def check_smoothed(smoothed: str, prefix: str, phrase: str, continuation: str) -
     cue = _reflection(rest, phrase)
     if cue is None:
         return REFLECTION_LOST
-    after = rest[cue.end():]
+    after = rest[cue.end() :]
     if len(_tokens(without_answer_lines(after))) < MIN_CORRECTION_WORDS:
         return CORRECTION_LOST
     want = _body_numbers(continuation)

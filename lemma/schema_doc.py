@@ -75,8 +75,11 @@ _CONSTRAINTS = [
 
 
 def _constraints(node: dict) -> list[str]:
-    out = ["not empty" if key in ("minItems", "minProperties", "minLength") and node[key] == 1 else fmt.format(node[key])
-           for key, fmt in _CONSTRAINTS if key in node]
+    out = [
+        "not empty" if key in ("minItems", "minProperties", "minLength") and node[key] == 1 else fmt.format(node[key])
+        for key, fmt in _CONSTRAINTS
+        if key in node
+    ]
     if node.get("uniqueItems"):
         out.append("no duplicates")
     if node.get("additionalProperties") is False and "properties" in node:
@@ -95,13 +98,15 @@ def _rows(node: dict, root: dict, path: str, required: bool, out: list[dict]) ->
     notes = _constraints(node)
     if "propertyNames" in node and "pattern" in node["propertyNames"]:
         notes.append(f"names match `{node['propertyNames']['pattern']}`")
-    out.append({
-        "key": path,
-        "type": _type(node, root),
-        "default": _literal(node["default"]) if "default" in node else "",
-        "required": "yes" if required else "",
-        "description": "; ".join([node.get("description", "")] * bool(node.get("description")) + notes),
-    })
+    out.append(
+        {
+            "key": path,
+            "type": _type(node, root),
+            "default": _literal(node["default"]) if "default" in node else "",
+            "required": "yes" if required else "",
+            "description": "; ".join([node.get("description", "")] * bool(node.get("description")) + notes),
+        }
+    )
     req = set(node.get("required", []))
     for name, sub in node.get("properties", {}).items():
         _rows(sub, root, f"{path}.{name}", name in req, out)
@@ -155,7 +160,8 @@ def render_schema(schema: dict, source: str, level: int = 2) -> str:
 def _table(rows: list[dict]) -> list[str]:
     return ["| key | type | default | required | description |", "|---|---|---|---|---|"] + [
         f"| `{_cell(r['key'])}` | {_cell(r['type'])} | {_cell(r['default'])} | {r['required']} | {_cell(r['description'])} |"
-        for r in rows]
+        for r in rows
+    ]
 
 
 def render() -> str:
@@ -169,14 +175,16 @@ def render() -> str:
         "examples are in `config/examples/`. Dataset layouts: [data.md](data.md); the LLM teacher: "
         "[teachers.md](teachers.md).",
         "",
-        ("Beyond the schema, the same config check (the Snakefile's and `lemma doctor`'s) refuses what a "
-        "schema cannot see: an API key or token written anywhere in `teacher` (give the variable's NAME in "
-        "`teacher.api_key_env`), names that must agree across sections or with the taxonomy "
-        "(`augment.types`, `variants.<name>.strategies`, a dataset and a benchmark of one name), "
-        "`training.global_batch` not a multiple of `training.per_device_batch`, files and model "
-        "directories that do not exist (`variants.<name>.file`, the teacher's prompts, local models), "
-        "`prompt_template: chat` for a tokenizer without a chat template, and a multi-GPU full "
-        "fine-tune too big for `training.gpu_memory_gb` without a sharding `accelerate_config`."),
+        (
+            "Beyond the schema, the same config check (the Snakefile's and `lemma doctor`'s) refuses what a "
+            "schema cannot see: an API key or token written anywhere in `teacher` (give the variable's NAME in "
+            "`teacher.api_key_env`), names that must agree across sections or with the taxonomy "
+            "(`augment.types`, `variants.<name>.strategies`, a dataset and a benchmark of one name), "
+            "`training.global_batch` not a multiple of `training.per_device_batch`, files and model "
+            "directories that do not exist (`variants.<name>.file`, the teacher's prompts, local models), "
+            "`prompt_template: chat` for a tokenizer without a chat template, and a multi-GPU full "
+            "fine-tune too big for `training.gpu_memory_gb` without a sharding `accelerate_config`."
+        ),
         "",
     ]
     for name in SCHEMAS:

@@ -58,12 +58,23 @@ class ScoresTable:
         """Per row: the variant, its benchmark cells through `cell_text(cell)` ("–" where a pair
         was not scored) and the plain-text rest (average, reflection columns): what each renderer
         formats in its own markup."""
-        return [(row.variant, ["–" if c is None else cell_text(c) for c in row.cells],
-                 ["–" if row.average is None else f"{row.average:.1f}", *row.reflections]) for row in self.rows]
+        return [
+            (
+                row.variant,
+                ["–" if c is None else cell_text(c) for c in row.cells],
+                ["–" if row.average is None else f"{row.average:.1f}", *row.reflections],
+            )
+            for row in self.rows
+        ]
 
 
-def scores_table(scores: pl.DataFrame, variants: list[str] | None = None, benchmarks: list[str] | None = None,
-                 average_over: list[str] | None = None, mechanism: pl.DataFrame | None = None) -> ScoresTable:
+def scores_table(
+    scores: pl.DataFrame,
+    variants: list[str] | None = None,
+    benchmarks: list[str] | None = None,
+    average_over: list[str] | None = None,
+    mechanism: pl.DataFrame | None = None,
+) -> ScoresTable:
     """The table of `scores` (results/scores.csv: one row per variant and benchmark). Variants and
     benchmarks default to those of `scores`, in order of appearance; the average is over
     `average_over` (default: every benchmark column; the workflow leaves out its maj@k columns).
@@ -87,8 +98,9 @@ def scores_table(scores: pl.DataFrame, variants: list[str] | None = None, benchm
                 continue
             if b in average_over:
                 averaged.append(100 * r["accuracy"])
-            cells.append(Cell(r["accuracy"], r["ci_low"], r["ci_high"], r["correct"], r["n"],
-                              r.get("sd") if several else None))
+            cells.append(
+                Cell(r["accuracy"], r["ci_low"], r["ci_high"], r["correct"], r["n"], r.get("sd") if several else None)
+            )
         reflections = []
         if mechanism is not None:
             m = mechanism.filter(pl.col("variant") == v)

@@ -21,8 +21,9 @@ from collections.abc import Sequence
 import numpy as np
 
 
-def paired_bootstrap(a: Sequence[float], b: Sequence[float], n_boot: int = 10000, seed: int = 0,
-                     level: float = 0.95) -> tuple[float, float, float]:
+def paired_bootstrap(
+    a: Sequence[float], b: Sequence[float], n_boot: int = 10000, seed: int = 0, level: float = 0.95
+) -> tuple[float, float, float]:
     """(difference, low, high): mean(a − b) over items and its percentile interval."""
     x, y = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     if x.shape != y.shape or x.ndim != 1:
@@ -35,7 +36,7 @@ def paired_bootstrap(a: Sequence[float], b: Sequence[float], n_boot: int = 10000
     chunk = max(1, 2_000_000 // d.size)  # bounded memory whatever the number of items
     for start in range(0, n_boot, chunk):
         k = min(chunk, n_boot - start)
-        means[start:start + k] = d[rng.integers(0, d.size, size=(k, d.size))].mean(axis=1)
+        means[start : start + k] = d[rng.integers(0, d.size, size=(k, d.size))].mean(axis=1)
     alpha = (1 - level) / 2
     lo, hi = np.quantile(means, [alpha, 1 - alpha])
     return float(d.mean()), float(lo), float(hi)
@@ -56,12 +57,25 @@ def mcnemar_exact(only_a: int, only_b: int) -> float:
     if n == 0:
         return 1.0
     k = min(only_a, only_b)
-    tail = sum(math.comb(n, i) for i in range(k + 1)) / 2 ** n
+    tail = sum(math.comb(n, i) for i in range(k + 1)) / 2**n
     return min(1.0, 2 * tail)
 
 
-PAIRED_COLUMNS = ("benchmark", "variant", "baseline", "seeds", "items", "accuracy", "baseline_accuracy", "difference",
-                  "ci_low", "ci_high", "only_variant", "only_baseline", "mcnemar_p")
+PAIRED_COLUMNS = (
+    "benchmark",
+    "variant",
+    "baseline",
+    "seeds",
+    "items",
+    "accuracy",
+    "baseline_accuracy",
+    "difference",
+    "ci_low",
+    "ci_high",
+    "only_variant",
+    "only_baseline",
+    "mcnemar_p",
+)
 
 
 def item_scores(correct_by_seed: dict, ids: list[str]) -> list[float]:
@@ -78,8 +92,14 @@ def item_scores(correct_by_seed: dict, ids: list[str]) -> list[float]:
     return out
 
 
-def compare_runs(correct: dict[tuple[str, str], dict[int, dict[str, bool]]], variants: list[str], benchmarks: list[str],
-                 baseline: str, n_boot: int = 10000, seed: int = 0) -> list[dict]:
+def compare_runs(
+    correct: dict[tuple[str, str], dict[int, dict[str, bool]]],
+    variants: list[str],
+    benchmarks: list[str],
+    baseline: str,
+    n_boot: int = 10000,
+    seed: int = 0,
+) -> list[dict]:
     """Every variant against `baseline` on each benchmark. `correct[(variant, benchmark)]` maps a
     seed to {problem_id: correct}. The items are the baseline's; McNemar is given when both sides
     have exactly one run (with several seeds the pairs are not independent; see the module doc)."""
@@ -99,10 +119,23 @@ def compare_runs(correct: dict[tuple[str, str], dict[int, dict[str, bool]]], var
                 (a,), (b,) = mine.values(), base.values()
                 only_v, only_b = discordant([a[i] for i in ids], [b[i] for i in ids])
                 p = mcnemar_exact(only_v, only_b)
-            rows.append({"benchmark": bench, "variant": v, "baseline": baseline, "seeds": len(mine), "items": len(ids),
-                         "accuracy": sum(scores) / len(ids), "baseline_accuracy": sum(base_scores) / len(ids),
-                         "difference": diff, "ci_low": lo, "ci_high": hi, "only_variant": only_v,
-                         "only_baseline": only_b, "mcnemar_p": p})
+            rows.append(
+                {
+                    "benchmark": bench,
+                    "variant": v,
+                    "baseline": baseline,
+                    "seeds": len(mine),
+                    "items": len(ids),
+                    "accuracy": sum(scores) / len(ids),
+                    "baseline_accuracy": sum(base_scores) / len(ids),
+                    "difference": diff,
+                    "ci_low": lo,
+                    "ci_high": hi,
+                    "only_variant": only_v,
+                    "only_baseline": only_b,
+                    "mcnemar_p": p,
+                }
+            )
     return rows
 
 
@@ -115,15 +148,32 @@ def paired_html(rows: list[dict]) -> str:
     """The paired comparisons as a report page (differences in accuracy points)."""
     from lemma.report.tables import html_table, page
 
-    shown = [{**r, "difference": 100 * r["difference"], "ci": f"{100 * r['ci_low']:+.1f} to {100 * r['ci_high']:+.1f}",
-              "comparison": f"{r['variant']} − {r['baseline']}",
-              "mcnemar_p": None if r["mcnemar_p"] is None else f"{r['mcnemar_p']:.3g}"} for r in rows]
-    cols = [("benchmark", "benchmark"), ("comparison", "comparison"), ("seeds", "seeds"), ("items", "items"),
-            ("difference", "difference (points)"), ("ci", "95% paired-bootstrap interval"),
-            ("only_variant", "right only in variant"), ("only_baseline", "right only in baseline"),
-            ("mcnemar_p", "McNemar p")]
-    note = ("<p class=\"note\">Each variant against the baseline over the same test items. The interval resamples the "
-            "items (10,000 times); with several seeds an item's score is its mean over the seeds. McNemar's exact "
-            "test (discordant items only) is given when each side is a single run.</p>")
-    return page("Paired comparisons", note + html_table(shown, cols, {"benchmark": "text", "comparison": "text",
-                                                                      "ci": "text"}))
+    shown = [
+        {
+            **r,
+            "difference": 100 * r["difference"],
+            "ci": f"{100 * r['ci_low']:+.1f} to {100 * r['ci_high']:+.1f}",
+            "comparison": f"{r['variant']} − {r['baseline']}",
+            "mcnemar_p": None if r["mcnemar_p"] is None else f"{r['mcnemar_p']:.3g}",
+        }
+        for r in rows
+    ]
+    cols = [
+        ("benchmark", "benchmark"),
+        ("comparison", "comparison"),
+        ("seeds", "seeds"),
+        ("items", "items"),
+        ("difference", "difference (points)"),
+        ("ci", "95% paired-bootstrap interval"),
+        ("only_variant", "right only in variant"),
+        ("only_baseline", "right only in baseline"),
+        ("mcnemar_p", "McNemar p"),
+    ]
+    note = (
+        '<p class="note">Each variant against the baseline over the same test items. The interval resamples the '
+        "items (10,000 times); with several seeds an item's score is its mean over the seeds. McNemar's exact "
+        "test (discordant items only) is given when each side is a single run.</p>"
+    )
+    return page(
+        "Paired comparisons", note + html_table(shown, cols, {"benchmark": "text", "comparison": "text", "ci": "text"})
+    )

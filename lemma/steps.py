@@ -34,8 +34,9 @@ _GAP = re.compile(r"\s+")
 # closer protects the rest of the text.
 _OPENERS = re.compile(r"(?<!\\)\$\$|\\\[|\\begin\{([A-Za-z*]+)\}|<<")
 # Periods that end no sentence: list markers at the start of a line, abbreviations.
-_LIST_MARKER = re.compile(r"\n[ \t]*(?:[-*+][ \t]+)?(?:\*\*|__)?(?:step[ \t]*)?(?:\d{1,3}|[A-Za-z]|[ivxIVX]{1,4})\.\Z",
-                          re.IGNORECASE)
+_LIST_MARKER = re.compile(
+    r"\n[ \t]*(?:[-*+][ \t]+)?(?:\*\*|__)?(?:step[ \t]*)?(?:\d{1,3}|[A-Za-z]|[ivxIVX]{1,4})\.\Z", re.IGNORECASE
+)
 _ABBREVIATION = re.compile(r"[\s(](?:mr|mrs|ms|dr|st|jr|sr|vs|etc|approx|no|fig|eq|e\.g|i\.e)\.\Z", re.IGNORECASE)
 _MARKER_WINDOW = 24  # characters looked back from a period to recognise a marker or abbreviation
 
@@ -72,7 +73,7 @@ def _sentence_end(text: str, gap_start: int) -> bool:
     """A period right before the gap ends a sentence (not a list marker or an abbreviation)."""
     if gap_start == 0 or text[gap_start - 1] != ".":
         return False
-    before = text[max(0, gap_start - _MARKER_WINDOW):gap_start]
+    before = text[max(0, gap_start - _MARKER_WINDOW) : gap_start]
     if gap_start <= _MARKER_WINDOW:
         before = "\n" + before  # the start of the text is the start of a line (and of a word)
     return not (_LIST_MARKER.search(before) or _ABBREVIATION.search(before))

@@ -30,8 +30,9 @@ def cell_name(protocol: str, retry: float) -> str:
     return f"{protocol}-retry{retry:g}"
 
 
-def make_cell(out: Path, base_config: dict, taxonomy: Path, protocol: str, retry: float,
-              seeds: list[int] | None) -> Path:
+def make_cell(
+    out: Path, base_config: dict, taxonomy: Path, protocol: str, retry: float, seeds: list[int] | None
+) -> Path:
     cfg = yaml.safe_load(yaml.safe_dump(base_config))  # a deep copy
     cfg.setdefault("training", {})["protocol"] = protocol
     cfg.setdefault("pretrain", {})["retry_rate"] = retry
@@ -73,8 +74,18 @@ def run(args) -> int:
             wd = make_cell(out, base, taxonomy, protocol, retry, args.seeds)
             if upstream is not None and not (wd / "results").exists():
                 seed_from(upstream, wd)
-            cmd = [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "-d", str(wd),
-                   "--cores", str(args.cores), *args.snakemake_args]
+            cmd = [
+                sys.executable,
+                "-m",
+                "snakemake",
+                "-s",
+                str(REPO / "Snakefile"),
+                "-d",
+                str(wd),
+                "--cores",
+                str(args.cores),
+                *args.snakemake_args,
+            ]
             print(f"== cell {wd.name}: {' '.join(cmd)}", flush=True)
             if subprocess.run(cmd, cwd=wd).returncode != 0:
                 failed.append(wd.name)
@@ -109,7 +120,9 @@ def collect(out: Path) -> str:
             import json
 
             s = json.loads(student.read_text())
-            note += f"; the student solves {100 * s['train_accuracy']:.1f}% of {s['eval_problems']} train problems greedily"
+            note += (
+                f"; the student solves {100 * s['train_accuracy']:.1f}% of {s['eval_problems']} train problems greedily"
+            )
         parts.append(note + ".\n")
         sc = pl.read_csv(scores)
         benches = list(dict.fromkeys(sc["benchmark"]))
@@ -122,16 +135,25 @@ def collect(out: Path) -> str:
         pa = pl.read_csv(paired, schema_overrides={"mcnemar_p": pl.Float64})
         lines = ["| benchmark | comparison | difference, points (95% paired-bootstrap CI) |", "|---|---|---|"]
         for r in pa.iter_rows(named=True):
-            lines.append(f"| {r['benchmark']} | {r['variant']} − {r['baseline']} | {100 * r['difference']:+.1f} "
-                         f"({100 * r['ci_low']:+.1f} to {100 * r['ci_high']:+.1f}) |")
+            lines.append(
+                f"| {r['benchmark']} | {r['variant']} − {r['baseline']} | {100 * r['difference']:+.1f} "
+                f"({100 * r['ci_low']:+.1f} to {100 * r['ci_high']:+.1f}) |"
+            )
         parts.append("\n".join(lines) + "\n")
-        me = pl.read_csv(mech).group_by("variant", maintain_order=True).agg(
-            pl.col("n", "reflects", "self_correction", "wrong_to_wrong", "harmful", "false_alarm").sum())
-        lines = ["| variant | answers | reflect | wrong→right | wrong→wrong | right→wrong | false alarm |",
-                 "|---|---|---|---|---|---|---|"]
+        me = (
+            pl.read_csv(mech)
+            .group_by("variant", maintain_order=True)
+            .agg(pl.col("n", "reflects", "self_correction", "wrong_to_wrong", "harmful", "false_alarm").sum())
+        )
+        lines = [
+            "| variant | answers | reflect | wrong→right | wrong→wrong | right→wrong | false alarm |",
+            "|---|---|---|---|---|---|---|",
+        ]
         for r in me.iter_rows(named=True):
-            lines.append(f"| {r['variant']} | {r['n']} | {r['reflects']} | {r['self_correction']} | "
-                         f"{r['wrong_to_wrong']} | {r['harmful']} | {r['false_alarm']} |")
+            lines.append(
+                f"| {r['variant']} | {r['n']} | {r['reflects']} | {r['self_correction']} | "
+                f"{r['wrong_to_wrong']} | {r['harmful']} | {r['false_alarm']} |"
+            )
         parts.append("\n".join(lines) + "\n\nReflections pooled over seeds and benchmarks (oracle step check).\n")
     return "\n".join(parts) + "\n"
 

@@ -82,9 +82,11 @@ def _hf_counter(path: str) -> TokenCounter | None:
         return None
     chat = None
     if getattr(tok, "chat_template", None):
+
         def chat(messages):
             ids = tok.apply_chat_template(messages, tokenize=True, add_generation_prompt=True)
             return len(ids["input_ids"] if isinstance(ids, dict) else ids)
+
     return TokenCounter(lambda text: tok.encode(text, add_special_tokens=False), f"tokenizer of {path}", True, chat)
 
 
@@ -102,5 +104,6 @@ def token_counter(model: str, engine: str = "openai", tokenizer: str | None = No
     if found is not None:
         enc, method, exact = found
         return TokenCounter(lambda text: enc.encode(text, disallowed_special=()), method, exact)
-    return TokenCounter(lambda text: range((len(text) + 3) // 4), "4 characters per token (no tokenizer available)",
-                        False)
+    return TokenCounter(
+        lambda text: range((len(text) + 3) // 4), "4 characters per token (no tokenizer available)", False
+    )

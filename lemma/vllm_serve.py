@@ -94,8 +94,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         from vllm.entrypoints.cli.main import main as vllm_main
     except ImportError as e:
-        print(f"lemma.vllm_serve: vLLM does not import here ({e}); run envs/setup-vllm.sh and use "
-              ".venv-vllm/bin/python", file=sys.stderr)
+        print(
+            f"lemma.vllm_serve: vLLM does not import here ({e}); run envs/setup-vllm.sh and use .venv-vllm/bin/python",
+            file=sys.stderr,
+        )
         return 1
     print("vllm serve " + " ".join(args), file=sys.stderr, flush=True)
     sys.argv = ["vllm", "serve", *args]

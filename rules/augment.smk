@@ -8,14 +8,14 @@ rule inject_errors:
     output:
         mistakes="results/mistakes/{error_type}.parquet",
         stats="results/mistakes/{error_type}.stats.json",
-    params:
-        spec=lambda w: type_entry(w.error_type),
-        teacher=teacher_params("inject"),
-        augment=config["augment"],
     log:
         "logs/inject_errors/{error_type}.log",
     conda:
         "../envs/core.yaml"
+    params:
+        spec=lambda w: type_entry(w.error_type),
+        teacher=teacher_params("inject"),
+        augment=config["augment"],
     script:
         "../scripts/inject_errors.py"
 
@@ -29,12 +29,12 @@ rule locate_and_truncate:
     output:
         table="results/truncated/{cut}/{bucket}.parquet",
         stats="results/truncated/{cut}/{bucket}.stats.json",
-    params:
-        teacher=teacher_params("judge_step"),
     log:
         "logs/locate_and_truncate/{cut}/{bucket}.log",
     conda:
         "../envs/core.yaml"
+    params:
+        teacher=teacher_params("judge_step"),
     script:
         "../scripts/locate_and_truncate.py"
 
@@ -50,13 +50,13 @@ rule correct:
     output:
         table="results/corrections/{cut}/{strategy}/{bucket}.parquet",
         stats="results/corrections/{cut}/{strategy}/{bucket}.stats.json",
-    params:
-        teacher=lambda w: teacher_params(w.strategy),
-        phrases=config["reflection_phrases"],
     log:
         "logs/correct/{cut}/{strategy}/{bucket}.log",
     conda:
         "../envs/core.yaml"
+    params:
+        teacher=lambda w: teacher_params(w.strategy),
+        phrases=config["reflection_phrases"],
     script:
         "../scripts/correct.py"
 
@@ -69,12 +69,12 @@ rule smooth_and_filter:
     output:
         table="results/trajectories/{cut}/{strategy}/{bucket}.parquet",
         stats="results/trajectories/{cut}/{strategy}/{bucket}.stats.json",
-    params:
-        teacher=teacher_params("smooth"),
-        grading=config["grading"],
     log:
         "logs/smooth_and_filter/{cut}/{strategy}/{bucket}.log",
     conda:
         "../envs/core.yaml"
+    params:
+        teacher=teacher_params("smooth"),
+        grading=config["grading"],
     script:
         "../scripts/smooth_and_filter.py"

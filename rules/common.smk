@@ -15,8 +15,9 @@ JOBS_RUN_HERE = not workflow.deployment_settings.deployment_method
 os.environ.setdefault("LEMMA_WORKFLOW_DIR", workflow.basedir)
 
 try:
-    config, TAXONOMY = load_workflow_config(config, workflow.configfiles or ["config/config.yaml"], os.getcwd(),
-                                            jobs_run_here=JOBS_RUN_HERE)
+    config, TAXONOMY = load_workflow_config(
+        config, workflow.configfiles or ["config/config.yaml"], os.getcwd(), jobs_run_here=JOBS_RUN_HERE
+    )
 except ConfigError as e:
     raise WorkflowError(str(e)) from None
 
@@ -32,8 +33,11 @@ BUILTIN_STUDENT = config["student"]["model"] == "builtin"
 # One run = one variant trained with one seed. Without `seeds` a run is named after its variant
 # (results/models/sft); with `seeds: [1, 2, 3]` each variant gets runs named {variant}-s{seed}.
 SEEDS = config["seeds"]
-RUNS = {(v if SEEDS is None else f"{v}-s{s}"): (v, s) for v in VARIANTS
-        for s in (SEEDS if SEEDS is not None else [config["training"]["seed"]])}
+RUNS = {
+    (v if SEEDS is None else f"{v}-s{s}"): (v, s)
+    for v in VARIANTS
+    for s in (SEEDS if SEEDS is not None else [config["training"]["seed"]])
+}
 
 
 wildcard_constraints:
@@ -97,8 +101,11 @@ def get_graded(wildcards=None):
 
 
 def get_shards(wildcards):
-    return expand("results/samples/{dataset}/{shard}.parquet", dataset=wildcards.dataset,
-                  shard=range(config["sampling"]["shards"]))
+    return expand(
+        "results/samples/{dataset}/{shard}.parquet",
+        dataset=wildcards.dataset,
+        shard=range(config["sampling"]["shards"]),
+    )
 
 
 def get_truncate_input(wildcards):
@@ -116,10 +123,16 @@ def variant_trajectories(variant):
     v = config["variants"][variant]
     if not v["trajectories"]:
         return []
-    buckets = ([STUDENT_BUCKET] if "student" in v["sources"] else []) + (AUG_TYPES if "augmented" in v["sources"] else [])
+    buckets = ([STUDENT_BUCKET] if "student" in v["sources"] else []) + (
+        AUG_TYPES if "augmented" in v["sources"] else []
+    )
     cut = cut_for(v["truncate"])
-    return expand("results/trajectories/{cut}/{strategy}/{bucket}.parquet", cut=cut,
-                  strategy=[s for s in v["strategies"] if s in STRATEGIES], bucket=buckets)
+    return expand(
+        "results/trajectories/{cut}/{strategy}/{bucket}.parquet",
+        cut=cut,
+        strategy=[s for s in v["strategies"] if s in STRATEGIES],
+        bucket=buckets,
+    )
 
 
 def get_sft_trajectories(wildcards):
@@ -242,8 +255,11 @@ def get_funnel_inputs(wildcards):
 
 
 def get_example_trajectories(wildcards):
-    return [f"results/trajectories/{EXAMPLE_CUT}/{s}/{wildcards.bucket}.parquet"
-            for s in REPORT_STRATEGIES if (EXAMPLE_CUT, s, wildcards.bucket) in REPORT_USED]
+    return [
+        f"results/trajectories/{EXAMPLE_CUT}/{s}/{wildcards.bucket}.parquet"
+        for s in REPORT_STRATEGIES
+        if (EXAMPLE_CUT, s, wildcards.bucket) in REPORT_USED
+    ]
 
 
 def report_targets():
@@ -261,6 +277,8 @@ def report_targets():
     if config["teacher"]["kind"] == "llm" and REPORT_USED:
         targets.append("results/report/teacher_cost.html")  # rules/report.smk: report_teacher_cost
     if EXAMPLE_CUT:
-        targets += expand("results/report/examples/{bucket}.html",
-                          bucket=[b for b in REPORT_BUCKETS if any((EXAMPLE_CUT, s, b) in REPORT_USED for s in STRATEGIES)])
+        targets += expand(
+            "results/report/examples/{bucket}.html",
+            bucket=[b for b in REPORT_BUCKETS if any((EXAMPLE_CUT, s, b) in REPORT_USED for s in STRATEGIES)],
+        )
     return targets

@@ -5,23 +5,23 @@ rule evaluate:
         model="results/models/{run}",
     output:
         "results/eval/{run}/{benchmark}.parquet",
-    params:
-        student=config["student"],
-        evaluation=eval_settings(),
-        template=prompt_template(),
-        source=lambda w: config["benchmarks"][w.benchmark],
-        grading=config["grading"],
-    threads: config["evaluation"]["threads"]
-    resources:
-        mem_mb=mem_mb(4000),
-        runtime=120,
-        gpu=0 if config["student"]["engine"] == "hf" else config["student"]["tensor_parallel_size"],
     log:
         "logs/evaluate/{run}/{benchmark}.log",
     benchmark:
         "benchmarks/evaluate/{run}/{benchmark}.tsv"
     conda:
         "../envs/vllm.yaml" if config["student"]["engine"] == "vllm" else "../envs/train.yaml"
+    threads: config["evaluation"]["threads"]
+    resources:
+        mem_mb=mem_mb(4000),
+        runtime=120,
+        gpu=0 if config["student"]["engine"] == "hf" else config["student"]["tensor_parallel_size"],
+    params:
+        student=config["student"],
+        evaluation=eval_settings(),
+        template=prompt_template(),
+        source=lambda w: config["benchmarks"][w.benchmark],
+        grading=config["grading"],
     script:
         "../scripts/evaluate.py"
 
@@ -33,6 +33,17 @@ rule evaluate_majority:
         model="results/models/{run}",
     output:
         "results/eval_maj/{run}/{benchmark}.parquet",
+    log:
+        "logs/evaluate_majority/{run}/{benchmark}.log",
+    benchmark:
+        "benchmarks/evaluate_majority/{run}/{benchmark}.tsv"
+    conda:
+        "../envs/vllm.yaml" if config["student"]["engine"] == "vllm" else "../envs/train.yaml"
+    threads: config["evaluation"]["threads"]
+    resources:
+        mem_mb=mem_mb(4000),
+        runtime=240,
+        gpu=0 if config["student"]["engine"] == "hf" else config["student"]["tensor_parallel_size"],
     params:
         student=config["student"],
         evaluation=eval_settings(majority=True),
@@ -40,17 +51,6 @@ rule evaluate_majority:
         source=lambda w: config["benchmarks"][w.benchmark],
         seed=config["seed"],
         grading=config["grading"],
-    threads: config["evaluation"]["threads"]
-    resources:
-        mem_mb=mem_mb(4000),
-        runtime=240,
-        gpu=0 if config["student"]["engine"] == "hf" else config["student"]["tensor_parallel_size"],
-    log:
-        "logs/evaluate_majority/{run}/{benchmark}.log",
-    benchmark:
-        "benchmarks/evaluate_majority/{run}/{benchmark}.tsv"
-    conda:
-        "../envs/vllm.yaml" if config["student"]["engine"] == "vllm" else "../envs/train.yaml"
     script:
         "../scripts/evaluate_majority.py"
 
@@ -65,19 +65,27 @@ rule measure_reflection:
     output:
         csv="results/mechanism/reflections.csv",
         by_type="results/mechanism/by_type.csv",
-        plot=report("results/report/mechanism.png", caption="../report/mechanism.rst", category="4. Scores",
-                    labels={"figure": "reflections"}),
-        html=report("results/report/mechanism.html", caption="../report/mechanism.rst", category="4. Scores",
-                    labels={"figure": "reflections table"}),
-    params:
-        runs=RUNS,
-        benchmarks=BENCHMARKS,
-        phrases=config["reflection_phrases"],
+        plot=report(
+            "results/report/mechanism.png",
+            caption="../report/mechanism.rst",
+            category="4. Scores",
+            labels={"figure": "reflections"},
+        ),
+        html=report(
+            "results/report/mechanism.html",
+            caption="../report/mechanism.rst",
+            category="4. Scores",
+            labels={"figure": "reflections table"},
+        ),
     log:
         "logs/measure_reflection.log",
     localrule: True
     conda:
         "../envs/core.yaml"
+    params:
+        runs=RUNS,
+        benchmarks=BENCHMARKS,
+        phrases=config["reflection_phrases"],
     script:
         "../scripts/measure_reflection.py"
 
@@ -89,18 +97,22 @@ rule compare_variants:
         evals=get_greedy_evals,
     output:
         csv="results/compare/paired.csv",
-        html=report("results/report/paired.html", caption="../report/paired.rst", category="4. Scores",
-                    labels={"figure": "paired comparisons"}),
-    params:
-        runs=RUNS,
-        benchmarks=BENCHMARKS,
-        variants=VARIANTS,
-        seed=config["seed"],
+        html=report(
+            "results/report/paired.html",
+            caption="../report/paired.rst",
+            category="4. Scores",
+            labels={"figure": "paired comparisons"},
+        ),
     log:
         "logs/compare_variants.log",
     localrule: True
     conda:
         "../envs/core.yaml"
+    params:
+        runs=RUNS,
+        benchmarks=BENCHMARKS,
+        variants=VARIANTS,
+        seed=config["seed"],
     script:
         "../scripts/compare_variants.py"
 
@@ -116,16 +128,16 @@ rule scores:
         csv=report("results/scores.csv", caption="../report/scores.rst", category="4. Scores"),
         runs="results/scores_runs.csv",
         md="results/scores.md",
+    log:
+        "logs/scores.log",
+    localrule: True
+    conda:
+        "../envs/core.yaml"
     params:
         variants=VARIANTS,
         runs=RUNS,
         protocol=training_protocol(),
         benchmarks=BENCHMARKS,
         maj_k=config["evaluation"]["maj_k"],
-    log:
-        "logs/scores.log",
-    localrule: True
-    conda:
-        "../envs/core.yaml"
     script:
         "../scripts/scores.py"

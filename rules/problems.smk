@@ -4,12 +4,12 @@ rule load_problems:
         get_dataset_file,
     output:
         "results/problems/{dataset}.parquet",
-    params:
-        source=get_source,
     log:
         "logs/load_problems/{dataset}.log",
     localrule: True
     conda:
         "../envs/core.yaml"
+    params:
+        source=get_source,
     script:
         "../scripts/load_problems.py"

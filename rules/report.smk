@@ -4,6 +4,7 @@
 # a download, so every table meant to be read is also rendered as a small self-contained HTML page.
 # Each rule reads only what some variant already needs: no stage runs just for the report.
 
+
 report: "../report/workflow.rst"
 
 
@@ -16,20 +17,30 @@ rule report_funnel:
         stats=get_funnel_inputs,
     output:
         csv="results/report/funnel.csv",
-        plot=report("results/report/funnel.png", caption="../report/funnel.rst", category="2. Data funnel",
-                    subcategory="Funnel", labels={"figure": "funnel plot"}),
-        html=report("results/report/funnel.html", caption="../report/funnel.rst", category="2. Data funnel",
-                    subcategory="Funnel", labels={"figure": "funnel table"}),
-    params:
-        results=lambda w, output: str(Path(output.csv).parents[1]),
-        buckets=[STUDENT_BUCKET] + [b for b in AUG_TYPES if b in REPORT_BUCKETS],
-        cuts=REPORT_CUTS,
-        strategies=REPORT_STRATEGIES,
+        plot=report(
+            "results/report/funnel.png",
+            caption="../report/funnel.rst",
+            category="2. Data funnel",
+            subcategory="Funnel",
+            labels={"figure": "funnel plot"},
+        ),
+        html=report(
+            "results/report/funnel.html",
+            caption="../report/funnel.rst",
+            category="2. Data funnel",
+            subcategory="Funnel",
+            labels={"figure": "funnel table"},
+        ),
     log:
         "logs/report/funnel.log",
     localrule: True
     conda:
         "../envs/core.yaml"
+    params:
+        results=lambda w, output: str(Path(output.csv).parents[1]),
+        buckets=[STUDENT_BUCKET] + [b for b in AUG_TYPES if b in REPORT_BUCKETS],
+        cuts=REPORT_CUTS,
+        strategies=REPORT_STRATEGIES,
     script:
         "../scripts/report_funnel.py"
 
@@ -42,15 +53,20 @@ rule report_examples:
         trajectories=get_example_trajectories,
         labels=lambda w: ["results/taxonomy/labels.parquet"] if w.bucket == STUDENT_BUCKET else [],
     output:
-        report("results/report/examples/{bucket}.html", caption="../report/examples.rst", category="2. Data funnel",
-               subcategory="Example trajectories", labels={"error type": "{bucket}"}),
-    params:
-        n_per_strategy=3,
+        report(
+            "results/report/examples/{bucket}.html",
+            caption="../report/examples.rst",
+            category="2. Data funnel",
+            subcategory="Example trajectories",
+            labels={"error type": "{bucket}"},
+        ),
     log:
         "logs/report/examples/{bucket}.log",
     localrule: True
     conda:
         "../envs/core.yaml"
+    params:
+        n_per_strategy=3,
     script:
         "../scripts/report_examples.py"
 
@@ -60,16 +76,21 @@ rule report_sft_stats:
     input:
         expand("results/sft/{variant}.stats.json", variant=VARIANTS),
     output:
-        html=report("results/report/sft_stats.html", caption="../report/sft_stats.rst", category="3. Training",
-                    subcategory="SFT sets", labels={"figure": "SFT set statistics"}),
+        html=report(
+            "results/report/sft_stats.html",
+            caption="../report/sft_stats.rst",
+            category="3. Training",
+            subcategory="SFT sets",
+            labels={"figure": "SFT set statistics"},
+        ),
         csv="results/report/sft_stats.csv",
-    params:
-        variants=VARIANTS,
     log:
         "logs/report/sft_stats.log",
     localrule: True
     conda:
         "../envs/core.yaml"
+    params:
+        variants=VARIANTS,
     script:
         "../scripts/report_sft_stats.py"
 
@@ -79,8 +100,13 @@ rule report_curves:
     input:
         "results/models/{run}",
     output:
-        report("results/report/curves/{run}.png", caption="../report/curves.rst", category="3. Training",
-               subcategory="Training curves", labels={"variant": "{run}"}),
+        report(
+            "results/report/curves/{run}.png",
+            caption="../report/curves.rst",
+            category="3. Training",
+            subcategory="Training curves",
+            labels={"variant": "{run}"},
+        ),
     log:
         "logs/report/curves/{run}.log",
     localrule: True
@@ -95,15 +121,20 @@ rule report_loss_overlay:
     input:
         expand("results/models/{run}", run=list(RUNS)),
     output:
-        report("results/report/curves/all_variants.png", caption="../report/curves_all.rst", category="3. Training",
-               subcategory="Training curves", labels={"variant": "all (loss)"}),
-    params:
-        variants=list(RUNS),
+        report(
+            "results/report/curves/all_variants.png",
+            caption="../report/curves_all.rst",
+            category="3. Training",
+            subcategory="Training curves",
+            labels={"variant": "all (loss)"},
+        ),
     log:
         "logs/report/loss_overlay.log",
     localrule: True
     conda:
         "../envs/core.yaml"
+    params:
+        variants=list(RUNS),
     script:
         "../scripts/report_loss_overlay.py"
 
@@ -114,14 +145,14 @@ rule report_scores:
         "results/scores.csv",
     output:
         report("results/report/scores.html", caption="../report/scores_table.rst", category="4. Scores"),
-    params:
-        variants=VARIANTS,
-        benchmarks=BENCHMARKS,
     log:
         "logs/report/scores.log",
     localrule: True
     conda:
         "../envs/core.yaml"
+    params:
+        variants=VARIANTS,
+        benchmarks=BENCHMARKS,
     script:
         "../scripts/report_scores.py"
 
@@ -132,14 +163,19 @@ rule report_teacher_cost:
     input:
         sorted({f"results/trajectories/{c}/{s}/{b}.parquet" for c, s, b in REPORT_USED}),
     output:
-        report("results/report/teacher_cost.html", caption="../report/teacher_cost.rst", category="2. Data funnel",
-               subcategory="Teacher cost", labels={"table": "teacher calls and cost"}),
-    params:
-        teacher=teacher_params(),
+        report(
+            "results/report/teacher_cost.html",
+            caption="../report/teacher_cost.rst",
+            category="2. Data funnel",
+            subcategory="Teacher cost",
+            labels={"table": "teacher calls and cost"},
+        ),
     log:
         "logs/report/teacher_cost.log",
     localrule: True
     conda:
         "../envs/core.yaml"
+    params:
+        teacher=teacher_params(),
     script:
         "../scripts/report_teacher_cost.py"

@@ -12,14 +12,14 @@ rule build_sft:
         alpaca="results/sft/exports/{variant}.alpaca.jsonl",
         sharegpt="results/sft/exports/{variant}.sharegpt.jsonl",
         messages="results/sft/exports/{variant}.messages.jsonl",
-    params:
-        variant=lambda w: config["variants"][w.variant],
-        template=prompt_template(),
-        seed=config["seed"],
     log:
         "logs/build_sft/{variant}.log",
     conda:
         "../envs/core.yaml"
+    params:
+        variant=lambda w: config["variants"][w.variant],
+        template=prompt_template(),
+        seed=config["seed"],
     script:
         "../scripts/build_sft.py"
 
@@ -32,20 +32,20 @@ rule train:
         model=get_base_model_input,
     output:
         directory("results/models/{run}"),
-    params:
-        model=get_base_model(),
-        training=run_training,
-        checkpoints=lambda w: f"results/checkpoints/{w.run}",
-    threads: config["training"]["threads"]
-    resources:
-        mem_mb=mem_mb(8000),
-        runtime=600,
-        gpu=config["training"]["gpus"],
     log:
         "logs/train/{run}.log",
     benchmark:
         "benchmarks/train/{run}.tsv"
     conda:
         "../envs/train.yaml"
+    threads: config["training"]["threads"]
+    resources:
+        mem_mb=mem_mb(8000),
+        runtime=600,
+        gpu=config["training"]["gpus"],
+    params:
+        model=get_base_model(),
+        training=run_training,
+        checkpoints=lambda w: f"results/checkpoints/{w.run}",
     script:
         "../scripts/train.py"

@@ -7,22 +7,22 @@ if BUILTIN_STUDENT:
             problems=get_train_problems,
         output:
             directory("results/models/base"),
-        params:
-            pretrain=config["pretrain"],
-            seed=config["seed"],
-            checkpoints="results/checkpoints/base",
-            # the reflection phrases only matter (and only rerun pre-training) with retry data
-            phrases=config["reflection_phrases"] if config["pretrain"]["retry_rate"] else [],
-        threads: config["pretrain"]["threads"]
-        resources:
-            mem_mb=mem_mb(4000),
-            runtime=60,
         log:
             "logs/pretrain_student.log",
         benchmark:
             "benchmarks/pretrain_student.tsv"
         conda:
             "../envs/train.yaml"
+        threads: config["pretrain"]["threads"]
+        resources:
+            mem_mb=mem_mb(4000),
+            runtime=60,
+        params:
+            pretrain=config["pretrain"],
+            seed=config["seed"],
+            checkpoints="results/checkpoints/base",
+            # the reflection phrases only matter (and only rerun pre-training) with retry data
+            phrases=config["reflection_phrases"] if config["pretrain"]["retry_rate"] else [],
         script:
             "../scripts/pretrain_student.py"
 
@@ -34,22 +34,22 @@ rule sample_student:
         model=get_base_model_input,
     output:
         "results/samples/{dataset}/{shard}.parquet",
-    params:
-        model=get_base_model(),
-        student=config["student"],
-        sampling=config["sampling"],
-        template=prompt_template(),
-    threads: config["student"]["threads"]
-    resources:
-        mem_mb=mem_mb(4000),
-        runtime=240,
-        gpu=0 if config["student"]["engine"] == "hf" else config["student"]["tensor_parallel_size"],
     log:
         "logs/sample_student/{dataset}/{shard}.log",
     benchmark:
         "benchmarks/sample_student/{dataset}/{shard}.tsv"
     conda:
         "../envs/vllm.yaml" if config["student"]["engine"] == "vllm" else "../envs/train.yaml"
+    threads: config["student"]["threads"]
+    resources:
+        mem_mb=mem_mb(4000),
+        runtime=240,
+        gpu=0 if config["student"]["engine"] == "hf" else config["student"]["tensor_parallel_size"],
+    params:
+        model=get_base_model(),
+        student=config["student"],
+        sampling=config["sampling"],
+        template=prompt_template(),
     script:
         "../scripts/sample_student.py"
 
@@ -61,12 +61,12 @@ rule grade_samples:
         shards=get_shards,
     output:
         "results/graded/{dataset}.parquet",
-    params:
-        grading=config["grading"],
     log:
         "logs/grade_samples/{dataset}.log",
-    threads: 2
     conda:
         "../envs/core.yaml"
+    threads: 2
+    params:
+        grading=config["grading"],
     script:
         "../scripts/grade_samples.py"

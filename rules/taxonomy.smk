@@ -7,14 +7,14 @@ rule locate_errors:
     output:
         steps="results/taxonomy/steps.parquet",
         stats="results/taxonomy/steps.stats.json",
-    params:
-        teacher=teacher_params("judge_step"),
-        max_items=config["classify"]["max_items"],
-        seed=config["seed"],  # the judged-sample cap is a seeded draw
     log:
         "logs/locate_errors.log",
     conda:
         "../envs/core.yaml"
+    params:
+        teacher=teacher_params("judge_step"),
+        max_items=config["classify"]["max_items"],
+        seed=config["seed"],  # the judged-sample cap is a seeded draw
     script:
         "../scripts/locate_errors.py"
 
@@ -28,13 +28,13 @@ rule classify_errors:
     output:
         labels="results/taxonomy/labels.parquet",
         stats="results/taxonomy/labels.stats.json",
-    params:
-        teacher=teacher_params("judge_type"),
-        taxonomy=taxonomy_entries(),
     log:
         "logs/classify_errors.log",
     conda:
         "../envs/core.yaml"
+    params:
+        teacher=teacher_params("judge_type"),
+        taxonomy=taxonomy_entries(),
     script:
         "../scripts/classify_errors.py"
 
@@ -45,13 +45,15 @@ rule taxonomy_stats:
         "results/taxonomy/labels.parquet",
     output:
         table="results/taxonomy/stats.parquet",
-        plot=report("results/taxonomy/error_types.png", caption="../report/error_types.rst", category="1. Error taxonomy"),
-    params:
-        taxonomy=taxonomy_entries(),
+        plot=report(
+            "results/taxonomy/error_types.png", caption="../report/error_types.rst", category="1. Error taxonomy"
+        ),
     log:
         "logs/taxonomy_stats.log",
     localrule: True
     conda:
         "../envs/core.yaml"
+    params:
+        taxonomy=taxonomy_entries(),
     script:
         "../scripts/taxonomy_stats.py"

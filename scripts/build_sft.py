@@ -8,11 +8,18 @@ probs = problems(snakemake)
 traj = read_all(snakemake.input.trajectories, TRAJECTORIES) if snakemake.input.trajectories else None
 labels = read_table(snakemake.input.labels[0], TYPE_LABELS) if snakemake.input.labels else None
 graded = read_all(snakemake.input.graded, GRADED) if snakemake.input.graded else None
-rows = sft_rows(probs, traj, snakemake.params.variant, snakemake.params.template, labels, snakemake.params.seed,
-                graded)
-write_jsonl([{"prompt": r["prompt"], "response": r["response"],
-              "meta": {k: r[k] for k in r if k not in ("prompt", "response", "question")}}
-             for r in rows], snakemake.output.sft)
+rows = sft_rows(probs, traj, snakemake.params.variant, snakemake.params.template, labels, snakemake.params.seed, graded)
+write_jsonl(
+    [
+        {
+            "prompt": r["prompt"],
+            "response": r["response"],
+            "meta": {k: r[k] for k in r if k not in ("prompt", "response", "question")},
+        }
+        for r in rows
+    ],
+    snakemake.output.sft,
+)
 stats = sft_stats(rows)
 write_json(stats, snakemake.output.stats)
 questions = dict(zip(probs["id"], probs["question"]))

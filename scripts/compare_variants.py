@@ -14,9 +14,20 @@ for (run, bench), path in zip(pairs, snakemake.input.evals):
     df = read_table(path, EVAL)
     correct.setdefault((variant, bench), {})[seed] = dict(zip(df["problem_id"], df["correct"]))
 rows = compare_runs(correct, list(p.variants), list(p.benchmarks), pick_baseline(list(p.variants)), seed=p.seed)
-table = pl.DataFrame(rows, schema={c: (pl.Utf8 if c in ("benchmark", "variant", "baseline") else
-                                       pl.Int64 if c in ("seeds", "items", "only_variant", "only_baseline") else pl.Float64)
-                                   for c in PAIRED_COLUMNS}, orient="row")
+table = pl.DataFrame(
+    rows,
+    schema={
+        c: (
+            pl.Utf8
+            if c in ("benchmark", "variant", "baseline")
+            else pl.Int64
+            if c in ("seeds", "items", "only_variant", "only_baseline")
+            else pl.Float64
+        )
+        for c in PAIRED_COLUMNS
+    },
+    orient="row",
+)
 with atomic_path(snakemake.output.csv) as tmp:
     table.write_csv(tmp)
 write_text(paired_html(rows), snakemake.output.html)

@@ -9,8 +9,15 @@ t = teacher(snakemake)
 steps_in = getattr(snakemake.input, "steps", None)  # fresh_restart only: [] or the path (or [path])
 steps_in = [steps_in] if isinstance(steps_in, str) else list(steps_in or [])
 steps = read_table(steps_in[0], STEP_LABELS) if steps_in else None
-rows, stats = correct(problems(snakemake), read_table(snakemake.input.truncated, TRUNCATED), graded(snakemake), t,
-                      snakemake.wildcards.strategy, snakemake.params.phrases, steps)
+rows, stats = correct(
+    problems(snakemake),
+    read_table(snakemake.input.truncated, TRUNCATED),
+    graded(snakemake),
+    t,
+    snakemake.wildcards.strategy,
+    snakemake.params.phrases,
+    steps,
+)
 t.close()
 check_teacher(stats, snakemake)  # too many unanswered requests: fail, write nothing
 write_table(rows, snakemake.output.table, CORRECTIONS)

@@ -7,9 +7,17 @@ from lemma.records import EVAL, PROBLEMS
 log = start(snakemake)
 p, w = snakemake.params, snakemake.wildcards
 probs = read_table(snakemake.input.problems, PROBLEMS)
-engine = build_engine(dict(p.student, model=snakemake.input.model, batch_size=p.evaluation["batch_size"],
-                           threads=snakemake.threads))
-rows = evaluate(probs, engine, p.template, p.source.get("shots", 0), w.benchmark, p.evaluation["max_new_tokens"],
-                grade_timeout=p.grading["timeout_s"])
+engine = build_engine(
+    dict(p.student, model=snakemake.input.model, batch_size=p.evaluation["batch_size"], threads=snakemake.threads)
+)
+rows = evaluate(
+    probs,
+    engine,
+    p.template,
+    p.source.get("shots", 0),
+    w.benchmark,
+    p.evaluation["max_new_tokens"],
+    grade_timeout=p.grading["timeout_s"],
+)
 df = write_table(rows, snakemake.output[0], EVAL)
 log.info("%s on %s: %.1f%% of %d", w.run, w.benchmark, 100 * (df["correct"].mean() or 0.0), df.height)

@@ -18,8 +18,15 @@ ints = {"seed", "n", "reflects", "self_correction", "wrong_to_wrong", "harmful",
 schema = {c: pl.Int64 if c in ints else pl.Float64 if c == "reflect_rate" else pl.Utf8 for c in SUMMARY_COLUMNS}
 with atomic_path(snakemake.output.csv) as tmp:
     pl.DataFrame(summary, schema=schema, orient="row").write_csv(tmp)
-type_schema = {"run": pl.Utf8, "variant": pl.Utf8, "seed": pl.Int64, "benchmark": pl.Utf8, "error_type": pl.Utf8,
-               "self_correction": pl.Int64, "wrong_to_wrong": pl.Int64}
+type_schema = {
+    "run": pl.Utf8,
+    "variant": pl.Utf8,
+    "seed": pl.Int64,
+    "benchmark": pl.Utf8,
+    "error_type": pl.Utf8,
+    "self_correction": pl.Int64,
+    "wrong_to_wrong": pl.Int64,
+}
 with atomic_path(snakemake.output.by_type) as tmp:
     pl.DataFrame(typed, schema=type_schema, orient="row").write_csv(tmp)
 with atomic_path(snakemake.output.plot) as tmp:

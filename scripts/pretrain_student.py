@@ -4,7 +4,12 @@ from lemma.world.student import pretrain_student
 
 log = start(snakemake)
 rows = problems(snakemake).to_dicts()
-params = pretrain_params(snakemake.params.pretrain, snakemake.params.seed, snakemake.threads,
-                         snakemake.params.checkpoints, snakemake.params.phrases)
+params = pretrain_params(
+    snakemake.params.pretrain,
+    snakemake.params.seed,
+    snakemake.threads,
+    snakemake.params.checkpoints,
+    snakemake.params.phrases,
+)
 summary = pretrain_student(rows, snakemake.output[0], params)
 log.info("pre-training done: %s", summary)

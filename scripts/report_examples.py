@@ -9,6 +9,13 @@ labels = read_table(snakemake.input.labels[0], TYPE_LABELS) if snakemake.input.l
 traj = with_types(read_trajectories(list(snakemake.input.trajectories)), labels)
 probs = problems(snakemake)
 title = "The student's own mistakes" if bucket == "student" else f"Injected: {bucket}"
-write_text(examples_html(traj, f"Example trajectories: {title}", snakemake.params.n_per_strategy,
-                         questions=dict(zip(probs["id"], probs["question"]))), snakemake.output[0])
+write_text(
+    examples_html(
+        traj,
+        f"Example trajectories: {title}",
+        snakemake.params.n_per_strategy,
+        questions=dict(zip(probs["id"], probs["question"])),
+    ),
+    snakemake.output[0],
+)
 log.info("%s: %d kept trajectories", bucket, traj.height)

@@ -1,5 +1,3 @@
-import polars as pl
-
 from lemma.engines.factory import build_engine
 from lemma.io import read_table, write_table
 from lemma.pipeline.runner import start

@@ -5,8 +5,12 @@ from lemma.records import CORRECTIONS, TRAJECTORIES
 
 log = start(snakemake)
 t = teacher(snakemake)
-rows, stats = smooth_and_filter(problems(snakemake), read_table(snakemake.input.corrections, CORRECTIONS), t,
-                                 grade_timeout=snakemake.params.grading["timeout_s"])
+rows, stats = smooth_and_filter(
+    problems(snakemake),
+    read_table(snakemake.input.corrections, CORRECTIONS),
+    t,
+    grade_timeout=snakemake.params.grading["timeout_s"],
+)
 t.close()
 check_teacher(stats, snakemake)  # too many unanswered requests: fail, write nothing
 write_table(rows, snakemake.output.table, TRAJECTORIES)

@@ -56,7 +56,7 @@ class Run:
     started: float
 
     @classmethod
-    def start(cls, workdir: Path, *args: str, log_name: str = "snakemake.out") -> "Run":
+    def start(cls, workdir: Path, *args: str, log_name: str = "snakemake.out") -> Run:
         log = workdir / log_name
         cmd = [*SNAKEMAKE, "-s", str(REPO / "Snakefile"), "-d", str(workdir), "--cores", "2", *args]
         with open(log, "w") as out:
@@ -146,8 +146,11 @@ def result_files(workdir: Path) -> dict[str, Path]:
 
 def snapshot(workdir: Path) -> dict[str, tuple[bytes, int]]:
     """Bytes and mtime (ns) of every file under results/, temp files and markers included."""
-    return {str(p.relative_to(workdir)): (p.read_bytes(), p.stat().st_mtime_ns)
-            for p in sorted((workdir / "results").rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(workdir)): (p.read_bytes(), p.stat().st_mtime_ns)
+        for p in sorted((workdir / "results").rglob("*"))
+        if p.is_file()
+    }
 
 
 def _read_back(path: Path) -> None:
@@ -230,8 +233,10 @@ def compare_file(a: Path, b: Path) -> tuple[str, str]:
         ta, tb = load_file(str(a)), load_file(str(b))
         if ta.keys() != tb.keys():
             return "differs", "other tensor names"
-        worst = max(float((ta[k].double() - tb[k].double()).abs().max()) if ta[k].shape == tb[k].shape else float("inf")
-                    for k in ta)
+        worst = max(
+            float((ta[k].double() - tb[k].double()).abs().max()) if ta[k].shape == tb[k].shape else float("inf")
+            for k in ta
+        )
         if all(torch.equal(ta[k], tb[k]) for k in ta):
             return "content", "same tensors, other bytes"
         return "differs", f"max abs weight difference {worst:.3g}"

@@ -41,9 +41,9 @@ import socket
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Callable
 
 
 def content_hash(body: dict) -> str:
@@ -108,7 +108,7 @@ class FakeOpenAIServer:
         host, port = self._httpd.server_address[:2]
         return f"http://{host}:{port}/v1"
 
-    def start(self) -> "FakeOpenAIServer":
+    def start(self) -> FakeOpenAIServer:
         self._thread.start()
         return self
 
@@ -116,15 +116,16 @@ class FakeOpenAIServer:
         self._httpd.shutdown()
         self._httpd.server_close()
 
-    def __enter__(self) -> "FakeOpenAIServer":
+    def __enter__(self) -> FakeOpenAIServer:
         return self.start()
 
     def __exit__(self, *exc) -> None:
         self.stop()
 
     # -- scripting ---------------------------------------------------------------------------
-    def add_fault(self, kind: str, match: str = "", times: int = 1, retry_after: float | None = None,
-                  delay: float = 0.0) -> None:
+    def add_fault(
+        self, kind: str, match: str = "", times: int = 1, retry_after: float | None = None, delay: float = 0.0
+    ) -> None:
         if kind not in ("429", "500", "slow", "malformed", "drop"):
             raise ValueError(f"unknown fault kind {kind!r}")
         with self._lock:
@@ -149,8 +150,11 @@ class FakeOpenAIServer:
                 self.over_limit += 1
             left = limit - len(self._window)
             reset = (self._window[0] + reset_s - now) if self._window else 0.0
-        return allowed, {"x-ratelimit-limit-requests": str(limit), "x-ratelimit-remaining-requests": str(left),
-                         "x-ratelimit-reset-requests": f"{max(reset, 0.0):.3f}s"}
+        return allowed, {
+            "x-ratelimit-limit-requests": str(limit),
+            "x-ratelimit-remaining-requests": str(left),
+            "x-ratelimit-reset-requests": f"{max(reset, 0.0):.3f}s",
+        }
 
     def plan_batches(self, *plans: dict) -> None:
         with self._lock:
@@ -221,9 +225,18 @@ class FakeOpenAIServer:
                 elif path == "/v1/batches":
                     with server._lock:
                         data = [dict(b["public"]) for b in server.batches.values()][::-1]
-                    self._send_json(200, json.dumps({"object": "list", "data": data, "has_more": False,
-                                                     "first_id": data[0]["id"] if data else None,
-                                                     "last_id": data[-1]["id"] if data else None}).encode())
+                    self._send_json(
+                        200,
+                        json.dumps(
+                            {
+                                "object": "list",
+                                "data": data,
+                                "has_more": False,
+                                "first_id": data[0]["id"] if data else None,
+                                "last_id": data[-1]["id"] if data else None,
+                            }
+                        ).encode(),
+                    )
                 elif path.startswith("/v1/batches/"):
                     b = server._settle(path.split("/")[3])
                     if b is None:
@@ -238,15 +251,18 @@ class FakeOpenAIServer:
                 raw_bytes = self.rfile.read(length)
                 server.auth_headers.append(self.headers.get("Authorization", ""))
                 if self.path == "/v1/files":
-                    self._send_json(200, json.dumps(server._upload(self.headers.get("Content-Type", ""),
-                                                                   raw_bytes)).encode())
+                    self._send_json(
+                        200, json.dumps(server._upload(self.headers.get("Content-Type", ""), raw_bytes)).encode()
+                    )
                     return
                 if self.path == "/v1/batches":
                     self._send_json(200, json.dumps(server._create_batch(json.loads(raw_bytes))).encode())
                     return
                 if self.path.startswith("/v1/batches/") and self.path.endswith("/cancel"):
                     b = server._cancel(self.path.split("/")[3])
-                    self._send_json(200 if b else 404, json.dumps(b or {"error": {"message": "no such batch"}}).encode())
+                    self._send_json(
+                        200 if b else 404, json.dumps(b or {"error": {"message": "no such batch"}}).encode()
+                    )
                     return
                 raw = raw_bytes.decode()
                 if self.path not in ("/v1/chat/completions", "/v1/completions"):
@@ -254,8 +270,7 @@ class FakeOpenAIServer:
                     return
                 allowed, rate_headers = server._rate_headers()
                 if not allowed:
-                    self._send_json(429, b'{"error": {"message": "rate limited", "type": "rate_limit"}}',
-                                    rate_headers)
+                    self._send_json(429, b'{"error": {"message": "rate limited", "type": "rate_limit"}}', rate_headers)
                     return
                 body = json.loads(raw)
                 key, text = content_hash(body), last_user_text(body)
@@ -300,26 +315,46 @@ class FakeOpenAIServer:
     def completion_object(self, body: dict, reply, chat: bool = True) -> dict:
         reply, finish = reply if isinstance(reply, tuple) else (reply, "stop")
         prompt_tokens = len(json.dumps(body.get("messages", body.get("prompt", ""))).split())
-        usage = {"prompt_tokens": prompt_tokens, "completion_tokens": len(reply.split()),
-                 "total_tokens": prompt_tokens + len(reply.split()),
-                 "prompt_tokens_details": {"cached_tokens": min(self.cached_tokens, prompt_tokens)}}
+        usage = {
+            "prompt_tokens": prompt_tokens,
+            "completion_tokens": len(reply.split()),
+            "total_tokens": prompt_tokens + len(reply.split()),
+            "prompt_tokens_details": {"cached_tokens": min(self.cached_tokens, prompt_tokens)},
+        }
         if not chat:
             choice = {"index": 0, "text": reply, "finish_reason": finish, "logprobs": None}
             obj = "text_completion"
         else:
-            choice = {"index": 0, "message": {"role": "assistant", "content": reply},
-                      "finish_reason": finish, "logprobs": None}
+            choice = {
+                "index": 0,
+                "message": {"role": "assistant", "content": reply},
+                "finish_reason": finish,
+                "logprobs": None,
+            }
             obj = "chat.completion"
-        return {"id": "cmpl-fake", "object": obj, "created": int(time.time()),
-                "model": body.get("model", "fake"), "choices": [choice], "usage": usage}
+        return {
+            "id": "cmpl-fake",
+            "object": obj,
+            "created": int(time.time()),
+            "model": body.get("model", "fake"),
+            "choices": [choice],
+            "usage": usage,
+        }
 
     # -- the Batch API -----------------------------------------------------------------------
     def _new_file(self, data: bytes, filename: str, purpose: str) -> dict:
         with self._lock:
             fid = f"file-{len(self.files) + 1}"
             self.files[fid] = data
-        return {"id": fid, "object": "file", "bytes": len(data), "created_at": int(time.time()),
-                "filename": filename, "purpose": purpose, "status": "processed"}
+        return {
+            "id": fid,
+            "object": "file",
+            "bytes": len(data),
+            "created_at": int(time.time()),
+            "filename": filename,
+            "purpose": purpose,
+            "status": "processed",
+        }
 
     def _upload(self, content_type: str, raw: bytes) -> dict:
         msg = email.parser.BytesParser().parsebytes(b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + raw)
@@ -339,10 +374,17 @@ class FakeOpenAIServer:
             plan = self.batch_plan.pop(0) if self.batch_plan else {"kind": "complete"}
             for line in lines:
                 self.batch_submitted[line["custom_id"]] += 1
-            public = {"id": bid, "object": "batch", "endpoint": body["endpoint"], "input_file_id": body["input_file_id"],
-                      "completion_window": body.get("completion_window", "24h"), "status": "in_progress",
-                      "created_at": int(time.time()), "metadata": body.get("metadata"),
-                      "request_counts": {"total": len(lines), "completed": 0, "failed": 0}}
+            public = {
+                "id": bid,
+                "object": "batch",
+                "endpoint": body["endpoint"],
+                "input_file_id": body["input_file_id"],
+                "completion_window": body.get("completion_window", "24h"),
+                "status": "in_progress",
+                "created_at": int(time.time()),
+                "metadata": body.get("metadata"),
+                "request_counts": {"total": len(lines), "completed": 0, "failed": 0},
+            }
             self.batches[bid] = {"public": public, "lines": lines, "plan": plan, "t0": time.time()}
             return dict(public)
 
@@ -366,32 +408,66 @@ class FakeOpenAIServer:
                 break
             if kind in ("expire", "cancel") and n >= plan.get("answer", 0):
                 code = "batch_expired" if kind == "expire" else "batch_cancelled"
-                errors.append({"id": f"r{n}", "custom_id": cid, "response": None,
-                               "error": {"code": code, "message": f"this request was not run ({code})"}})
+                errors.append(
+                    {
+                        "id": f"r{n}",
+                        "custom_id": cid,
+                        "response": None,
+                        "error": {"code": code, "message": f"this request was not run ({code})"},
+                    }
+                )
             elif kind == "fail_lines" and plan.get("match", "\0") in json.dumps(line["body"]):
-                errors.append({"id": f"r{n}", "custom_id": cid, "error": None,
-                               "response": {"status_code": 500, "request_id": f"q{n}",
-                                            "body": {"error": {"message": "server exploded"}}}})
+                errors.append(
+                    {
+                        "id": f"r{n}",
+                        "custom_id": cid,
+                        "error": None,
+                        "response": {
+                            "status_code": 500,
+                            "request_id": f"q{n}",
+                            "body": {"error": {"message": "server exploded"}},
+                        },
+                    }
+                )
             else:
                 reply = self.responder(line["body"])
-                outputs.append({"id": f"r{n}", "custom_id": cid, "error": None,
-                                "response": {"status_code": 200, "request_id": f"q{n}",
-                                             "body": self.completion_object(line["body"], reply,
-                                                                            chat=line["url"].endswith("chat/completions"))}})
+                outputs.append(
+                    {
+                        "id": f"r{n}",
+                        "custom_id": cid,
+                        "error": None,
+                        "response": {
+                            "status_code": 200,
+                            "request_id": f"q{n}",
+                            "body": self.completion_object(
+                                line["body"], reply, chat=line["url"].endswith("chat/completions")
+                            ),
+                        },
+                    }
+                )
         with self._lock:
             self.batch_answered.extend(o["custom_id"] for o in outputs)
-            status = {"complete": "completed", "fail_lines": "completed", "expire": "expired", "cancel": "cancelled",
-                      "failed": "failed"}[kind]
-            pub.update(status=status, request_counts={"total": len(b["lines"]), "completed": len(outputs),
-                                                      "failed": len(errors)})
+            status = {
+                "complete": "completed",
+                "fail_lines": "completed",
+                "expire": "expired",
+                "cancel": "cancelled",
+                "failed": "failed",
+            }[kind]
+            pub.update(
+                status=status,
+                request_counts={"total": len(b["lines"]), "completed": len(outputs), "failed": len(errors)},
+            )
             if kind == "failed":
                 pub["errors"] = {"object": "list", "data": [{"code": "invalid_request", "message": "bad input file"}]}
         if outputs:
-            pub["output_file_id"] = self._new_file("\n".join(json.dumps(o) for o in outputs).encode() + b"\n",
-                                                   "output.jsonl", "batch_output")["id"]
+            pub["output_file_id"] = self._new_file(
+                "\n".join(json.dumps(o) for o in outputs).encode() + b"\n", "output.jsonl", "batch_output"
+            )["id"]
         if errors:
-            pub["error_file_id"] = self._new_file("\n".join(json.dumps(e) for e in errors).encode() + b"\n",
-                                                  "errors.jsonl", "batch_output")["id"]
+            pub["error_file_id"] = self._new_file(
+                "\n".join(json.dumps(e) for e in errors).encode() + b"\n", "errors.jsonl", "batch_output"
+            )["id"]
         return dict(pub)
 
     def _cancel(self, bid: str) -> dict | None:

@@ -31,7 +31,7 @@ def table_rows() -> dict[str, list[str]]:
     lines = DOC.read_text().splitlines()
     start = next(i for i, line in enumerate(lines) if line.startswith("| rule | rules file |"))
     rows = {}
-    for line in lines[start + 2:]:
+    for line in lines[start + 2 :]:
         if not line.startswith("|"):
             break
         cells = [c.strip() for c in line.strip("|").split("|")]
@@ -86,8 +86,9 @@ def test_named_tests_exist():
 
 
 def test_every_path_named_in_the_doc_exists():
-    names = re.findall(r"`((?:lemma|scripts|tests|rules|docs|config)/[\w/.-]+\.(?:py|smk|yaml|md|svg|dot))`",
-                       DOC.read_text())
+    names = re.findall(
+        r"`((?:lemma|scripts|tests|rules|docs|config)/[\w/.-]+\.(?:py|smk|yaml|md|svg|dot))`", DOC.read_text()
+    )
     assert names
     missing = sorted({n for n in names if not (REPO / n).exists()})
     assert not missing, missing
@@ -101,10 +102,16 @@ def rule_edges(dot: str) -> set[tuple[str, str]]:
 
 def test_the_committed_rule_graph_is_the_workflows():
     """docs/rulegraph.dot (rendered to docs/rulegraph.svg) is what snakemake draws for the default config."""
-    proc = subprocess.run([sys.executable, "-m", "snakemake", "--rulegraph", "--cores", "1"], cwd=REPO,
-                          capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-m", "snakemake", "--rulegraph", "--cores", "1"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     drawn = rule_edges(proc.stdout)
     assert ("load_problems", "sample_student") in drawn and ("scores", "all") in drawn
     assert rule_edges((REPO / "docs/rulegraph.dot").read_text()) == drawn, (
-        "docs/rulegraph.dot is out of date; regenerate it and the SVG (docs/architecture.md, 'The rule graph')")
+        "docs/rulegraph.dot is out of date; regenerate it and the SVG (docs/architecture.md, 'The rule graph')"
+    )

@@ -56,8 +56,12 @@ def _dataset_row_without_answer(wd: Path) -> list[str]:
     data = wd / "data/extra.jsonl"
     data.parent.mkdir(exist_ok=True)
     data.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    _edit_yaml(wd / "config/config.yaml", lambda c: c["benchmarks"].update(
-        extra={"source": "file", "path": "data/extra.jsonl", "format": "gsm8k", "style": "gsm8k"}))
+    _edit_yaml(
+        wd / "config/config.yaml",
+        lambda c: c["benchmarks"].update(
+            extra={"source": "file", "path": "data/extra.jsonl", "format": "gsm8k", "style": "gsm8k"}
+        ),
+    )
     return ["data/extra.jsonl line 2", "'answer'", "missing"]
 
 

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from lemma.engines.cache import RequestCache, cache_key
 from lemma.engines.base import Request, SamplingParams
+from lemma.engines.cache import RequestCache, cache_key
 from lemma.engines.openai_engine import BudgetExceeded, OpenAIEngine
 from lemma.engines.usage import Prices, UsageLog
 from tests.fake_openai_server import FakeOpenAIServer
@@ -32,9 +32,21 @@ def chat(text: str, n: int = 1) -> Request:
 def batch_engine(server, cache, usage=None, **batch):
     batch.setdefault("poll_s", 0.05)
     batch.setdefault("max_wait_s", 30)
-    return OpenAIEngine("fake-model", base_url=server.base_url, api_key_env=None, cache=cache, usage=usage,
-                        prices=PRICES, mode="batch", batch=batch, job="test-job", max_retries=1,
-                        request_timeout_s=5, backoff_base_s=0.01, backoff_max_s=0.02)
+    return OpenAIEngine(
+        "fake-model",
+        base_url=server.base_url,
+        api_key_env=None,
+        cache=cache,
+        usage=usage,
+        prices=PRICES,
+        mode="batch",
+        batch=batch,
+        job="test-job",
+        max_retries=1,
+        request_timeout_s=5,
+        backoff_base_s=0.01,
+        backoff_max_s=0.02,
+    )
 
 
 def keys_of(reqs, model="fake-model"):
@@ -61,11 +73,16 @@ def test_a_completed_batch_fills_the_cache_at_half_price(tmp_path):
         assert len(server.batches) == 1 and cache.paid_twice() == []
 
 
-@pytest.mark.parametrize("plan, retry", [({"kind": "expire", "answer": 2}, "batch"),
-                                         ({"kind": "cancel", "answer": 1}, "batch"),
-                                         ({"kind": "fail_lines", "match": "problem 3"}, "batch"),
-                                         ({"kind": "failed"}, "batch"),
-                                         ({"kind": "expire", "answer": 2}, "live")])
+@pytest.mark.parametrize(
+    "plan, retry",
+    [
+        ({"kind": "expire", "answer": 2}, "batch"),
+        ({"kind": "cancel", "answer": 1}, "batch"),
+        ({"kind": "fail_lines", "match": "problem 3"}, "batch"),
+        ({"kind": "failed"}, "batch"),
+        ({"kind": "expire", "answer": 2}, "live"),
+    ],
+)
 def test_failed_lines_are_retried_in_a_later_batch_or_live(tmp_path, plan, retry):
     with FakeOpenAIServer() as server:
         server.plan_batches(plan)  # the first batch goes wrong, later ones complete
@@ -76,7 +93,10 @@ def test_failed_lines_are_retried_in_a_later_batch_or_live(tmp_path, plan, retry
         first = server.batches["batch_1"]["public"]
         answered_first = first["request_counts"]["completed"]
         if retry == "batch":
-            assert len(server.batches) == 2 and server.batches["batch_2"]["public"]["request_counts"]["total"] == 5 - answered_first
+            assert (
+                len(server.batches) == 2
+                and server.batches["batch_2"]["public"]["request_counts"]["total"] == 5 - answered_first
+            )
         else:
             assert len(server.batches) == 1 and len(server.hits("ok")) == 5 - answered_first
         # every line paid once: the ledger and the server agree
@@ -85,10 +105,15 @@ def test_failed_lines_are_retried_in_a_later_batch_or_live(tmp_path, plan, retry
         assert all(b["done"] for b in cache.batches())
 
 
-@pytest.mark.parametrize("plan, reason", [({"kind": "expire", "answer": 1}, "batch_expired"),
-                                          ({"kind": "cancel", "answer": 0}, "batch_cancelled"),
-                                          ({"kind": "fail_lines", "match": "problem 1"}, "batch_http_500"),
-                                          ({"kind": "failed"}, "batch_failed")])
+@pytest.mark.parametrize(
+    "plan, reason",
+    [
+        ({"kind": "expire", "answer": 1}, "batch_expired"),
+        ({"kind": "cancel", "answer": 0}, "batch_cancelled"),
+        ({"kind": "fail_lines", "match": "problem 1"}, "batch_http_500"),
+        ({"kind": "failed"}, "batch_failed"),
+    ],
+)
 def test_rows_the_batches_never_answer_come_back_with_a_reason(tmp_path, plan, reason):
     """max_rounds: 2 and every batch goes the same way: each row is answered or names why not."""
     with FakeOpenAIServer() as server:
@@ -116,7 +141,8 @@ def test_a_job_killed_while_waiting_reattaches_and_pays_once(tmp_path):
         server.batch_delay = 3.0  # the batch runs for 3 s: the first job is killed meanwhile
         db = tmp_path / "c.sqlite"
         script = tmp_path / "job.py"
-        script.write_text(textwrap.dedent(f"""
+        script.write_text(
+            textwrap.dedent(f"""
             import sys
             sys.path.insert(0, {str(ROOT)!r})
             from tests.test_batch_mode import batch_engine, chat
@@ -124,12 +150,19 @@ def test_a_job_killed_while_waiting_reattaches_and_pays_once(tmp_path):
             class S: base_url = {server.base_url!r}
             batch_engine(S, RequestCache({str(db)!r})).generate([chat(f"problem {{i}}") for i in range(6)])
             print("finished")
-        """))
-        proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                env={**os.environ, "PYTHONPATH": str(ROOT)}, start_new_session=True)
+        """)
+        )
+        proc = subprocess.Popen(
+            [sys.executable, str(script)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            start_new_session=True,
+        )
         deadline = time.time() + 30
-        while time.time() < deadline and not (server.batches and RequestCache(db).batches()
-                                               and RequestCache(db).batches()[0]["batch_id"]):
+        while time.time() < deadline and not (
+            server.batches and RequestCache(db).batches() and RequestCache(db).batches()[0]["batch_id"]
+        ):
             assert proc.poll() is None, proc.stdout.read().decode()
             time.sleep(0.05)
         assert server.batches, "the first job never created its batch"
@@ -158,8 +191,10 @@ def test_a_job_killed_between_upload_and_create_finds_its_batch_by_the_file(tmp_
         # what the killed job did: the upload, its record, the create; not the id's record
         import json
 
-        lines = [json.dumps({"custom_id": k, "method": "POST", "url": "/v1/chat/completions", "body": eng.body(r, 0)})
-                 for k, r in zip(keys_of(reqs), reqs)]
+        lines = [
+            json.dumps({"custom_id": k, "method": "POST", "url": "/v1/chat/completions", "body": eng.body(r, 0)})
+            for k, r in zip(keys_of(reqs), reqs)
+        ]
         import openai
 
         client = openai.OpenAI(api_key="EMPTY", base_url=server.base_url)

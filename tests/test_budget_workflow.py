@@ -4,8 +4,8 @@ no finished job, and the rerun finishes with no request paid twice."""
 
 from __future__ import annotations
 
-import yaml
 import pytest
+import yaml
 
 from lemma.engines.cache import RequestCache
 from tests.chaos_helpers import chaos_reference, copy_run  # noqa: F401 - chaos_reference is a fixture
@@ -25,7 +25,8 @@ def set_teacher(wd, **keys) -> None:
 
 
 def test_the_budget_stops_the_teacher_rules_and_a_higher_one_finishes_paying_nothing_twice(
-        chaos_reference, tmp_path, monkeypatch):
+    chaos_reference, tmp_path, monkeypatch
+):
     monkeypatch.setenv(KEY_ENV, "test-key-not-secret")
     with FakeOpenAIServer(responder=teacher_reply) as server:
         wd = copy_run(chaos_reference.workdir, tmp_path / "budget")

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from lemma.engines.cache import CachedEngine, RequestCache, cache_key
 from lemma.engines.base import Completion, Engine, Request, SamplingParams
+from lemma.engines.cache import CachedEngine, RequestCache, cache_key
 from tests.fake_openai_server import FakeOpenAIServer
 
 
@@ -175,6 +175,7 @@ def test_killed_job_rerun_sends_only_unanswered_requests(tmp_path):
 
 class _LocalEngine(_CountingEngine):
     """Like the hf engine: `model` is the loaded network, `model_path` the directory."""
+
     name = "hf"
 
     def __init__(self):

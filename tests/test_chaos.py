@@ -27,8 +27,8 @@ from lemma.engines.cache import RequestCache
 from lemma.teacher.prompts import PromptSet
 from tests.chaos_helpers import (  # noqa: F401 - chaos_reference is a fixture
     CHAOS_CONFIG,
-    chaos_reference,
     Run,
+    chaos_reference,
     compare_results,
     copy_run,
     running_rules,
@@ -37,7 +37,7 @@ from tests.chaos_helpers import (  # noqa: F401 - chaos_reference is a fixture
     torn_files,
 )
 from tests.fake_openai_server import FakeOpenAIServer
-from tests.workflow_helpers import REPO, make_workdir, snakemake
+from tests.workflow_helpers import make_workdir, snakemake
 
 pytestmark = pytest.mark.workflow
 
@@ -99,17 +99,22 @@ def test_killed_and_rerun_workflow_ends_like_an_uninterrupted_one(chaos_referenc
     # Same results as the uninterrupted run: byte-identical, or equal as data (frames, tensors,
     # JSON), or (only for the training summaries and curves) equal apart from wall-clock fields.
     diff = compare_results(ref.workdir, wd)
-    bad = {rel: v for rel, v in diff.items()
-           if v[0] in ("missing", "differs") or (v[0] == "timing" and not rel.endswith(TIMING_FILES))}
+    bad = {
+        rel: v
+        for rel, v in diff.items()
+        if v[0] in ("missing", "differs") or (v[0] == "timing" and not rel.endswith(TIMING_FILES))
+    }
     assert not bad, f"results differ from the uninterrupted run after kills at\n  {report}\n{bad}"
     assert diff["results/scores.csv"][0] == "bytes"
     weights = [rel for rel in diff if rel.endswith(".safetensors")]
     assert len(weights) == 3 and all(diff[rel][0] in ("bytes", "content") for rel in weights)
     assert not list((wd / "results/checkpoints").rglob("*.safetensors")), "checkpoints left after training"
     litter = temp_litter(wd)
-    print(f"\nkills (run time of the interrupted sequence: {ran:.0f}s of a {ref.seconds:.0f}s run):\n  {report}"
-          f"\nbyte-identical: {sum(v[0] == 'bytes' for v in diff.values())} of {len(diff)} files; "
-          f"temp files left by killed writes: {litter}")
+    print(
+        f"\nkills (run time of the interrupted sequence: {ran:.0f}s of a {ref.seconds:.0f}s run):\n  {report}"
+        f"\nbyte-identical: {sum(v[0] == 'bytes' for v in diff.values())} of {len(diff)} files; "
+        f"temp files left by killed writes: {litter}"
+    )
 
 
 # ------------------------------------------------------------------ LLM teacher, killed mid-batch
@@ -142,10 +147,18 @@ def key_leaks(wd: Path) -> list[str]:
 def use_llm_teacher(wd: Path, server: FakeOpenAIServer) -> None:
     cfg_path = wd / "config/config.yaml"
     cfg = yaml.safe_load(cfg_path.read_text())
-    cfg["teacher"] = {"kind": "llm", "engine": "openai", "model": "fake-teacher", "base_url": server.base_url,
-                      "api_key_env": KEY_ENV, "max_concurrency": 4, "request_timeout_s": 20, "max_retries": 2,
-                      "params": {"temperature": 0.7, "max_new_tokens": 256},
-                      "prompts_dir": None}
+    cfg["teacher"] = {
+        "kind": "llm",
+        "engine": "openai",
+        "model": "fake-teacher",
+        "base_url": server.base_url,
+        "api_key_env": KEY_ENV,
+        "max_concurrency": 4,
+        "request_timeout_s": 20,
+        "max_retries": 2,
+        "params": {"temperature": 0.7, "max_new_tokens": 256},
+        "prompts_dir": None,
+    }
     cfg_path.write_text(yaml.safe_dump(cfg, sort_keys=False))
 
 
@@ -204,8 +217,11 @@ def test_killed_teacher_rules_never_pay_twice(chaos_reference, tmp_path, monkeyp
         assert set(cache.live_counts().values()) == {1}
     finally:
         cache.close()
-    for rel in ("results/taxonomy/steps.parquet", "results/taxonomy/labels.parquet",
-                "results/mistakes/calculation_error.parquet"):
+    for rel in (
+        "results/taxonomy/steps.parquet",
+        "results/taxonomy/labels.parquet",
+        "results/mistakes/calculation_error.parquet",
+    ):
         a, b = pl.read_parquet(clean / rel), pl.read_parquet(wd / rel)
         assert a.equals(b), f"{rel}: the killed run's table differs from the uninterrupted one"
     assert pl.read_parquet(wd / "results/taxonomy/labels.parquet")["error_type"].drop_nulls().len() > 0
@@ -234,9 +250,20 @@ def test_training_killed_after_its_last_checkpoint_resumes_to_the_same_model(tmp
     tok = train_tokenizer((r["question"] + "\n" + r["solution"] for r in rows), tmp_path / "tok", vocab_size=384)
     examples = [{"prompt": format_prompt(r["question"], "world"), "response": r["solution"]} for r in rows]
     # the pre-training recipe's shape: cosine to a floor, so a step more moves the weights
-    params = {"max_steps": 6, "save_steps": 3, "per_device_batch": 16, "global_batch": 16,
-              "lr": 1e-3, "min_lr_ratio": 0.1, "warmup_ratio": 0.0, "cutoff_len": 256,
-              "threads": 1, "seed": 0, "logging_steps": 1, "checkpoint_dir": str(tmp_path / "ckpt")}
+    params = {
+        "max_steps": 6,
+        "save_steps": 3,
+        "per_device_batch": 16,
+        "global_batch": 16,
+        "lr": 1e-3,
+        "min_lr_ratio": 0.1,
+        "warmup_ratio": 0.0,
+        "cutoff_len": 256,
+        "threads": 1,
+        "seed": 0,
+        "logging_steps": 1,
+        "checkpoint_dir": str(tmp_path / "ckpt"),
+    }
     out = tmp_path / "model"
 
     def student():

@@ -36,21 +36,39 @@ def test_default_config_is_valid_and_gets_defaults():
         (lambda c: c.pop("reflection_phrases"), "reflection_phrases", "required but missing"),
         (lambda c: c["datasets"].update(extra={"source": "builtin"}), "datasets.extra.split", "needs split"),
         (lambda c: c["training"].update(protocol="tokens"), "training.max_tokens", "protocol tokens needs it"),
-        (lambda c: c["training"].update(global_batch=20), "training.global_batch", "multiple of training.per_device_batch"),
+        (
+            lambda c: c["training"].update(global_batch=20),
+            "training.global_batch",
+            "multiple of training.per_device_batch",
+        ),
         (lambda c: c["training"].update(optim=3), "training.optim", "expected string"),
         (lambda c: c["training"].update(learning_rate=1e-5), "training", "unknown key(s): 'learning_rate'"),
         (lambda c: c["student"].update(batch=8), "student", "unknown key(s): 'batch'"),
         (lambda c: c["teacher"].update(temperature=0.7), "teacher", "unknown key(s): 'temperature'"),
-        (lambda c: c.update(teacher=dict(LLM, tensor_parallel_size=2)), "teacher.tensor_parallel_size",
-         "a local engine's setting (engine vllm or hf), not engine openai's"),
-        (lambda c: c.update(teacher=dict(LLM, mode="batch", engine="hf")), "teacher.engine", "batch needs engine openai"),
+        (
+            lambda c: c.update(teacher=dict(LLM, tensor_parallel_size=2)),
+            "teacher.tensor_parallel_size",
+            "a local engine's setting (engine vllm or hf), not engine openai's",
+        ),
+        (
+            lambda c: c.update(teacher=dict(LLM, mode="batch", engine="hf")),
+            "teacher.engine",
+            "batch needs engine openai",
+        ),
         (lambda c: c.update(teacher=dict(LLM, budget_usd=5)), "teacher.prices", "budget_usd needs teacher.prices"),
         (lambda c: c.update(teacher=dict(LLM, params={"temprature": 1})), "teacher.params", "'temprature'"),
         (lambda c: c.update(teacher=dict(LLM, max_concurrency=0)), "teacher.max_concurrency", ">= 1"),
         (lambda c: c.update(teacher={"kind": "llm"}), "teacher.model", "kind llm needs a model"),
-        (lambda c: c.update(teacher={"kind": "llm", "model": "gpt-4o"}), "teacher.api_key_env",
-         "the OpenAI API needs a key"),
-        (lambda c: c["benchmarks"].update(train={"source": "builtin", "split": "test"}), "benchmarks.train", "also a dataset"),
+        (
+            lambda c: c.update(teacher={"kind": "llm", "model": "gpt-4o"}),
+            "teacher.api_key_env",
+            "the OpenAI API needs a key",
+        ),
+        (
+            lambda c: c["benchmarks"].update(train={"source": "builtin", "split": "test"}),
+            "benchmarks.train",
+            "also a dataset",
+        ),
     ],
 )
 def test_config_errors_name_file_key_and_expectation(edit, key, expected):
@@ -84,8 +102,11 @@ def test_chat_prompt_template_needs_a_student_tokenizer_with_a_chat_template(tmp
 
     cfg = copy.deepcopy(BASE)
     cfg["prompt_template"] = "chat"
-    with pytest.raises(ConfigError, match=r"config/config.yaml: key 'prompt_template': 'chat' needs a student whose "
-                                          r"tokenizer has a chat template; the built-in student has none"):
+    with pytest.raises(
+        ConfigError,
+        match=r"config/config.yaml: key 'prompt_template': 'chat' needs a student whose "
+        r"tokenizer has a chat template; the built-in student has none",
+    ):
         load(cfg)
     plain = build_tiny_llama(tmp_path / "plain")
     cfg["student"]["model"] = str(plain)
@@ -100,12 +121,15 @@ def test_chat_prompt_template_needs_a_student_tokenizer_with_a_chat_template(tmp
 KEY = "sk-proj-abcdefghijklmnopqrstuvwxyz0123456789"
 
 
-@pytest.mark.parametrize("name, why", [
-    ("openai_api_key", "expected the NAME of an environment variable"),  # lower case: refused
-    ("OPENAI-API-KEY", "expected the NAME of an environment variable"),
-    ("1KEY", "expected the NAME of an environment variable"),
-    (KEY, "looks like the key itself"),  # the key pasted where its variable's name belongs
-])
+@pytest.mark.parametrize(
+    "name, why",
+    [
+        ("openai_api_key", "expected the NAME of an environment variable"),  # lower case: refused
+        ("OPENAI-API-KEY", "expected the NAME of an environment variable"),
+        ("1KEY", "expected the NAME of an environment variable"),
+        (KEY, "looks like the key itself"),  # the key pasted where its variable's name belongs
+    ],
+)
 def test_a_bad_api_key_env_is_refused_by_config_loading_and_doctor_alike(name, why):
     from lemma.cli.inspect import check_api_key, check_config
 
@@ -134,6 +158,7 @@ def test_a_valid_api_key_env_passes_and_a_key_elsewhere_in_the_teacher_is_refuse
 
 
 # --- doctor and config loading: the same check ---------------------------------------------------
+
 
 def _every_config():
     from tests.workflow_helpers import REPO
@@ -179,6 +204,7 @@ def _vllm_importable() -> bool:
 
 
 # --- checks are pure -----------------------------------------------------------------------------
+
 
 def test_checks_do_not_change_the_config():
     from lemma.config import (

@@ -35,10 +35,10 @@ DATA = ROOT / "tests" / "data" / "loaders"
 
 def paper_config(wd: Path, server_url: str, **teacher) -> Path:
     cfg = yaml.safe_load((ROOT / "config/examples/llama3-8b-gpt4o.yaml").read_text())
-    cfg["datasets"] = {"gsm8k_train": {"source": "file", "format": "gsm8k", "path": str(DATA / "gsm8k.jsonl"),
-                                       "style": "gsm8k"},
-                       "math_train": {"source": "file", "format": "math", "path": str(DATA / "math_tree"),
-                                      "style": "math"}}
+    cfg["datasets"] = {
+        "gsm8k_train": {"source": "file", "format": "gsm8k", "path": str(DATA / "gsm8k.jsonl"), "style": "gsm8k"},
+        "math_train": {"source": "file", "format": "math", "path": str(DATA / "math_tree"), "style": "math"},
+    }
     cfg["taxonomy"] = str(ROOT / "config/taxonomy.yaml")
     cfg["teacher"].update(base_url=server_url, **teacher)
     cfg["teacher"].pop("api_key_env")  # the loopback server needs no key
@@ -49,8 +49,24 @@ def paper_config(wd: Path, server_url: str, **teacher) -> Path:
 
 def estimate(wd: Path, cfg: Path, *extra: str) -> tuple[str, list[dict]]:
     out = wd / "estimate.json"
-    r = subprocess.run([sys.executable, "-m", "lemma.cli", "estimate", "--configfile", str(cfg), "--directory",
-                        str(wd), "--json", str(out), *extra], capture_output=True, text=True, timeout=300)
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "lemma.cli",
+            "estimate",
+            "--configfile",
+            str(cfg),
+            "--directory",
+            str(wd),
+            "--json",
+            str(out),
+            *extra,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert r.returncode == 0, r.stdout + r.stderr
     return r.stdout, json.loads(out.read_text())
 
@@ -60,9 +76,18 @@ def test_the_paper_example_is_estimated_before_any_call(tmp_path):
         cfg = paper_config(tmp_path, server.base_url)
         text, rows = estimate(tmp_path, cfg)
         assert not server.hits() and not (tmp_path / "results").exists()
-    for stage in ("locate: the student's wrong samples", "classify", "inject: calculation_error",
-                  "inject: counting_error", "fix_continue (first_error)", "fresh_restart (first_error)",
-                  "smooth (first_error)", "fix_continue (whole)", "smooth (whole)", "total"):
+    for stage in (
+        "locate: the student's wrong samples",
+        "classify",
+        "inject: calculation_error",
+        "inject: counting_error",
+        "fix_continue (first_error)",
+        "fresh_restart (first_error)",
+        "smooth (first_error)",
+        "fix_continue (whole)",
+        "smooth (whole)",
+        "total",
+    ):
         assert stage in text, stage
     assert "tiktoken" in text  # how prompt tokens were counted is said
     jobs = {r["job"] for r in rows}
@@ -71,10 +96,16 @@ def test_the_paper_example_is_estimated_before_any_call(tmp_path):
     assert len([j for j in jobs if j.startswith("correct/")]) == 2 * 2 * 7
     assert len([j for j in jobs if j.startswith("smooth_and_filter/")]) == 2 * 2 * 7
     assert all(r["calls_done"] == 0 and not r["exact"] for r in rows)
-    assert all(r["calls_todo"] > 0 and r["prompt_todo"] > 0 and r["cost_todo"] > 0 for r in rows
-               if not r["job"].startswith("locate_and_truncate/whole"))
-    assert all("estimate:" in r["basis"] and "teacher.estimate." in r["basis"] for r in rows
-               if not r["job"].startswith("locate_and_truncate/whole"))
+    assert all(
+        r["calls_todo"] > 0 and r["prompt_todo"] > 0 and r["cost_todo"] > 0
+        for r in rows
+        if not r["job"].startswith("locate_and_truncate/whole")
+    )
+    assert all(
+        "estimate:" in r["basis"] and "teacher.estimate." in r["basis"]
+        for r in rows
+        if not r["job"].startswith("locate_and_truncate/whole")
+    )
 
 
 def _wrong(solution: str, k: int) -> str:
@@ -96,9 +127,17 @@ def _partial_run(wd: Path, cfg_path: Path) -> None:
     for i, r in enumerate(problems.iter_rows(named=True)):
         for k in range(4):
             right = (i + k) % 3 == 0
-            graded.append({"problem_id": r["id"], "sample_index": k, "finish_reason": "stop",
-                           "completion": r["solution"] if right else _wrong(r["solution"], k),
-                           "pred_answer": r["answer"] if right else str(1000 + k), "correct": right, "status": "ok"})
+            graded.append(
+                {
+                    "problem_id": r["id"],
+                    "sample_index": k,
+                    "finish_reason": "stop",
+                    "completion": r["solution"] if right else _wrong(r["solution"], k),
+                    "pred_answer": r["answer"] if right else str(1000 + k),
+                    "correct": right,
+                    "status": "ok",
+                }
+            )
     graded = write_table(graded, wd / "results/graded/all.parquet", GRADED)
     for name in cfg["datasets"]:
         ids = problems.filter(pl.col("dataset") == name)["id"].to_list()
@@ -107,16 +146,26 @@ def _partial_run(wd: Path, cfg_path: Path) -> None:
     (wd / "results/graded/all.parquet").unlink()
 
     def teacher(job: str):
-        return build_teacher(cfg["teacher"], cache_path=str(wd / "results/cache/teacher.sqlite"),
-                             usage_path=str(wd / f"results/usage/{job}.csv"), seed=cfg["seed"], rule=job)
+        return build_teacher(
+            cfg["teacher"],
+            cache_path=str(wd / "results/cache/teacher.sqlite"),
+            usage_path=str(wd / f"results/usage/{job}.csv"),
+            seed=cfg["seed"],
+            rule=job,
+        )
 
     t = teacher("locate_errors")
     steps, stats = locate_student_errors(problems, graded, t, None)
     t.close()
     write_table(steps, wd / "results/taxonomy/steps.parquet", STEP_LABELS)
     write_json(stats.as_dict(), wd / "results/taxonomy/steps.stats.json")
-    spec = TypeSpec.from_dict(next(t for t in yaml.safe_load((ROOT / "config/taxonomy.yaml").read_text())["types"]
-                                   if t["name"] == "calculation_error"))
+    spec = TypeSpec.from_dict(
+        next(
+            t
+            for t in yaml.safe_load((ROOT / "config/taxonomy.yaml").read_text())["types"]
+            if t["name"] == "calculation_error"
+        )
+    )
     t = teacher("inject_errors-calculation_error")
     mistakes, stats = inject_errors(problems, graded, t, spec, cfg["augment"]["per_problem"], None)
     t.close()
@@ -160,10 +209,14 @@ def test_after_a_partial_run_done_equals_the_usage_tables_and_the_ledger(tmp_pat
     # downstream of what ran: estimates from rates the run measured
     assert not by_job["correct/first_error/fix_continue/student"]["exact"]
     assert "measured" in by_job["classify_errors"]["basis"] or by_job["classify_errors"]["exact"]
-    assert "measured" in by_job["inject_errors/counting_error"]["basis"] or by_job["inject_errors/counting_error"]["exact"]
+    assert (
+        "measured" in by_job["inject_errors/counting_error"]["basis"] or by_job["inject_errors/counting_error"]["exact"]
+    )
     # completion tokens of later calls of a stage: the cache's mean once it has answers
-    assert "mean of" in by_job["inject_errors/missing_step"]["basis"] and "cached inject answers" in \
-        by_job["inject_errors/missing_step"]["basis"]
+    assert (
+        "mean of" in by_job["inject_errors/missing_step"]["basis"]
+        and "cached inject answers" in by_job["inject_errors/missing_step"]["basis"]
+    )
 
 
 def test_a_teacher_job_stops_at_the_budget_and_a_rerun_with_more_pays_nothing_twice(tmp_path):
@@ -178,8 +231,20 @@ def test_a_teacher_job_stops_at_the_budget_and_a_rerun_with_more_pays_nothing_tw
         for name, src in cfg["datasets"].items():
             _problems_only += load_problems(name, dict(src, role="train"), None)
         problems = pl.DataFrame(_problems_only).select(list(PROBLEMS)).cast(PROBLEMS)
-        graded = pl.DataFrame([{"problem_id": pid, "sample_index": 0, "completion": "x", "finish_reason": "stop",
-                                "pred_answer": "0", "correct": False, "status": "ok"} for pid in problems["id"]]).cast(GRADED)
+        graded = pl.DataFrame(
+            [
+                {
+                    "problem_id": pid,
+                    "sample_index": 0,
+                    "completion": "x",
+                    "finish_reason": "stop",
+                    "pred_answer": "0",
+                    "correct": False,
+                    "status": "ok",
+                }
+                for pid in problems["id"]
+            ]
+        ).cast(GRADED)
         spec = TypeSpec("calculation_error", "an arithmetic mistake inside a step")
         db = tmp_path / "results/cache/teacher.sqlite"
 
@@ -207,9 +272,20 @@ def test_cost_and_limit_keys_are_checked_at_config_load():
     from lemma.teacher.factory import answer_keys, check_teacher_config
 
     base = {"kind": "llm", "engine": "openai", "model": "gpt-4o", "base_url": "http://127.0.0.1:9/v1"}
-    assert check_teacher_config({**base, "budget_usd": 5, "prices": {"input_per_mtok": 2.5, "output_per_mtok": 10},
-                                 "mode": "batch", "batch": {"retry": "live"}, "requests_per_minute": 500,
-                                 "token_limit_param": "max_completion_tokens"})[0] == []
+    assert (
+        check_teacher_config(
+            {
+                **base,
+                "budget_usd": 5,
+                "prices": {"input_per_mtok": 2.5, "output_per_mtok": 10},
+                "mode": "batch",
+                "batch": {"retry": "live"},
+                "requests_per_minute": 500,
+                "token_limit_param": "max_completion_tokens",
+            }
+        )[0]
+        == []
+    )
     errors = lambda **kw: " ".join(check_teacher_config({**base, **kw})[0])  # noqa: E731
     assert "needs teacher.prices" in errors(budget_usd=5)
     assert "budget_usd" in errors(budget_usd=-1, prices={"input_per_mtok": 1})
@@ -219,8 +295,9 @@ def test_cost_and_limit_keys_are_checked_at_config_load():
     assert "requests_per_minute" in errors(requests_per_minute=0)
     assert "teacher.prices: unknown key(s)" in errors(prices={"input_per_mtok": 1, "cache_per_mtok": 1})
     assert "teacher.estimate.student_error_rate" in errors(estimate={"student_error_rate": 2})
-    assert "batch needs engine openai" in " ".join(check_teacher_config(
-        {"kind": "llm", "engine": "hf", "model": "/nonexistent", "mode": "batch"})[0])
+    assert "batch needs engine openai" in " ".join(
+        check_teacher_config({"kind": "llm", "engine": "hf", "model": "/nonexistent", "mode": "batch"})[0]
+    )
     # what changes no answer stays out of the rules' params: raising the budget reruns nothing
     assert answer_keys({**base, "budget_usd": 5, "mode": "batch", "tokens_per_minute": 9}) == base
 
@@ -241,8 +318,9 @@ def test_a_local_teacher_is_counted_with_its_own_tokenizer(tmp_path):
     from lemma.tokens import token_counter
     from lemma.world.tokenizer import train_tokenizer
 
-    tok = train_tokenizer(["Step 1: 4 * 3 = 12", "Step 2: 20 - 12 = 8", "The answer is: 8"] * 20,
-                          str(tmp_path / "model"))
+    tok = train_tokenizer(
+        ["Step 1: 4 * 3 = 12", "Step 2: 20 - 12 = 8", "The answer is: 8"] * 20, str(tmp_path / "model")
+    )
     c = token_counter(str(tmp_path / "model"), "hf")
     assert c.method == f"tokenizer of {tmp_path / 'model'}" and c.exact
     text = "Step 1: 4 * 3 = 12"

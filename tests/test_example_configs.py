@@ -10,8 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from lemma.config import (ConfigError, load_taxonomy, load_workflow_config, load_yaml, semantic_checks,
-                          validate)
+from lemma.config import ConfigError, load_taxonomy, load_workflow_config, load_yaml, semantic_checks, validate
 from lemma.teacher.factory import check_teacher_config
 from tests.tiny_models import TINY_CHAT_TEMPLATE, build_tiny_llama
 from tests.workflow_helpers import REPO, planned_jobs
@@ -102,8 +101,20 @@ def test_every_example_dry_runs_to_its_whole_dag(example, tiny_model, tmp_path):
     args = ["--configfile", str(copy_path)]
     jobs = planned_jobs(wd, *args)
     rules = {rule for rule, _ in jobs}
-    assert {"load_problems", "sample_student", "grade_samples", "locate_errors", "classify_errors",
-            "inject_errors", "correct", "smooth_and_filter", "build_sft", "train", "evaluate", "scores"} <= rules
+    assert {
+        "load_problems",
+        "sample_student",
+        "grade_samples",
+        "locate_errors",
+        "classify_errors",
+        "inject_errors",
+        "correct",
+        "smooth_and_filter",
+        "build_sft",
+        "train",
+        "evaluate",
+        "scores",
+    } <= rules
     seeds = cfg.get("seeds")
     runs = set(cfg["variants"]) if not seeds else {f"{v}-s{s}" for v in cfg["variants"] for s in seeds}
     assert {w["run"] for r, w in jobs if r == "train"} == runs
@@ -157,7 +168,9 @@ def test_plain_data_parallel_of_a_model_too_big_for_a_gpu_is_refused(tiny_model,
 
     cfg = copy.deepcopy(base)
     cfg["training"]["accelerate_config"] = "config/accelerate/missing.yaml"
-    with pytest.raises(ConfigError, match="'training.accelerate_config': 'config/accelerate/missing.yaml' does not exist"):
+    with pytest.raises(
+        ConfigError, match="'training.accelerate_config': 'config/accelerate/missing.yaml' does not exist"
+    ):
         load_workflow_config(cfg, [example], REPO, jobs_run_here=False)
 
     for ok in ("config/accelerate/zero2.yaml", "config/accelerate/fsdp.yaml"):

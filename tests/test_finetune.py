@@ -189,8 +189,9 @@ def test_resume_after_sigkill_matches_uninterrupted_run(base, tmp_path, one_thre
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
 
     # 1. start, wait for the first complete checkpoint, SIGKILL before the next one
-    proc = subprocess.Popen([*cmd, "0.15", json.dumps(PARAMS)], env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [*cmd, "0.15", json.dumps(PARAMS)], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
     state = out / "checkpoints" / "checkpoint-4" / "trainer_state.json"
     deadline = time.time() + 60
     while not state.exists():
@@ -275,13 +276,37 @@ def test_epoch_budget_checkpoints_per_epoch(base, tmp_path, one_thread):
 # shared one vocabulary (taken from that code: learning_rate 3e-4, lr_scheduler cosine, ...): the
 # default run must keep training with exactly these values.
 DEFAULT_RUN_TRAIN_PARAMS = {
-    "lr": 3e-4, "scheduler": "cosine", "min_lr_ratio": None, "warmup_ratio": 0.03, "epochs": 3, "max_steps": 400,
-    "global_batch": 16, "per_device_batch": 16, "cutoff_len": 512, "packing": False, "group_by_length": False,
-    "gradient_checkpointing": False, "weight_decay": 0.0, "adam_beta1": 0.9, "adam_beta2": 0.999,
-    "adam_epsilon": 1e-08, "max_grad_norm": 1.0, "optim": "adamw_torch", "seed": 0, "bf16": None,
-    "model_dtype": "float32", "attn_implementation": None, "logging_steps": 10, "log_every": None,
-    "save_steps": None, "save_total_limit": 2, "checkpoint_dir": "results/checkpoints/sft",
-    "keep_checkpoints": False, "threads": 1, "deepspeed": None, "dataloader_num_workers": 0,
+    "lr": 3e-4,
+    "scheduler": "cosine",
+    "min_lr_ratio": None,
+    "warmup_ratio": 0.03,
+    "epochs": 3,
+    "max_steps": 400,
+    "global_batch": 16,
+    "per_device_batch": 16,
+    "cutoff_len": 512,
+    "packing": False,
+    "group_by_length": False,
+    "gradient_checkpointing": False,
+    "weight_decay": 0.0,
+    "adam_beta1": 0.9,
+    "adam_beta2": 0.999,
+    "adam_epsilon": 1e-08,
+    "max_grad_norm": 1.0,
+    "optim": "adamw_torch",
+    "seed": 0,
+    "bf16": None,
+    "model_dtype": "float32",
+    "attn_implementation": None,
+    "logging_steps": 10,
+    "log_every": None,
+    "save_steps": None,
+    "save_total_limit": 2,
+    "checkpoint_dir": "results/checkpoints/sft",
+    "keep_checkpoints": False,
+    "threads": 1,
+    "deepspeed": None,
+    "dataloader_num_workers": 0,
 }
 # TrainParams fields the rule sets itself: where the checkpoints live (outside its output directory,
 # which Snakemake deletes before a rerun, and under results/checkpoints/{run} so the rerun resumes).
@@ -307,7 +332,9 @@ def test_the_default_config_trains_with_the_same_params_as_before():
     steps = protocol_steps(training, n_rows=1000)
     params = TrainParams.from_dict(train_params(training, training["threads"], "results/checkpoints/sft", steps))
     assert dataclasses.asdict(params) == DEFAULT_RUN_TRAIN_PARAMS
-    assert [type(v) for v in dataclasses.asdict(params).values()] == [type(v) for v in DEFAULT_RUN_TRAIN_PARAMS.values()]
+    assert [type(v) for v in dataclasses.asdict(params).values()] == [
+        type(v) for v in DEFAULT_RUN_TRAIN_PARAMS.values()
+    ]
 
 
 def test_every_train_param_is_a_documented_training_key_with_the_same_default():

@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pytest
 
+from lemma.cli import main as lemma_cli
 from lemma.grading import MAX_COMPLETION_CHARS, Grade, extract_answer, grade, grade_many
 from lemma.grading.baseline import math_verify_correct
 from lemma.grading.equivalence import fast_equal
 from lemma.grading.guard import too_costly
 from lemma.grading.normalize import normalize, parse_rational, split_list
-from lemma.cli import main as lemma_cli
 
 LABELLED = Path(__file__).parent / "data" / "grading_labelled.jsonl"
 
@@ -193,7 +193,9 @@ def test_grade_many_works_from_a_thread():
     import threading
 
     box = {}
-    thread = threading.Thread(target=lambda: box.update(out=grade_many([("$\\boxed{\\sqrt{8}}$", "2\\sqrt{2}")], style="math")))
+    thread = threading.Thread(
+        target=lambda: box.update(out=grade_many([("$\\boxed{\\sqrt{8}}$", "2\\sqrt{2}")], style="math"))
+    )
     thread.start()
     thread.join(60)
     assert box["out"][0] == Grade("\\sqrt{8}", True, "ok")
@@ -242,7 +244,11 @@ def test_labelled_set_accuracy_beats_plain_math_verify():
     wrong = [(r["id"], r["category"], ours[r["id"]]) for r in rows if ours[r["id"]].correct != r["expected"]]
     assert ours_right >= 0.99 * len(rows), wrong
     assert ours_right > baseline_right, (ours_right, baseline_right)
-    bad_status = [(r["id"], ours[r["id"]].status) for r in rows if r.get("expected_status", ours[r["id"]].status) != ours[r["id"]].status]
+    bad_status = [
+        (r["id"], ours[r["id"]].status)
+        for r in rows
+        if r.get("expected_status", ours[r["id"]].status) != ours[r["id"]].status
+    ]
     assert not bad_status
 
 
@@ -311,5 +317,5 @@ def test_workflow_grading_passes_the_timeout_through():
     for rule in ("grade_samples", "smooth_and_filter", "evaluate", "evaluate_majority"):
         body = rules.split(f"rule {rule}:", 1)[1].split("\nrule ", 1)[0]
         assert 'grading=config["grading"]' in body, rule
-        script = body.split('script:')[1].split('"')[1].replace("../", "")
+        script = body.split("script:")[1].split('"')[1].replace("../", "")
         assert 'grading["timeout_s"]' in (root / script).read_text(), script

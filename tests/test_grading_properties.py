@@ -110,8 +110,23 @@ def test_power_tower_and_huge_inputs_are_bounded():
 # --- extraction: spans and cost -----------------------------------------------------------------
 
 _ANSWERISH = st.text(alphabet="0123456789 .,$\\{}()*#:-=\nabcxyzAnswerisfinalboxed", max_size=200)
-_MARKERS = st.sampled_from(["The answer is ", "the answer is: ", "**Answer:** ", "Answer: ", "#### ", "\\boxed{",
-                            "$\\boxed{", "Final Answer: The final answer is ", "### Final Answer\n", "}", "$", ". ", "\n"])
+_MARKERS = st.sampled_from(
+    [
+        "The answer is ",
+        "the answer is: ",
+        "**Answer:** ",
+        "Answer: ",
+        "#### ",
+        "\\boxed{",
+        "$\\boxed{",
+        "Final Answer: The final answer is ",
+        "### Final Answer\n",
+        "}",
+        "$",
+        ". ",
+        "\n",
+    ]
+)
 
 
 @settings(max_examples=300, deadline=None, database=None)

@@ -47,8 +47,12 @@ def test_issue_phrasings_are_found(text, answer, style):
 
 
 def test_issue_phrasings_grade_correct_in_math_style():
-    pairs = [("The answer is 5", "5"), ("The answer is (2).", "2"), ("Therefore, the answer is 12.", "12"),
-             ("**Answer:** 4", "4")]
+    pairs = [
+        ("The answer is 5", "5"),
+        ("The answer is (2).", "2"),
+        ("Therefore, the answer is 12.", "12"),
+        ("**Answer:** 4", "4"),
+    ]
     assert [g.status for g in grade_many(pairs, style="math")] == ["ok"] * 4
     assert all(g.correct for g in grade_many(pairs, style="math"))
 
@@ -121,7 +125,9 @@ def test_find_answer_gives_the_statement_and_the_answer_span():
 
 
 def _jsonl(name: str) -> list[dict]:
-    return [json.loads(line) for line in (DATA / "loaders" / name).read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [
+        json.loads(line) for line in (DATA / "loaders" / name).read_text(encoding="utf-8").splitlines() if line.strip()
+    ]
 
 
 def test_public_reference_solutions_grade_correct_against_their_answers():

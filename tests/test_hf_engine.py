@@ -143,9 +143,7 @@ def test_order_preserved_with_mixed_lengths(engine, model_dir):
 def test_mixed_params_in_one_call(engine):
     greedy = SamplingParams(temperature=0.0, max_new_tokens=8)
     sampled = SamplingParams(temperature=1.0, max_new_tokens=5, n=2, seed=3)
-    out = engine.generate(
-        [Request(prompt=PROMPTS[0], params=greedy), Request(prompt=PROMPTS[1], params=sampled)]
-    )
+    out = engine.generate([Request(prompt=PROMPTS[0], params=greedy), Request(prompt=PROMPTS[1], params=sampled)])
     assert [len(c) for c in out] == [1, 2]
     assert out[0][0].completion_tokens <= 8
     assert all(c.completion_tokens <= 5 for c in out[1])
@@ -194,8 +192,9 @@ def test_checkpoint_sampling_defaults_are_ignored(engine, model_dir, tmp_path):
 
     shipped = tmp_path / "shipped"
     shutil.copytree(model_dir, shipped)
-    GenerationConfig(do_sample=True, temperature=0.3, top_k=5, repetition_penalty=1.8,
-                     eos_token_id=engine.eos_ids[0]).save_pretrained(shipped)
+    GenerationConfig(
+        do_sample=True, temperature=0.3, top_k=5, repetition_penalty=1.8, eos_token_id=engine.eos_ids[0]
+    ).save_pretrained(shipped)
     other = HFEngine(str(shipped), device="cpu", threads=1)
     params = SamplingParams(temperature=0.0, max_new_tokens=16)
     requests = [Request(prompt=p, params=params) for p in PROMPTS[:3]]

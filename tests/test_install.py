@@ -38,7 +38,9 @@ def _copy(names, dst: Path) -> None:
 
 def _run(cmd, cwd: Path, env: dict, timeout: int = 600) -> str:
     proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
-    assert proc.returncode == 0, f"{' '.join(map(str, cmd))} failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-5000:]}"
+    assert proc.returncode == 0, (
+        f"{' '.join(map(str, cmd))} failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-5000:]}"
+    )
     return proc.stdout
 
 
@@ -57,8 +59,14 @@ def test_installed_package_plans_the_default_dag_without_the_checkout(tmp_path):
     # cannot build a wheel from this pyproject.toml)
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=300)
     python = venv / "bin" / "python"
-    venv_site = Path(subprocess.run([python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                                    check=True, capture_output=True, text=True).stdout.strip())
+    venv_site = Path(
+        subprocess.run(
+            [python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+    )
     (venv_site / "zz_dependencies.pth").write_text("\n".join(site.getsitepackages()) + "\n")
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV")}
 
@@ -74,9 +82,21 @@ def test_installed_package_plans_the_default_dag_without_the_checkout(tmp_path):
 
     installed = _job_stats(_run([python, "-m", "snakemake", "-n", "--cores", "1"], workdir, env))
     # the same directory planned with the checkout's lemma: the installed package plans the same DAG
-    from_checkout = _job_stats(_run([sys.executable, "-m", "snakemake", "-n", "--cores", "1"], workdir,
-                                    {**env, "PYTHONPATH": str(REPO)}))
+    from_checkout = _job_stats(
+        _run([sys.executable, "-m", "snakemake", "-n", "--cores", "1"], workdir, {**env, "PYTHONPATH": str(REPO)})
+    )
     assert installed == from_checkout
-    for rule in ("load_problems", "pretrain_student", "classify_errors", "inject_errors", "correct",
-                 "smooth_and_filter", "build_sft", "train", "evaluate", "scores", "all"):
+    for rule in (
+        "load_problems",
+        "pretrain_student",
+        "classify_errors",
+        "inject_errors",
+        "correct",
+        "smooth_and_filter",
+        "build_sft",
+        "train",
+        "evaluate",
+        "scores",
+        "all",
+    ):
         assert installed.get(rule, 0) >= 1, f"rule {rule} not planned: {installed}"

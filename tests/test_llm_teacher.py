@@ -9,9 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from lemma.engines.cache import RequestCache
 from lemma.engines.base import Completion, SamplingParams
-from tests.fake_openai_server import FakeOpenAIServer
+from lemma.engines.cache import RequestCache
 from lemma.teacher.base import (
     ClassifyRequest,
     CorrectRequest,
@@ -24,6 +23,7 @@ from lemma.teacher.base import (
 from lemma.teacher.factory import build_teacher, check_teacher_config
 from lemma.teacher.llm import LLMTeacher, row_seed
 from lemma.teacher.prompts import PromptSet
+from tests.fake_openai_server import FakeOpenAIServer
 
 ROOT = Path(__file__).resolve().parent.parent
 PROMPTS = PromptSet.load()
@@ -36,8 +36,13 @@ CORRECT_SAMPLE = "Change is 20 minus the cost. The cost is 3 + 3 + 3 + 3 = 12.\n
 
 
 def problem(marker: str) -> ProblemView:
-    return ProblemView(id=marker, question=f"[{marker}] Tom buys 4 pens at 3 dollars each and pays with a "
-                       "20 dollar bill. How much change does he get?", solution=REFERENCE, answer="8")
+    return ProblemView(
+        id=marker,
+        question=f"[{marker}] Tom buys 4 pens at 3 dollars each and pays with a "
+        "20 dollar bill. How much change does he get?",
+        solution=REFERENCE,
+        answer="8",
+    )
 
 
 def stage_of(body: dict) -> str:
@@ -50,23 +55,30 @@ REPLIES = {
     ("judge_step", "bad"): "Both steps look questionable to me.",
     ("judge_type", "good"): "The product 4 * 3 was computed as 14.\nSo the wrong type is Calculation Error.",
     ("judge_type", "bad"): "the wrong type is rounding_error",
-    ("fix_continue", "good"): (f"{PHRASE} Step 1 says 4 * 3 = 14, but 4 * 3 = 12. So the pens cost 12 dollars.\n"
-                               "20 - 12 = 8 dollars back.\nThe answer is: 8"),
+    ("fix_continue", "good"): (
+        f"{PHRASE} Step 1 says 4 * 3 = 14, but 4 * 3 = 12. So the pens cost 12 dollars.\n"
+        "20 - 12 = 8 dollars back.\nThe answer is: 8"
+    ),
     ("fix_continue", "bad"): "Step 1 is wrong, 4 * 3 = 12, and I will stop here.",
-    ("fresh_restart", "good"): ("That attempt went wrong at step 1, so I will start over. Each pen costs 3 "
-                                "dollars, so 4 pens cost 3 + 3 + 3 + 3 = 12 dollars.\n20 - 12 = 8.\nThe answer is: 8"),
-    ("smooth", "good"): ("4 * 3 = 14 dollars for the pens. Hold on, 4 * 3 is 12, not 14, so the pens cost 12 "
-                         "dollars.\n20 - 12 = 8 dollars back.\nThe answer is: 8"),
-    ("smooth", "bad"): ("4 * 3 = 12 dollars for the pens and then he gets his change back, which comes to",
-                        "length"),
+    ("fresh_restart", "good"): (
+        "That attempt went wrong at step 1, so I will start over. Each pen costs 3 "
+        "dollars, so 4 pens cost 3 + 3 + 3 + 3 = 12 dollars.\n20 - 12 = 8.\nThe answer is: 8"
+    ),
+    ("smooth", "good"): (
+        "4 * 3 = 14 dollars for the pens. Hold on, 4 * 3 is 12, not 14, so the pens cost 12 "
+        "dollars.\n20 - 12 = 8 dollars back.\nThe answer is: 8"
+    ),
+    ("smooth", "bad"): ("4 * 3 = 12 dollars for the pens and then he gets his change back, which comes to", "length"),
 }
 
 
 def injection(seed: int) -> str:
     wrong = 14 if seed == 0 else 15  # sample 0 is sent with the configured seed (0), others not
-    return (f"4 * 3 = {wrong} dollars for the pens.\n20 - {wrong} = {20 - wrong} dollars back.\n"
-            f"The answer is: {20 - wrong}\n<explanation>Wrong step: 4 * 3 = {wrong} dollars for the pens.\n"
-            f"4 * 3 is 12, so the change is 8.</explanation>")
+    return (
+        f"4 * 3 = {wrong} dollars for the pens.\n20 - {wrong} = {20 - wrong} dollars back.\n"
+        f"The answer is: {20 - wrong}\n<explanation>Wrong step: 4 * 3 = {wrong} dollars for the pens.\n"
+        f"4 * 3 is 12, so the change is 8.</explanation>"
+    )
 
 
 def responder(body: dict):
@@ -80,9 +92,11 @@ def responder(body: dict):
     return REPLIES[(stage, marker)]
 
 
-TAXONOMY = [TypeSpec("calculation_error", "An arithmetic slip.", ("7 * 8 = 54",), "CA"),
-            TypeSpec("operator_error", "The wrong operation.", ("50 + 24 for change",), "OP"),
-            TypeSpec("question_misinterpretation", "Answers another question.", (), "QM")]
+TAXONOMY = [
+    TypeSpec("calculation_error", "An arithmetic slip.", ("7 * 8 = 54",), "CA"),
+    TypeSpec("operator_error", "The wrong operation.", ("50 + 24 for change",), "OP"),
+    TypeSpec("question_misinterpretation", "Answers another question.", (), "QM"),
+]
 
 
 @pytest.fixture
@@ -94,27 +108,46 @@ def server():
 @pytest.fixture
 def teacher_cfg(server, monkeypatch):
     monkeypatch.setenv(KEY_ENV, "dummy-key")
-    return {"kind": "llm", "engine": "openai", "model": "teacher-model", "base_url": server.base_url,
-            "api_key_env": KEY_ENV, "max_concurrency": 4, "request_timeout_s": 5, "max_retries": 0,
-            "params": {"temperature": 0.7, "top_p": 1.0, "max_new_tokens": 512},
-            "prices": {"input_per_mtok": 2.5, "output_per_mtok": 10.0},
-            "prompts_dir": None}
+    return {
+        "kind": "llm",
+        "engine": "openai",
+        "model": "teacher-model",
+        "base_url": server.base_url,
+        "api_key_env": KEY_ENV,
+        "max_concurrency": 4,
+        "request_timeout_s": 5,
+        "max_retries": 0,
+        "params": {"temperature": 0.7, "top_p": 1.0, "max_new_tokens": 512},
+        "prices": {"input_per_mtok": 2.5, "output_per_mtok": 10.0},
+        "prompts_dir": None,
+    }
 
 
 def test_every_method_parses_replies_and_drops_with_reasons(server, teacher_cfg, tmp_path):
     server.add_fault("500", match="[fail]", times=100)
-    teacher = build_teacher(teacher_cfg, cache_path=str(tmp_path / "cache.sqlite"),
-                            usage_path=str(tmp_path / "usage.csv"), rule="test")
+    teacher = build_teacher(
+        teacher_cfg, cache_path=str(tmp_path / "cache.sqlite"), usage_path=str(tmp_path / "usage.csv"), rule="test"
+    )
     assert isinstance(teacher, LLMTeacher)
 
-    steps = teacher.locate_errors([LocateRequest(problem("good"), WRONG), LocateRequest(problem("bad"), WRONG),
-                                   LocateRequest(problem("fail"), WRONG), LocateRequest(problem("good"), "  ")])
+    steps = teacher.locate_errors(
+        [
+            LocateRequest(problem("good"), WRONG),
+            LocateRequest(problem("bad"), WRONG),
+            LocateRequest(problem("fail"), WRONG),
+            LocateRequest(problem("good"), "  "),
+        ]
+    )
     assert steps[0].first_wrong_step == 1 and steps[0].dropped is None and "14" in steps[0].rationale
-    assert [s.dropped for s in steps[1:]] == ["locate:no_step_statement", "locate:request_failed:http_500",
-                                              "locate:empty_solution"]
+    assert [s.dropped for s in steps[1:]] == [
+        "locate:no_step_statement",
+        "locate:request_failed:http_500",
+        "locate:empty_solution",
+    ]
 
-    types = teacher.classify_errors([ClassifyRequest(problem("good"), WRONG, 1), ClassifyRequest(problem("bad"), WRONG)],
-                                    TAXONOMY)
+    types = teacher.classify_errors(
+        [ClassifyRequest(problem("good"), WRONG, 1), ClassifyRequest(problem("bad"), WRONG)], TAXONOMY
+    )
     assert types[0].error_type == "calculation_error" and types[0].dropped is None
     assert types[1].error_type is None and types[1].dropped == "classify:unknown_type"
     # the two requests run concurrently: pick the one for the problem that carried a step hint
@@ -122,8 +155,13 @@ def test_every_method_parses_replies_and_drops_with_reasons(server, teacher_cfg,
     assert "calculation_error (CA): An arithmetic slip." in judge_prompt and "step 1" in judge_prompt
 
     calc = TAXONOMY[0]
-    mistakes = teacher.inject_errors([InjectRequest(problem("good"), calc, 0), InjectRequest(problem("good"), calc, 1),
-                                      InjectRequest(problem("bad"), calc, 0)])
+    mistakes = teacher.inject_errors(
+        [
+            InjectRequest(problem("good"), calc, 0),
+            InjectRequest(problem("good"), calc, 1),
+            InjectRequest(problem("bad"), calc, 0),
+        ]
+    )
     assert mistakes[0].solution.endswith("The answer is: 6") and mistakes[0].wrong_step == 1
     assert mistakes[1].solution.endswith("The answer is: 5"), "sample 1 is its own request with its own seed"
     assert mistakes[2].solution is None and mistakes[2].dropped == "inject:no_explanation"
@@ -131,23 +169,30 @@ def test_every_method_parses_replies_and_drops_with_reasons(server, teacher_cfg,
     assert any("7 * 8 = 54" in h.text and "An arithmetic slip." in h.text for h in server.hits())
 
     prefix = "4 * 3 = 14 dollars for the pens."
-    fixes = teacher.fix_continue([
-        CorrectRequest(problem("good"), prefix, 1, "calculation_error", PHRASE),
-        CorrectRequest(problem("bad"), prefix, 1, "calculation_error", PHRASE),
-        CorrectRequest(problem("good"), prefix, 3, "calculation_error", PHRASE)])
+    fixes = teacher.fix_continue(
+        [
+            CorrectRequest(problem("good"), prefix, 1, "calculation_error", PHRASE),
+            CorrectRequest(problem("bad"), prefix, 1, "calculation_error", PHRASE),
+            CorrectRequest(problem("good"), prefix, 3, "calculation_error", PHRASE),
+        ]
+    )
     assert fixes[0].text.startswith("Step 1 says 4 * 3 = 14") and fixes[0].text.endswith("The answer is: 8")
     assert [f.dropped for f in fixes] == [None, "fix_continue:no_final_answer", "fix_continue:wrong_step_out_of_range"]
 
-    restarts = teacher.fresh_restart([
-        CorrectRequest(problem("good"), prefix, 1, None, PHRASE, correct_sample=CORRECT_SAMPLE),
-        CorrectRequest(problem("fail"), prefix, 1, None, PHRASE)])
+    restarts = teacher.fresh_restart(
+        [
+            CorrectRequest(problem("good"), prefix, 1, None, PHRASE, correct_sample=CORRECT_SAMPLE),
+            CorrectRequest(problem("fail"), prefix, 1, None, PHRASE),
+        ]
+    )
     assert restarts[0].text.endswith("The answer is: 8") and restarts[0].dropped is None
     assert restarts[1].dropped == "fresh_restart:request_failed:http_500"
     restart_prompt = next(h for h in server.hits() if "[good]" in h.text and CORRECT_SAMPLE.splitlines()[0] in h.text)
     assert restart_prompt is not None
 
-    smoothed = teacher.smooth([SmoothRequest(problem("good"), prefix + "\n" + PHRASE + " ..."),
-                               SmoothRequest(problem("bad"), prefix)])
+    smoothed = teacher.smooth(
+        [SmoothRequest(problem("good"), prefix + "\n" + PHRASE + " ..."), SmoothRequest(problem("bad"), prefix)]
+    )
     assert smoothed[0].text.endswith("The answer is: 8") and smoothed[0].dropped is None
     assert smoothed[1].dropped == "smooth:truncated"
     teacher.close()
@@ -212,8 +257,10 @@ class _ScriptedLocalEngine:
 
     def generate(self, requests, progress=None):
         self.asked += requests
-        return [[Completion(f"Smooth seed {r.params.seed} #{s}.\nThe answer is: 8", "stop") for s in range(r.params.n)]
-                for r in requests]
+        return [
+            [Completion(f"Smooth seed {r.params.seed} #{s}.\nThe answer is: 8", "stop") for s in range(r.params.n)]
+            for r in requests
+        ]
 
     def close(self):
         pass
@@ -238,8 +285,9 @@ def test_call_ledger_one_completion_per_needed_row_and_none_on_rerun(server, tea
     calc = TAXONOMY[0]
     cache = tmp_path / "cache.sqlite"
     inject = [InjectRequest(problem("good"), calc, k) for k in (0, 2, 5, 5)]  # 3 distinct rows
-    smooth = [SmoothRequest(problem("good"), "4 * 3 = 14.\nHold on. 4 * 3 = 12, so 8.\nThe answer is: 8", k)
-              for k in (3, 1)]
+    smooth = [
+        SmoothRequest(problem("good"), "4 * 3 = 14.\nHold on. 4 * 3 = 12, so 8.\nThe answer is: 8", k) for k in (3, 1)
+    ]
     prefix = "4 * 3 = 14 dollars for the pens."
     fixes = [CorrectRequest(problem("good"), prefix, 1, None, PHRASE, sample_index=k) for k in (4, 0)]
 

@@ -123,7 +123,13 @@ def test_deepmind_mathematics_jsonl_and_txt():
         ("asdiv.jsonl", "asdiv", lambda r: {**r, "answer": "(teams)"}, "answer", "value before its unit"),
         ("mawps.jsonl", "mawps", lambda r: {**r, "target": "twelve"}, "target", "expected a number"),
         ("college_math.jsonl", "college_math", lambda r: {**r, "answer": ["-2"]}, "answer", "expected text"),
-        ("deepmind_mathematics.jsonl", "deepmind_mathematics", lambda r: {"question": r["question"]}, "answer", "missing"),
+        (
+            "deepmind_mathematics.jsonl",
+            "deepmind_mathematics",
+            lambda r: {"question": r["question"]},
+            "answer",
+            "missing",
+        ),
     ],
 )
 def test_malformed_jsonl_row_names_file_line_field(tmp_path, name, fmt, edit, field, expected):
@@ -154,7 +160,9 @@ def test_malformed_math_tree_file(tmp_path):
 
 
 def test_parquet_row_is_named(tmp_path):
-    pl.DataFrame({"question": ["a", "b"], "answer": ["x\n#### 1", "no final line"]}).write_parquet(tmp_path / "t.parquet")
+    pl.DataFrame({"question": ["a", "b"], "answer": ["x\n#### 1", "no final line"]}).write_parquet(
+        tmp_path / "t.parquet"
+    )
     with pytest.raises(DataError, match=r"t\.parquet row 2: field 'answer' has no '#### <number>'"):
         load_dataset_file(str(tmp_path / "t.parquet"), "gsm8k", "gsm8k")
 

@@ -8,11 +8,11 @@ import time
 
 import pytest
 
-from tests.fake_openai_server import FakeOpenAIServer
-from lemma.engines.cache import RequestCache
 from lemma.engines.base import Request, SamplingParams
+from lemma.engines.cache import RequestCache
 from lemma.engines.openai_engine import MissingAPIKey, OpenAIEngine, parse_retry_after, sample_seed
 from lemma.engines.usage import Prices, UsageLog
+from tests.fake_openai_server import FakeOpenAIServer
 
 KEY_ENV = "LEMMA_TEST_OPENAI_KEY"
 
@@ -42,8 +42,7 @@ def chat(text: str, n: int = 1, **params) -> Request:
 
 def test_answers_every_sample_as_its_own_request_and_caches_them(server, tmp_path):
     cache = RequestCache(tmp_path / "cache.sqlite")
-    usage = UsageLog(tmp_path / "usage.csv", engine="openai", model="fake-model", rule="unit",
-                     prices=Prices(2.5, 10.0))
+    usage = UsageLog(tmp_path / "usage.csv", engine="openai", model="fake-model", rule="unit", prices=Prices(2.5, 10.0))
     eng = engine_for(server, cache=cache, usage=usage, max_concurrency=3)
     reqs = [chat(f"item {i}", n=2) for i in range(5)] + [Request(prompt="raw prompt 1")]
     out = eng.generate(reqs, progress=None)
@@ -119,7 +118,8 @@ def test_sampling_params_reach_the_server(tmp_path):
     seen.sort(key=lambda b: b["seed"])
     assert [b["seed"] for b in seen] == [sample_seed(5, 0), sample_seed(5, 1)] and sample_seed(5, 0) == 5
     assert {(b["temperature"], b["top_p"], b["max_tokens"], tuple(b["stop"]), b["model"]) for b in seen} == {
-        (0.3, 0.9, 77, ("END",), "fake-model")}
+        (0.3, 0.9, 77, ("END",), "fake-model")
+    }
     assert all("n" not in b for b in seen)
 
 
@@ -178,8 +178,7 @@ def test_built_by_the_engine_factory_and_callable_inside_an_event_loop(server):
 
     from lemma.engines.factory import build_engine
 
-    eng = build_engine({"engine": "openai", "model": "fake-model", "base_url": server.base_url,
-                        "max_concurrency": 2})
+    eng = build_engine({"engine": "openai", "model": "fake-model", "base_url": server.base_url, "max_concurrency": 2})
     assert eng.max_concurrency == 2 and eng.model == "fake-model"
 
     async def inside_a_notebook():
@@ -189,6 +188,7 @@ def test_built_by_the_engine_factory_and_callable_inside_an_event_loop(server):
 
 
 # -- budget, provider limits, cached tokens, the completion-limit field -----------------------------
+
 
 def test_the_budget_stops_before_the_call_that_could_pass_it_and_a_rerun_pays_nothing_twice(server, tmp_path):
     from lemma.engines.openai_engine import BudgetExceeded
@@ -315,9 +315,16 @@ def test_cached_prompt_tokens_are_priced_apart(server, tmp_path):
     assert eng.generate([chat("a cached prompt")])[0][0].cached_tokens == 4  # kept in the cache
 
 
-@pytest.mark.parametrize("model, field", [("gpt-4o", "max_tokens"), ("o3-mini", "max_completion_tokens"),
-                                          ("gpt-5-mini", "max_completion_tokens"), ("o1", "max_completion_tokens"),
-                                          ("meta-llama/Llama-3.1-8B-Instruct", "max_tokens")])
+@pytest.mark.parametrize(
+    "model, field",
+    [
+        ("gpt-4o", "max_tokens"),
+        ("o3-mini", "max_completion_tokens"),
+        ("gpt-5-mini", "max_completion_tokens"),
+        ("o1", "max_completion_tokens"),
+        ("meta-llama/Llama-3.1-8B-Instruct", "max_tokens"),
+    ],
+)
 def test_the_completion_limit_field_follows_the_model(model, field):
     seen = []
     with FakeOpenAIServer(responder=lambda b: seen.append(b) or "ok") as s:

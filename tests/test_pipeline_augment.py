@@ -24,13 +24,33 @@ WORLD = pl.DataFrame(generate_world(7, 4, 0, 0)["train"], schema=PROBLEMS)
 
 
 def graded(rows: list[tuple]) -> pl.DataFrame:
-    return pl.DataFrame([{"problem_id": p, "sample_index": k, "completion": "x", "finish_reason": "stop",
-                          "pred_answer": None, "correct": ok, "status": "ok"} for p, k, ok in rows], schema=GRADED)
+    return pl.DataFrame(
+        [
+            {
+                "problem_id": p,
+                "sample_index": k,
+                "completion": "x",
+                "finish_reason": "stop",
+                "pred_answer": None,
+                "correct": ok,
+                "status": "ok",
+            }
+            for p, k, ok in rows
+        ],
+        schema=GRADED,
+    )
 
 
 # train-00001 only right, train-00003 never sampled: neither gets injections
-GRADED_DF = graded([("train-00002", 0, False), ("train-00000", 0, False), ("train-00001", 0, True),
-                    ("train-00002", 1, False), ("train-00000", 1, True)])
+GRADED_DF = graded(
+    [
+        ("train-00002", 0, False),
+        ("train-00000", 0, False),
+        ("train-00001", 0, True),
+        ("train-00002", 1, False),
+        ("train-00000", 1, True),
+    ]
+)
 
 
 def test_failed_problem_ids_sorted_distinct_and_capped():
@@ -42,8 +62,16 @@ def test_failed_problem_ids_sorted_distinct_and_capped():
 
 def test_injections_for_type_uniform_and_by_measured_share():
     types = ["calculation_error", "counting_error", "operator_error"]
-    stats = pl.DataFrame([("calculation_error", 6, 0.6), ("counting_error", 4, 0.4), ("operator_error", 0, 0.0),
-                          ("hallucination", 90, 0.9)], schema=TAXONOMY_STATS, orient="row")
+    stats = pl.DataFrame(
+        [
+            ("calculation_error", 6, 0.6),
+            ("counting_error", 4, 0.4),
+            ("operator_error", 0, 0.0),
+            ("hallucination", 90, 0.9),
+        ],
+        schema=TAXONOMY_STATS,
+        orient="row",
+    )
     assert injections_for_type(2, "uniform", "counting_error", stats, types) == 2
     assert injections_for_type(2, "stats", "counting_error", None, types) == 2, "no stats: uniform"
     # the budget 2 x 3 types = 6 is split 0.6 : 0.4 among the chosen types (hallucination is not chosen)
@@ -51,8 +79,9 @@ def test_injections_for_type_uniform_and_by_measured_share():
     assert injections_for_type(2, "stats", "counting_error", stats, types) == 2
     assert injections_for_type(2, "stats", "operator_error", stats, types) == 0, "never observed"
     # an observed type gets at least one
-    tiny = pl.DataFrame([("calculation_error", 99, 0.99), ("counting_error", 1, 0.01)], schema=TAXONOMY_STATS,
-                        orient="row")
+    tiny = pl.DataFrame(
+        [("calculation_error", 99, 0.99), ("counting_error", 1, 0.01)], schema=TAXONOMY_STATS, orient="row"
+    )
     assert injections_for_type(1, "stats", "counting_error", tiny, types[:2]) == 1
     assert injections_for_type(1, "stats", "counting_error", tiny.head(0), types[:2]) == 0
 
@@ -82,23 +111,57 @@ def test_inject_errors_drops_types_and_sites_the_oracle_lacks(oracle):
     rows, stats = inject_errors(WORLD, GRADED_DF, oracle, TypeSpec("counting_error", ""), 2, None)
     # only the floors problem has an off-by-one site, and only one
     assert [(r["problem_id"], r["sample_index"], r["solution"]) for r in rows] == [
-        ("train-00000", 0, "Step 1: 40 - 14 = 26\nThe answer is: 26")]
+        ("train-00000", 0, "Step 1: 40 - 14 = 26\nThe answer is: 26")
+    ]
     assert stats.as_dict()["dropped"] == {"no_site:counting_error": 3}
     rows, stats = inject_errors(WORLD, GRADED_DF, oracle, TypeSpec("nonsensical_output", ""), 1, 1)
-    assert rows == [] and stats.as_dict() == {"stage": "inject_errors:nonsensical_output", "in": 1, "out": 0,
-                                              "dropped": {"type_unsupported:nonsensical_output": 1}}
+    assert rows == [] and stats.as_dict() == {
+        "stage": "inject_errors:nonsensical_output",
+        "in": 1,
+        "out": 0,
+        "dropped": {"type_unsupported:nonsensical_output": 1},
+    }
 
 
 # -- an LLM teacher's free text -------------------------------------------------------------
-GSM8K = pl.DataFrame([
-    {"id": "g-dup", "dataset": "g", "question": "Mia bakes 4 trays of 12 cookies and gives away 15. How many?",
-     "solution": "4 * 12 = 48. 48 - 15 = 33.\nThe answer is: 33", "answer": "33", "style": "gsm8k",
-     "family": "", "n_steps": None, "structure": None},
-    {"id": "m-half", "dataset": "m", "question": "What is [half] of 1?", "solution": "It is $\\frac{1}{2}$.",
-     "answer": "\\frac{1}{2}", "style": "math", "family": "", "n_steps": None, "structure": None},
-    {"id": "g-noexpl", "dataset": "g", "question": "[noexpl] What is 2 + 2?", "solution": "2 + 2 = 4",
-     "answer": "4", "style": "gsm8k", "family": "", "n_steps": None, "structure": None},
-], schema=PROBLEMS)
+GSM8K = pl.DataFrame(
+    [
+        {
+            "id": "g-dup",
+            "dataset": "g",
+            "question": "Mia bakes 4 trays of 12 cookies and gives away 15. How many?",
+            "solution": "4 * 12 = 48. 48 - 15 = 33.\nThe answer is: 33",
+            "answer": "33",
+            "style": "gsm8k",
+            "family": "",
+            "n_steps": None,
+            "structure": None,
+        },
+        {
+            "id": "m-half",
+            "dataset": "m",
+            "question": "What is [half] of 1?",
+            "solution": "It is $\\frac{1}{2}$.",
+            "answer": "\\frac{1}{2}",
+            "style": "math",
+            "family": "",
+            "n_steps": None,
+            "structure": None,
+        },
+        {
+            "id": "g-noexpl",
+            "dataset": "g",
+            "question": "[noexpl] What is 2 + 2?",
+            "solution": "2 + 2 = 4",
+            "answer": "4",
+            "style": "gsm8k",
+            "family": "",
+            "n_steps": None,
+            "structure": None,
+        },
+    ],
+    schema=PROBLEMS,
+)
 
 
 def inject_reply(body: dict) -> str:
@@ -109,15 +172,24 @@ def inject_reply(body: dict) -> str:
     if "[noexpl]" in user:
         return "2 + 2 = 5\nThe answer is: 5"
     # the same mistake for every sample: the second copy is a duplicate
-    return ("Mia bakes 4 * 12 = 48 cookies.\nShe keeps 48 - 51 = -3.\nThe answer is: -3\n"
-            "<explanation>Wrong step: She keeps 48 - 51 = -3.</explanation>")
+    return (
+        "Mia bakes 4 * 12 = 48 cookies.\nShe keeps 48 - 51 = -3.\nThe answer is: -3\n"
+        "<explanation>Wrong step: She keeps 48 - 51 = -3.</explanation>"
+    )
 
 
 def test_inject_errors_drops_right_answers_duplicates_and_unparsed_replies(tmp_path, monkeypatch):
     monkeypatch.setenv("LEMMA_TEST_TEACHER_KEY", "dummy")
     with FakeOpenAIServer(responder=inject_reply) as server:
-        cfg = {"kind": "llm", "engine": "openai", "model": "m", "base_url": server.base_url,
-               "api_key_env": "LEMMA_TEST_TEACHER_KEY", "max_retries": 0, "request_timeout_s": 5}  # the packaged prompts
+        cfg = {
+            "kind": "llm",
+            "engine": "openai",
+            "model": "m",
+            "base_url": server.base_url,
+            "api_key_env": "LEMMA_TEST_TEACHER_KEY",
+            "max_retries": 0,
+            "request_timeout_s": 5,
+        }  # the packaged prompts
         teacher = build_teacher(cfg, cache_path=str(tmp_path / "cache.sqlite"), rule="test")
         try:
             g = graded([("g-dup", 0, False), ("m-half", 0, False), ("g-noexpl", 0, False)])
@@ -125,7 +197,12 @@ def test_inject_errors_drops_right_answers_duplicates_and_unparsed_replies(tmp_p
         finally:
             teacher.close()
     assert [(r["problem_id"], r["sample_index"], r["pred_answer"], r["wrong_step"]) for r in rows] == [
-        ("g-dup", 0, "-3", 2)]
+        ("g-dup", 0, "-3", 2)
+    ]
     assert rows[0]["solution"] == "Mia bakes 4 * 12 = 48 cookies.\nShe keeps 48 - 51 = -3.\nThe answer is: -3"
-    assert stats.as_dict() == {"stage": "inject_errors:calculation_error", "in": 6, "out": 1,
-                               "dropped": {"answer_still_right": 2, "duplicate": 1, "inject:no_explanation": 2}}
+    assert stats.as_dict() == {
+        "stage": "inject_errors:calculation_error",
+        "in": 6,
+        "out": 1,
+        "dropped": {"answer_still_right": 2, "duplicate": 1, "inject:no_explanation": 2},
+    }

@@ -26,17 +26,33 @@ def test_stage_stats_counts_drops_and_sorts_reasons():
     s.drop("answer_still_right", 2)
     s.drop("no_site:calculation_error")
     s.n_out = 1
-    assert s.as_dict() == {"stage": "inject_errors:calculation_error", "in": 5, "out": 1,
-                           "dropped": {"answer_still_right": 2, "no_site:calculation_error": 2}}
+    assert s.as_dict() == {
+        "stage": "inject_errors:calculation_error",
+        "in": 5,
+        "out": 1,
+        "dropped": {"answer_still_right": 2, "no_site:calculation_error": 2},
+    }
     assert list(s.as_dict()["dropped"]) == ["answer_still_right", "no_site:calculation_error"]
     assert StageStats("x").as_dict() == {"stage": "x", "in": 0, "out": 0, "dropped": {}}
 
 
-@pytest.mark.parametrize("code, transport", [
-    ("connection", True), ("timeout", True), ("http_429", True), ("malformed_response", True), ("no_text", True),
-    ("http_500", True), ("http_503", True),
-    ("http_400", False), ("http_404", False), ("http_5000", False), ("budget", False), ("", False),
-])
+@pytest.mark.parametrize(
+    "code, transport",
+    [
+        ("connection", True),
+        ("timeout", True),
+        ("http_429", True),
+        ("malformed_response", True),
+        ("no_text", True),
+        ("http_500", True),
+        ("http_503", True),
+        ("http_400", False),
+        ("http_404", False),
+        ("http_5000", False),
+        ("budget", False),
+        ("", False),
+    ],
+)
 def test_is_transport_failure(code, transport):
     assert is_transport_failure(code) is transport
 
@@ -53,8 +69,9 @@ def test_check_teacher_failures_threshold_is_strictly_above_the_fraction():
     check_teacher_failures(stats(20, 19, locate__request_failed__timeout=1), 0.05)
     # 2 of 20 = 10 %: over it
     with pytest.raises(TeacherUnreachable) as e:
-        check_teacher_failures(stats(20, 17, locate__request_failed__timeout=1, locate__request_failed__http_503=1,
-                                     not_wrong=1), 0.05)
+        check_teacher_failures(
+            stats(20, 17, locate__request_failed__timeout=1, locate__request_failed__http_503=1, not_wrong=1), 0.05
+        )
     msg = str(e.value)
     assert msg.startswith("locate_errors: 2 of 20 teacher requests got no answer (")
     assert "timeout: 1" in msg and "http_503: 1" in msg and "max_failed_fraction=0.05" in msg
@@ -74,12 +91,33 @@ def test_check_teacher_failures_counts_asked_from_the_drops_when_n_in_is_unset()
 
 
 def test_problem_views_keys_by_id_with_every_field_a_teacher_may_read():
-    df = pl.DataFrame([
-        {"id": "a", "dataset": "d", "question": "q1", "solution": "s1", "answer": "1", "style": "world",
-         "family": "f", "n_steps": 1, "structure": "{}"},
-        {"id": "b", "dataset": "d", "question": "q2", "solution": "s2", "answer": "2", "style": "gsm8k",
-         "family": "f", "n_steps": None, "structure": None},
-    ], schema=PROBLEMS)
+    df = pl.DataFrame(
+        [
+            {
+                "id": "a",
+                "dataset": "d",
+                "question": "q1",
+                "solution": "s1",
+                "answer": "1",
+                "style": "world",
+                "family": "f",
+                "n_steps": 1,
+                "structure": "{}",
+            },
+            {
+                "id": "b",
+                "dataset": "d",
+                "question": "q2",
+                "solution": "s2",
+                "answer": "2",
+                "style": "gsm8k",
+                "family": "f",
+                "n_steps": None,
+                "structure": None,
+            },
+        ],
+        schema=PROBLEMS,
+    )
     views = problem_views(df)
     assert list(views) == ["a", "b"]
     assert views["a"] == ProblemView("a", "q1", "s1", "1", "{}", "world")

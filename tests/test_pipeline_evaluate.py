@@ -23,14 +23,44 @@ from lemma.prompting import PromptFormat
 from lemma.records import EVAL, PROBLEMS
 from tests.fake_openai_server import FakeOpenAIServer
 
-PROBLEMS_DF = pl.DataFrame([
-    {"id": "a", "dataset": "svamp", "question": "[a] Ann has 3 cats and gets 4 more. How many cats?",
-     "solution": "", "answer": "7", "style": "gsm8k", "family": "", "n_steps": 1, "structure": None},
-    {"id": "b", "dataset": "svamp", "question": "[b] What is half of 1?", "solution": "", "answer": "\\frac{1}{2}",
-     "style": "math", "family": "", "n_steps": 1, "structure": None},
-    {"id": "c", "dataset": "svamp", "question": "[c] What is 2 + 2?", "solution": "", "answer": "4",
-     "style": "gsm8k", "family": "", "n_steps": 1, "structure": None},
-], schema=PROBLEMS)
+PROBLEMS_DF = pl.DataFrame(
+    [
+        {
+            "id": "a",
+            "dataset": "svamp",
+            "question": "[a] Ann has 3 cats and gets 4 more. How many cats?",
+            "solution": "",
+            "answer": "7",
+            "style": "gsm8k",
+            "family": "",
+            "n_steps": 1,
+            "structure": None,
+        },
+        {
+            "id": "b",
+            "dataset": "svamp",
+            "question": "[b] What is half of 1?",
+            "solution": "",
+            "answer": "\\frac{1}{2}",
+            "style": "math",
+            "family": "",
+            "n_steps": 1,
+            "structure": None,
+        },
+        {
+            "id": "c",
+            "dataset": "svamp",
+            "question": "[c] What is 2 + 2?",
+            "solution": "",
+            "answer": "4",
+            "style": "gsm8k",
+            "family": "",
+            "n_steps": 1,
+            "structure": None,
+        },
+    ],
+    schema=PROBLEMS,
+)
 
 
 def test_eval_prompts_zero_and_few_shot():
@@ -47,12 +77,17 @@ def student(body: dict):
     answers below by sample index."""
     q = body["prompt"].rsplit("[", 1)[1][0]
     if body["temperature"] == 0.0:
-        return {"a": "3 + 4 = 7.\nThe answer is: 7\n### Instruction:\nThe answer is: 9",
-                "b": "Half of 1 is 0.5.\nThe answer is: 0.5", "c": "I cannot say."}[q]
+        return {
+            "a": "3 + 4 = 7.\nThe answer is: 7\n### Instruction:\nThe answer is: 9",
+            "b": "Half of 1 is 0.5.\nThe answer is: 0.5",
+            "c": "I cannot say.",
+        }[q]
     k = (body["seed"] - 11) // 7919
-    return {"a": ["The answer is: 8", "The answer is: 7", "The answer is: 8", "The answer is: 7"],
-            "b": ["The answer is: 2", "The answer is: 0.5", "The answer is: 0.5", "no idea"],
-            "c": ["no idea", "still none", "hmm", "..."]}[q][k]
+    return {
+        "a": ["The answer is: 8", "The answer is: 7", "The answer is: 8", "The answer is: 7"],
+        "b": ["The answer is: 2", "The answer is: 0.5", "The answer is: 0.5", "no idea"],
+        "c": ["no idea", "still none", "hmm", "..."],
+    }[q][k]
 
 
 @pytest.fixture
@@ -87,15 +122,28 @@ def test_majority_vote_rows(engine):
 
 
 def evals(flags: list[bool]) -> pl.DataFrame:
-    return pl.DataFrame([{"problem_id": str(i), "completion": "", "gold": "1", "pred_answer": None, "correct": c,
-                          "status": "ok"} for i, c in enumerate(flags)], schema=EVAL)
+    return pl.DataFrame(
+        [
+            {"problem_id": str(i), "completion": "", "gold": "1", "pred_answer": None, "correct": c, "status": "ok"}
+            for i, c in enumerate(flags)
+        ],
+        schema=EVAL,
+    )
 
 
 def test_score_table_rows_in_the_order_given():
-    scores = score_table({("lemma", "test"): evals([True, True, False, True]), ("base", "test"): evals([False] * 2),
-                          ("base", "empty"): evals([])})
+    scores = score_table(
+        {
+            ("lemma", "test"): evals([True, True, False, True]),
+            ("base", "test"): evals([False] * 2),
+            ("base", "empty"): evals([]),
+        }
+    )
     assert scores.select("variant", "benchmark", "n", "correct", "accuracy").rows() == [
-        ("lemma", "test", 4, 3, 0.75), ("base", "test", 2, 0, 0.0), ("base", "empty", 0, 0, 0.0)]
+        ("lemma", "test", 4, 3, 0.75),
+        ("base", "test", 2, 0, 0.0),
+        ("base", "empty", 0, 0, 0.0),
+    ]
     assert scores.row(0, named=True)["ci_low"] == pytest.approx(wilson_interval(3, 4)[0])
     assert scores.row(2)[5:] == (0.0, 0.0)
 
@@ -110,11 +158,18 @@ def test_wilson_interval_edges():
 
 def test_aggregate_seeds_mean_sd_and_pooled_interval():
     runs = {"lemma-s0": ("lemma", 0), "lemma-s1": ("lemma", 1), "base-s0": ("base", 0)}
-    per_run = score_table({("lemma-s0", "t"): evals([True] * 3 + [False]), ("lemma-s1", "t"): evals([True, False] * 2),
-                           ("base-s0", "t"): evals([False, True])})
+    per_run = score_table(
+        {
+            ("lemma-s0", "t"): evals([True] * 3 + [False]),
+            ("lemma-s1", "t"): evals([True, False] * 2),
+            ("base-s0", "t"): evals([False, True]),
+        }
+    )
     agg = aggregate_seeds(per_run, runs)
     assert agg.select("variant", "benchmark", "n", "correct", "seeds").rows() == [
-        ("lemma", "t", 8, 5, 2), ("base", "t", 2, 1, 1)]
+        ("lemma", "t", 8, 5, 2),
+        ("base", "t", 2, 1, 1),
+    ]
     lemma = agg.row(0, named=True)
     assert lemma["accuracy"] == pytest.approx(0.625)
     assert lemma["sd"] == pytest.approx(math.sqrt(((0.75 - 0.625) ** 2 + (0.5 - 0.625) ** 2) / 1))
@@ -124,10 +179,32 @@ def test_aggregate_seeds_mean_sd_and_pooled_interval():
 
 def test_paired_markdown():
     assert paired_markdown(pl.DataFrame()) == ""
-    paired = pl.DataFrame([{"benchmark": "test", "variant": "lemma", "baseline": "base", "difference": 0.125,
-                            "ci_low": -0.05, "ci_high": 0.3, "seeds": 1, "items": 40, "mcnemar_p": 0.0213},
-                           {"benchmark": "ood", "variant": "lemma", "baseline": "base", "difference": -0.1,
-                            "ci_low": -0.2, "ci_high": 0.0, "seeds": 3, "items": 20, "mcnemar_p": None}])
+    paired = pl.DataFrame(
+        [
+            {
+                "benchmark": "test",
+                "variant": "lemma",
+                "baseline": "base",
+                "difference": 0.125,
+                "ci_low": -0.05,
+                "ci_high": 0.3,
+                "seeds": 1,
+                "items": 40,
+                "mcnemar_p": 0.0213,
+            },
+            {
+                "benchmark": "ood",
+                "variant": "lemma",
+                "baseline": "base",
+                "difference": -0.1,
+                "ci_low": -0.2,
+                "ci_high": 0.0,
+                "seeds": 3,
+                "items": 20,
+                "mcnemar_p": None,
+            },
+        ]
+    )
     lines = paired_markdown(paired).splitlines()
     assert lines[2] == "| test | lemma − base | +12.5 (-5.0 to +30.0) | 1 | 40 | 0.0213 |"
     assert lines[3] == "| ood | lemma − base | -10.0 (-20.0 to +0.0) | 3 | 20 | – |"

@@ -21,8 +21,17 @@ from lemma.world.problems import generate_world
 # train-00000: "Step 1: 40 - 14 = 26\nStep 2: 26 - 1 = 25\nThe answer is: 25" (floors strictly between)
 # train-00003: "Step 1: 12 * 6 = 72\nStep 2: 72 * 4 = 288\nThe answer is: 288"
 WORLD = generate_world(7, 4, 0, 0)["train"]
-GSM8K = {"id": "gsm8k-0", "dataset": "gsm8k", "question": "q", "solution": "s", "answer": "3", "style": "gsm8k",
-         "family": "", "n_steps": None, "structure": None}
+GSM8K = {
+    "id": "gsm8k-0",
+    "dataset": "gsm8k",
+    "question": "q",
+    "solution": "s",
+    "answer": "3",
+    "style": "gsm8k",
+    "family": "",
+    "n_steps": None,
+    "structure": None,
+}
 PROBLEMS_DF = pl.DataFrame(WORLD + [GSM8K], schema=PROBLEMS)
 
 OPERATOR = "Step 1: 40 - 14 = 26\nStep 2: 26 + 1 = 27\nThe answer is: 27"  # step 2, operator_error
@@ -33,20 +42,35 @@ TAXONOMY = [TypeSpec(n, f"definition of {n}") for n in ("calculation_error", "co
 
 
 def graded(rows: list[tuple]) -> pl.DataFrame:
-    return pl.DataFrame([{"problem_id": p, "sample_index": k, "completion": c, "finish_reason": "stop",
-                          "pred_answer": None, "correct": ok, "status": "ok"} for p, k, c, ok in rows], schema=GRADED)
+    return pl.DataFrame(
+        [
+            {
+                "problem_id": p,
+                "sample_index": k,
+                "completion": c,
+                "finish_reason": "stop",
+                "pred_answer": None,
+                "correct": ok,
+                "status": "ok",
+            }
+            for p, k, c, ok in rows
+        ],
+        schema=GRADED,
+    )
 
 
-GRADED_DF = graded([
-    ("train-00003", 0, RIGHT, False),
-    ("train-00000", 3, OPERATOR, False),
-    ("train-00000", 1, ARITHMETIC, False),
-    ("train-00000", 0, "Step 1: 40 - 14 = 26\nStep 2: 26 - 1 = 25\nThe answer is: 25", True),
-    ("train-00000", 2, OPERATOR, False),  # the same text again: judged once
-    ("train-00000", 4, OFF_BY_ONE, False),
-    ("train-00000", 5, "", False),
-    ("gsm8k-0", 0, "1 + 1 = 2\nThe answer is: 2", False),
-])
+GRADED_DF = graded(
+    [
+        ("train-00003", 0, RIGHT, False),
+        ("train-00000", 3, OPERATOR, False),
+        ("train-00000", 1, ARITHMETIC, False),
+        ("train-00000", 0, "Step 1: 40 - 14 = 26\nStep 2: 26 - 1 = 25\nThe answer is: 25", True),
+        ("train-00000", 2, OPERATOR, False),  # the same text again: judged once
+        ("train-00000", 4, OFF_BY_ONE, False),
+        ("train-00000", 5, "", False),
+        ("gsm8k-0", 0, "1 + 1 = 2\nThe answer is: 2", False),
+    ]
+)
 
 
 @pytest.fixture(scope="module")
@@ -58,8 +82,13 @@ def test_wrong_samples_distinct_sorted_and_capped():
     wrong = wrong_samples(GRADED_DF, None)
     # the duplicate OPERATOR text keeps its first row in the file (sample 3), then rows are sorted
     assert wrong.select("problem_id", "sample_index").rows() == [
-        ("gsm8k-0", 0), ("train-00000", 1), ("train-00000", 3), ("train-00000", 4), ("train-00000", 5),
-        ("train-00003", 0)]
+        ("gsm8k-0", 0),
+        ("train-00000", 1),
+        ("train-00000", 3),
+        ("train-00000", 4),
+        ("train-00000", 5),
+        ("train-00003", 0),
+    ]
     assert wrong.columns == list(GRADED)
     capped = wrong_samples(GRADED_DF, 3, seed=0)
     assert capped.height == 3
@@ -82,8 +111,12 @@ def test_locate_student_errors_with_the_oracle(oracle):
     ]
     assert rows[1]["rationale"] == "Step 1 computes 40 - 14 as 24; it is 26."
     assert rows[1]["completion"] == ARITHMETIC
-    assert stats.as_dict() == {"stage": "locate_errors", "in": 6, "out": 3,
-                               "dropped": {"empty_solution": 1, "no_structure": 1, "not_wrong": 1}}
+    assert stats.as_dict() == {
+        "stage": "locate_errors",
+        "in": 6,
+        "out": 3,
+        "dropped": {"empty_solution": 1, "no_structure": 1, "not_wrong": 1},
+    }
 
 
 def test_locate_student_errors_judges_only_the_capped_draw(oracle):
@@ -119,16 +152,27 @@ def test_classify_falls_back_to_the_closest_type_or_drops(oracle):
     rows, stats = classify_student_errors(PROBLEMS_DF, steps, oracle, [TypeSpec("hallucination", "")])
     assert [r["error_type"] for r in rows] == [None, None, None]
     assert stats.n_out == 0 and stats.as_dict()["dropped"] == {
-        "type_not_in_taxonomy:calculation_error": 1, "type_not_in_taxonomy:operator_error": 1,
-        "type_not_in_taxonomy:counting_error": 1}
+        "type_not_in_taxonomy:calculation_error": 1,
+        "type_not_in_taxonomy:operator_error": 1,
+        "type_not_in_taxonomy:counting_error": 1,
+    }
 
 
 def test_taxonomy_stats_in_taxonomy_order_with_shares():
-    labels = pl.DataFrame([
-        {"problem_id": "p", "sample_index": i, "first_wrong_step": 1, "error_type": t, "rationale": "",
-         "dropped": None if t else "x"}
-        for i, t in enumerate(["counting_error", "calculation_error", "counting_error", None, "counting_error"])
-    ], schema=TYPE_LABELS)
+    labels = pl.DataFrame(
+        [
+            {
+                "problem_id": "p",
+                "sample_index": i,
+                "first_wrong_step": 1,
+                "error_type": t,
+                "rationale": "",
+                "dropped": None if t else "x",
+            }
+            for i, t in enumerate(["counting_error", "calculation_error", "counting_error", None, "counting_error"])
+        ],
+        schema=TYPE_LABELS,
+    )
     assert taxonomy_stats(labels, TAXONOMY) == [
         {"error_type": "calculation_error", "count": 1, "share": 0.25},
         {"error_type": "counting_error", "count": 3, "share": 0.75},
@@ -139,6 +183,7 @@ def test_taxonomy_stats_in_taxonomy_order_with_shares():
 
 def test_plot_taxonomy_writes_a_png(tmp_path):
     path = tmp_path / "taxonomy.png"
-    plot_taxonomy([{"error_type": "a", "count": 3, "share": 0.75}, {"error_type": "b", "count": 1, "share": 0.25}],
-                  str(path))
+    plot_taxonomy(
+        [{"error_type": "a", "count": 3, "share": 0.75}, {"error_type": "b", "count": 1, "share": 0.25}], str(path)
+    )
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

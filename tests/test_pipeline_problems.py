@@ -37,8 +37,7 @@ def test_train_file_gets_the_answer_line_and_the_configured_style():
     src = {"source": "file", "path": str(DATA / "gsm8k.jsonl"), "format": "gsm8k", "role": "train", "style": "math"}
     rows = load_problems("gsm8k_train", src, None)
     assert [r["id"] for r in rows] == ["gsm8k_train-0", "gsm8k_train-1"]
-    assert rows[0]["solution"] == ("Mia bakes 4 * 12 = 48 cookies.\nShe keeps 48 - 15 = 33 cookies.\n"
-                                   "The answer is: 33")
+    assert rows[0]["solution"] == ("Mia bakes 4 * 12 = 48 cookies.\nShe keeps 48 - 15 = 33 cookies.\nThe answer is: 33")
     assert rows[1]["answer"] == "1250" and rows[1]["solution"].endswith("\nThe answer is: 1250")
     assert {r["style"] for r in rows} == {"math"}, "source.style overrides the loader's"
 

@@ -22,8 +22,17 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def problem(pid: str) -> dict:
-    return {"id": pid, "dataset": "d", "question": "q", "solution": "s", "answer": "1", "style": "world",
-            "family": "", "n_steps": 1, "structure": None}
+    return {
+        "id": pid,
+        "dataset": "d",
+        "question": "q",
+        "solution": "s",
+        "answer": "1",
+        "style": "world",
+        "family": "",
+        "n_steps": 1,
+        "structure": None,
+    }
 
 
 def test_read_all_concatenates_in_path_order_and_selects_the_schema(tmp_path):
@@ -52,9 +61,12 @@ class Wildcards(list):
 
 
 def smk(config_teacher: dict | None, **params_teacher) -> SimpleNamespace:
-    return SimpleNamespace(rule="inject_errors", wildcards=Wildcards(etype="calc"),
-                           params=SimpleNamespace(teacher={"teacher": {"kind": "oracle", **params_teacher}, "seed": 9}),
-                           config={"teacher": config_teacher} if config_teacher is not None else {})
+    return SimpleNamespace(
+        rule="inject_errors",
+        wildcards=Wildcards(etype="calc"),
+        params=SimpleNamespace(teacher={"teacher": {"kind": "oracle", **params_teacher}, "seed": 9}),
+        config={"teacher": config_teacher} if config_teacher is not None else {},
+    )
 
 
 def test_teacher_is_built_from_the_rule_params_with_the_seed(tmp_path, monkeypatch):
@@ -63,7 +75,9 @@ def test_teacher_is_built_from_the_rule_params_with_the_seed(tmp_path, monkeypat
     assert isinstance(t, OracleTeacher) and t.seed == 9
     # the config's operational keys join the rule's answer keys, and are checked with them
     with pytest.raises(ValueError, match="teacher.mode"):
-        runner.teacher(smk({"kind": "llm", "mode": "sometimes"}, kind="llm", model="m", base_url="http://127.0.0.1:9/v1"))
+        runner.teacher(
+            smk({"kind": "llm", "mode": "sometimes"}, kind="llm", model="m", base_url="http://127.0.0.1:9/v1")
+        )
 
 
 def test_check_teacher_reads_the_current_config_fraction():
@@ -111,8 +125,13 @@ def test_start_sends_everything_to_the_rule_log(tmp_path):
     logfile = tmp_path / "logs" / "rule.log"
     logfile.parent.mkdir()
     logfile.write_text("an old run's log\n")
-    proc = subprocess.run([sys.executable, "-c", START, str(logfile)], capture_output=True, text=True, cwd=ROOT,
-                          env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
+    proc = subprocess.run(
+        [sys.executable, "-c", START, str(logfile)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+    )
     assert proc.returncode == 1 and proc.stdout == "" and proc.stderr == ""
     text = logfile.read_text()
     assert "an old run's log" not in text, "the log starts empty"

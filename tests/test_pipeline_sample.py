@@ -11,11 +11,23 @@ from lemma.prompting import PromptFormat
 from lemma.records import PROBLEMS, SAMPLES
 from tests.fake_openai_server import FakeOpenAIServer
 
-PROBLEMS_DF = pl.DataFrame([
-    {"id": f"p{i}", "dataset": "d", "question": f"[q{i}] What is {i} + {i}?", "solution": f"{i} + {i} = {2 * i}",
-     "answer": str(2 * i), "style": "gsm8k", "family": "", "n_steps": 1, "structure": None}
-    for i in (5, 3, 9, 1, 7)
-], schema=PROBLEMS)
+PROBLEMS_DF = pl.DataFrame(
+    [
+        {
+            "id": f"p{i}",
+            "dataset": "d",
+            "question": f"[q{i}] What is {i} + {i}?",
+            "solution": f"{i} + {i} = {2 * i}",
+            "answer": str(2 * i),
+            "style": "gsm8k",
+            "family": "",
+            "n_steps": 1,
+            "structure": None,
+        }
+        for i in (5, 3, 9, 1, 7)
+    ],
+    schema=PROBLEMS,
+)
 
 
 def test_shard_of_takes_every_nth_problem_in_file_order():
@@ -50,8 +62,7 @@ def test_sample_shard_rows_cut_and_finish_reasons():
     BODIES.clear()
     sampling = {"temperature": 0.7, "top_p": 0.95, "max_new_tokens": 64, "n": 3, "seed": 3}
     with FakeOpenAIServer(responder=student) as server:
-        engine = OpenAIEngine("student", base_url=server.base_url, api_key_env=None, max_retries=0,
-                              request_timeout_s=5)
+        engine = OpenAIEngine("student", base_url=server.base_url, api_key_env=None, max_retries=0, request_timeout_s=5)
         server.add_fault("500", match="[q1]", times=3)  # every sample of p1 fails
         try:
             rows = sample_shard(shard_of(PROBLEMS_DF, 1, 2, None), engine, "alpaca", sampling, shard=1)

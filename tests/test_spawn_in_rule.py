@@ -54,7 +54,10 @@ def _run(tmp_path, target):
     (tmp_path / "Snakefile").write_text(SNAKEFILE)
     return subprocess.run(
         [sys.executable, "-m", "snakemake", "--cores", "1", target],
-        cwd=tmp_path, capture_output=True, text=True, timeout=300,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
 
 

@@ -51,7 +51,9 @@ GSM8K_ANSWERS = [json.loads(line)["answer"] for line in (DATA / "loaders" / "gsm
     "In the beginning, Betty has only 100 / 2 = $<<100/2=50>>50.\nBetty's grandparents gave her 15 * 2 = "
     "$<<15*2=30>>30.\nThis means, Betty needs 100 - 50 - 30 - 15 = $<<100-50-30-15=5>>5 more.\n#### 5",
 ]
-MATH_SOLUTIONS = [json.loads(line)["solution"] for line in (DATA / "loaders" / "math.jsonl").read_text().splitlines()] + [
+MATH_SOLUTIONS = [
+    json.loads(line)["solution"] for line in (DATA / "loaders" / "math.jsonl").read_text().splitlines()
+] + [
     # written as MATH's `solution` field writes them: LaTeX, display math, \boxed{}
     "We have $$\\frac{3}{4} \\cdot \\frac{8}{9} = \\frac{24}{36} = \\frac{2}{3}.$$ So the answer is "
     "$\\boxed{\\frac{2}{3}}$.",
@@ -77,13 +79,22 @@ def test_layouts_that_used_to_collapse():
     """What the old splitter got wrong: GSM8K numbered lists lost their line breaks when re-joined
     (and split a list marker "1." off as a step); MATH display math was split inside."""
     listed = "To find the total:\n\n1. Mia bakes 4 * 12 = 48 cookies.\n2. She keeps 48 - 15 = 33.\n\nThe answer is: 33"
-    assert split_steps(listed, "gsm8k") == ["To find the total:", "1. Mia bakes 4 * 12 = 48 cookies.",
-                                            "2. She keeps 48 - 15 = 33.", "The answer is: 33"]
-    assert truncate_after(listed, 3, "gsm8k") == "To find the total:\n\n1. Mia bakes 4 * 12 = 48 cookies.\n2. She keeps 48 - 15 = 33."
+    assert split_steps(listed, "gsm8k") == [
+        "To find the total:",
+        "1. Mia bakes 4 * 12 = 48 cookies.",
+        "2. She keeps 48 - 15 = 33.",
+        "The answer is: 33",
+    ]
+    assert (
+        truncate_after(listed, 3, "gsm8k")
+        == "To find the total:\n\n1. Mia bakes 4 * 12 = 48 cookies.\n2. She keeps 48 - 15 = 33."
+    )
     display = MATH_SOLUTIONS[-2]
     assert "\\[\n(r+s)^2 - 2rs = 25 - 12.\n\\]" in split_steps(display, "math")[1]
     assert split_steps("Dr. Lee paid $3.50 for 2 pens, i.e. 1.75 each. Then he left.", "gsm8k") == [
-        "Dr. Lee paid $3.50 for 2 pens, i.e. 1.75 each.", "Then he left."]
+        "Dr. Lee paid $3.50 for 2 pens, i.e. 1.75 each.",
+        "Then he left.",
+    ]
 
 
 def test_model_solutions_from_the_fixture():
@@ -101,8 +112,31 @@ def test_model_solutions_from_the_fixture():
 
 # -- generated text of both layouts -----------------------------------------------------------
 _num = st.integers(0, 999).map(str)
-_word = st.sampled_from(["she", "buys", "apples", "the", "total", "is", "cost", "so", "then", "Mr.", "e.g.",
-                         "each", "left", "x", "Dr.", "pens", "per", "hour", "$5", "3.5", "(a)"])
+_word = st.sampled_from(
+    [
+        "she",
+        "buys",
+        "apples",
+        "the",
+        "total",
+        "is",
+        "cost",
+        "so",
+        "then",
+        "Mr.",
+        "e.g.",
+        "each",
+        "left",
+        "x",
+        "Dr.",
+        "pens",
+        "per",
+        "hour",
+        "$5",
+        "3.5",
+        "(a)",
+    ]
+)
 
 
 @st.composite
@@ -134,14 +168,17 @@ def math_text(draw):
     for _ in range(draw(st.integers(1, 6))):
         kind = draw(st.sampled_from(["prose", "inline", "display", "bracket", "align", "boxed"]))
         a, b = draw(_num), draw(_num)
-        pieces.append({
-            "prose": f"We see that {a} and {b} are the values",
-            "inline": f"Then $x = {a}$ and $y^2 = {b}$",
-            "display": f"we get $$\\frac{{{a}}}{{{b}}} = {a}.\n{b}.$$",
-            "bracket": f"so\n\\[\n{a} + {b} = c.\n\\]",
-            "align": f"hence\n\\begin{{align*}}\nx &= {a}.\\\\\ny &= {b}.\n\\end{{align*}}",
-            "boxed": f"so the answer is $\\boxed{{{a}}}$",
-        }[kind] + draw(st.sampled_from([".", ".", "", ","])))
+        pieces.append(
+            {
+                "prose": f"We see that {a} and {b} are the values",
+                "inline": f"Then $x = {a}$ and $y^2 = {b}$",
+                "display": f"we get $$\\frac{{{a}}}{{{b}}} = {a}.\n{b}.$$",
+                "bracket": f"so\n\\[\n{a} + {b} = c.\n\\]",
+                "align": f"hence\n\\begin{{align*}}\nx &= {a}.\\\\\ny &= {b}.\n\\end{{align*}}",
+                "boxed": f"so the answer is $\\boxed{{{a}}}$",
+            }[kind]
+            + draw(st.sampled_from([".", ".", "", ","]))
+        )
     seps = draw(st.lists(st.sampled_from(["\n", "\n\n", " ", "\n \n"]), min_size=len(pieces), max_size=len(pieces)))
     return "".join(p + s for p, s in zip(pieces, seps)).rstrip() + draw(st.sampled_from(["", "\n", "  "]))
 
@@ -162,8 +199,10 @@ def test_math_split_truncate_split(text):
 
 
 @settings(max_examples=100, deadline=None)
-@given(st.text(alphabet=st.sampled_from(list("ab1. \n$\\[]<>{}#")), max_size=80),
-       st.sampled_from(["world", "gsm8k", "math"]))
+@given(
+    st.text(alphabet=st.sampled_from(list("ab1. \n$\\[]<>{}#")), max_size=80),
+    st.sampled_from(["world", "gsm8k", "math"]),
+)
 def test_any_text_keeps_the_prefix_property(text, style):
     steps = split_steps(text, style)
     for k in range(1, len(steps) + 1):

@@ -23,15 +23,15 @@ import polars as pl
 import pytest
 import yaml
 
-from lemma.engines.cache import RequestCache
 from lemma.data.loaders import load_dataset_file
+from lemma.engines.cache import RequestCache
 from lemma.pipeline.common import StageStats, TeacherUnreachable, check_teacher_failures
 from lemma.pipeline.judges import locate_student_errors
 from lemma.records import GRADED, PROBLEMS
 from lemma.teacher.factory import build_teacher
 from tests.fake_openai_server import FakeOpenAIServer
 from tests.tiny_models import build_tiny_llama
-from tests.workflow_helpers import REPO, make_workdir, snakemake
+from tests.workflow_helpers import make_workdir, snakemake
 
 KEY_ENV = "LEMMA_DEAD_TEACHER_KEY"
 JUDGE_REPLY = "The first step already uses a wrong value.\n**The first wrong step is Step 1.**"
@@ -66,9 +66,18 @@ def judge(body: dict) -> str:
 
 
 def teacher_cfg(port: int) -> dict:
-    return {"kind": "llm", "engine": "openai", "model": "fake-teacher", "base_url": f"http://127.0.0.1:{port}/v1",
-            "api_key_env": KEY_ENV, "max_concurrency": 4, "request_timeout_s": 10, "max_retries": 1,
-            "params": {"temperature": 0.7, "max_new_tokens": 64}, "prompts_dir": None}
+    return {
+        "kind": "llm",
+        "engine": "openai",
+        "model": "fake-teacher",
+        "base_url": f"http://127.0.0.1:{port}/v1",
+        "api_key_env": KEY_ENV,
+        "max_concurrency": 4,
+        "request_timeout_s": 10,
+        "max_retries": 1,
+        "params": {"temperature": 0.7, "max_new_tokens": 64},
+        "prompts_dir": None,
+    }
 
 
 # ------------------------------------------------------------------ the threshold itself
@@ -88,8 +97,9 @@ def test_threshold_counts_only_failures_a_rerun_can_cure():
     check_teacher_failures(stats_with(fix_continue__request_failed__timeout=1), 0.05)
     # the causes are summed and each named
     with pytest.raises(TeacherUnreachable, match=r"3 of 20 .*http_503: 2, http_429: 1"):
-        check_teacher_failures(stats_with(fix_continue__request_failed__http_503=2,
-                                          fix_continue__request_failed__http_429=1), 0.1)
+        check_teacher_failures(
+            stats_with(fix_continue__request_failed__http_503=2, fix_continue__request_failed__http_429=1), 0.1
+        )
     # a 400 is about the request (a prompt too long for the model), and parse drops are answers
     check_teacher_failures(stats_with(fix_continue__request_failed__http_400=10, fix_continue__no_final_answer=8), 0.0)
     # max_failed_fraction 1.0: never fail (the old behaviour, by choice)
@@ -100,9 +110,21 @@ def test_threshold_counts_only_failures_a_rerun_can_cure():
 def stage_inputs(tmp_path: Path) -> tuple[pl.DataFrame, pl.DataFrame]:
     write_gsm8k(tmp_path / "train.jsonl", 0, 8)
     problems = pl.DataFrame(load_dataset_file(str(tmp_path / "train.jsonl"), "gsm8k", "train"), schema=PROBLEMS)
-    graded = pl.DataFrame([{"problem_id": pid, "sample_index": 0, "completion": f"First I add {i} and 2.\nSo I get {i + 3}.\n#### {i + 3}",
-                            "finish_reason": "stop", "pred_answer": str(i + 3), "correct": False, "status": "ok"}
-                           for i, pid in enumerate(problems["id"])], schema=GRADED)
+    graded = pl.DataFrame(
+        [
+            {
+                "problem_id": pid,
+                "sample_index": 0,
+                "completion": f"First I add {i} and 2.\nSo I get {i + 3}.\n#### {i + 3}",
+                "finish_reason": "stop",
+                "pred_answer": str(i + 3),
+                "correct": False,
+                "status": "ok",
+            }
+            for i, pid in enumerate(problems["id"])
+        ],
+        schema=GRADED,
+    )
     return problems, graded
 
 
@@ -123,7 +145,9 @@ def test_a_stage_fails_on_a_dead_teacher_and_its_rerun_pays_nothing_twice(tmp_pa
 
     rows, stats = run_stage(port, cache, problems, graded)  # nobody listens
     assert stats.dropped == Counter({"locate:request_failed:connection": 8})
-    with pytest.raises(TeacherUnreachable, match=r"locate_errors: 8 of 8 teacher requests got no answer \(connection: 8\)"):
+    with pytest.raises(
+        TeacherUnreachable, match=r"locate_errors: 8 of 8 teacher requests got no answer \(connection: 8\)"
+    ):
         check_teacher_failures(stats, 0.05)
 
     with FakeOpenAIServer(responder=judge, port=port) as server:
@@ -162,7 +186,8 @@ def test_the_workflow_fails_on_a_dead_teacher_and_the_rerun_completes(tmp_path, 
     model = build_tiny_llama(tmp_path / "student")
     port = free_port()
     cfg = {
-        "seed": 1, "prompt_template": "alpaca",
+        "seed": 1,
+        "prompt_template": "alpaca",
         "datasets": {"train": {"source": "file", "format": "gsm8k", "path": str(data / "train.jsonl")}},
         "benchmarks": {"test": {"source": "file", "format": "gsm8k", "path": str(data / "test.jsonl")}},
         "student": {"engine": "hf", "model": str(model), "batch_size": 16, "threads": 1},

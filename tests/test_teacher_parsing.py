@@ -9,6 +9,7 @@ import yaml
 
 from lemma.teacher.base import TypeSpec
 from lemma.teacher.parsing import (
+    CORRECT,
     answers_match,
     find_final_answer,
     parse_continuation,
@@ -16,7 +17,6 @@ from lemma.teacher.parsing import (
     parse_injection,
     parse_smoothed,
     parse_step,
-    CORRECT,
 )
 from lemma.teacher.prompts import PROMPTS, PromptError, PromptSet, parse_prompt_file
 
@@ -26,64 +26,78 @@ ROOT = Path(__file__).resolve().parent.parent
 @pytest.fixture(scope="module")
 def taxonomy():
     data = yaml.safe_load((ROOT / "config" / "taxonomy.yaml").read_text())
-    return [TypeSpec(t["name"], t["definition"], tuple(t.get("examples", ())), t.get("code", "")) for t in data["types"]]
+    return [
+        TypeSpec(t["name"], t["definition"], tuple(t.get("examples", ())), t.get("code", "")) for t in data["types"]
+    ]
 
 
 # -- first wrong step --------------------------------------------------------------------------
-@pytest.mark.parametrize("reply,expected", [
-    ("Step 1 is fine. Step 2 multiplies 7 by 8 and gets 54, which is wrong.\nthe first wrong step is step 2", 2),
-    ("...so the calculation goes astray early.\n\n**The first wrong step is Step 3.**", 3),
-    ("Therefore, the first incorrect step is step #4", 4),
-    ("The first wrong step is step three.", 3),
-    ("Looking again, step 2 looks fine after all. The first wrong step is 5", 5),
-    ("The first error occurs in step 2, where 12 is used instead of 21.", 2),
-    ("Step 4 is the first wrong step because it drops the tax.", 4),
-    ("The first wrong step is the second step.", 2),
-    ("I first thought the first wrong step is step 1, but on reflection the first wrong step is step 2.", 2),
-    ("Analysis...\nFinal verdict: Step 6", 6),
-    ("THE FIRST WRONG STEP IS STEP 1", 1),
-])
+@pytest.mark.parametrize(
+    "reply,expected",
+    [
+        ("Step 1 is fine. Step 2 multiplies 7 by 8 and gets 54, which is wrong.\nthe first wrong step is step 2", 2),
+        ("...so the calculation goes astray early.\n\n**The first wrong step is Step 3.**", 3),
+        ("Therefore, the first incorrect step is step #4", 4),
+        ("The first wrong step is step three.", 3),
+        ("Looking again, step 2 looks fine after all. The first wrong step is 5", 5),
+        ("The first error occurs in step 2, where 12 is used instead of 21.", 2),
+        ("Step 4 is the first wrong step because it drops the tax.", 4),
+        ("The first wrong step is the second step.", 2),
+        ("I first thought the first wrong step is step 1, but on reflection the first wrong step is step 2.", 2),
+        ("Analysis...\nFinal verdict: Step 6", 6),
+        ("THE FIRST WRONG STEP IS STEP 1", 1),
+    ],
+)
 def test_parse_step_good(reply, expected):
     assert parse_step(reply, 6).value == expected
 
 
-@pytest.mark.parametrize("reply,reason", [
-    ("", "empty_reply"),
-    (None, "empty_reply"),
-    ("The solution has several problems, mainly steps 2 and 4.", "no_step_statement"),
-    ("I cannot tell which step is wrong.", "no_step_statement"),
-    ("the first wrong step is step 9", "step_out_of_range"),
-    ("the first wrong step is step 0", "step_out_of_range"),
-])
+@pytest.mark.parametrize(
+    "reply,reason",
+    [
+        ("", "empty_reply"),
+        (None, "empty_reply"),
+        ("The solution has several problems, mainly steps 2 and 4.", "no_step_statement"),
+        ("I cannot tell which step is wrong.", "no_step_statement"),
+        ("the first wrong step is step 9", "step_out_of_range"),
+        ("the first wrong step is step 0", "step_out_of_range"),
+    ],
+)
 def test_parse_step_drops(reply, reason):
     p = parse_step(reply, 6)
     assert p.value is None and p.reason == reason
 
 
 # -- error type --------------------------------------------------------------------------------
-@pytest.mark.parametrize("reply,expected", [
-    ("Step 2 says 7 * 8 = 54.\nSo the wrong type is calculation_error", "calculation_error"),
-    ("The student subtracted instead of adding.\n\n**The wrong type is Operator Error.**", "operator_error"),
-    ("Hence the wrong type is QM", "question_misinterpretation"),
-    ("the wrong type is `question misinterpretation`.", "question_misinterpretation"),
-    ("The wrong type is: CA (calculation error)", "calculation_error"),
-    ("Error type: Missing-Step", "missing_step"),
-    ("the wrong type is counting", "counting_error"),
-    ("The type of error is a unit conversion error, since hours became 100 minutes.", "unit_conversion_error"),
-    ("First I considered formula confusion.\nthe wrong type is confusing_concept_error", "confusing_concept_error"),
-    ("After weighing it up...\nVerdict: Context Value Error", "context_value_error"),
-    ("the wrong type is \"hallucination\"!", "hallucination"),
-])
+@pytest.mark.parametrize(
+    "reply,expected",
+    [
+        ("Step 2 says 7 * 8 = 54.\nSo the wrong type is calculation_error", "calculation_error"),
+        ("The student subtracted instead of adding.\n\n**The wrong type is Operator Error.**", "operator_error"),
+        ("Hence the wrong type is QM", "question_misinterpretation"),
+        ("the wrong type is `question misinterpretation`.", "question_misinterpretation"),
+        ("The wrong type is: CA (calculation error)", "calculation_error"),
+        ("Error type: Missing-Step", "missing_step"),
+        ("the wrong type is counting", "counting_error"),
+        ("The type of error is a unit conversion error, since hours became 100 minutes.", "unit_conversion_error"),
+        ("First I considered formula confusion.\nthe wrong type is confusing_concept_error", "confusing_concept_error"),
+        ("After weighing it up...\nVerdict: Context Value Error", "context_value_error"),
+        ('the wrong type is "hallucination"!', "hallucination"),
+    ],
+)
 def test_parse_error_type_good(reply, expected, taxonomy):
     assert parse_error_type(reply, taxonomy).value == expected
 
 
-@pytest.mark.parametrize("reply,reason", [
-    ("", "empty_reply"),
-    ("the wrong type is rounding_error", "unknown_type"),
-    ("The solution is wrong because of arithmetic and a misread question.", "no_type_statement"),
-    ("It could be a calculation error or an operator error.", "no_type_statement"),
-])
+@pytest.mark.parametrize(
+    "reply,reason",
+    [
+        ("", "empty_reply"),
+        ("the wrong type is rounding_error", "unknown_type"),
+        ("The solution is wrong because of arithmetic and a misread question.", "no_type_statement"),
+        ("It could be a calculation error or an operator error.", "no_type_statement"),
+    ],
+)
 def test_parse_error_type_drops(reply, reason, taxonomy):
     p = parse_error_type(reply, taxonomy)
     assert p.value is None and p.reason == reason
@@ -103,13 +117,19 @@ def test_final_answer_forms():
 def test_final_answer_is_read_as_the_grader_reads_it():
     # texts of tests/data (grading_labelled.jsonl, smollm2_replies.jsonl): the teacher's answer
     # line carries the grader's reading of the statement, not the rest of its line
-    assert find_final_answer("We compute $3^4 = 81$.\nFinal Answer: The final answer is $81$. I hope it is correct.")[0] == "81"
+    assert (
+        find_final_answer("We compute $3^4 = 81$.\nFinal Answer: The final answer is $81$. I hope it is correct.")[0]
+        == "81"
+    )
     assert find_final_answer("The answer is: 91 / 7 = 13")[0] == "13"
     assert find_final_answer("The answer is: 20, which is the perimeter of a rectangle")[0] == "20"
     # a placeholder echoed from the prompt, or a verdict on an answer, is not an answer
     assert find_final_answer("She keeps 21 cookies.\nThe answer is: X") is None
     assert find_final_answer("The student's answer is correct but step 3 was incorrect.") is None
-    assert parse_smoothed("4 * 6 = 24, not 20.\nThe correct answer is 24.").value == "4 * 6 = 24, not 20.\nThe answer is: 24"
+    assert (
+        parse_smoothed("4 * 6 = 24, not 20.\nThe correct answer is 24.").value
+        == "4 * 6 = 24, not 20.\nThe answer is: 24"
+    )
 
 
 # -- injection ---------------------------------------------------------------------------------
@@ -133,21 +153,29 @@ def test_parse_injection_good():
 
 
 def test_parse_injection_drifting_format():
-    reply = ("Here is the careless student's solution:\n```\nHalf of 30 is 15.\n15 + 4 = 19.\n"
-             "**The answer is: 19.**\n```\n<Explanation>The error is in step 2: the student added "
-             "4 instead of subtracting it.</EXPLANATION>")
+    reply = (
+        "Here is the careless student's solution:\n```\nHalf of 30 is 15.\n15 + 4 = 19.\n"
+        "**The answer is: 19.**\n```\n<Explanation>The error is in step 2: the student added "
+        "4 instead of subtracting it.</EXPLANATION>"
+    )
     m = parse_injection(reply, "11", "world")
     assert m.reason is None
     assert m.solution == "Half of 30 is 15.\n15 + 4 = 19.\nThe answer is: 19"
     assert m.wrong_step == 2
 
 
-@pytest.mark.parametrize("reply,reason", [
-    ("", "empty_reply"),
-    ("4 * 3 = 14.\nThe answer is: 6", "no_explanation"),
-    ("4 * 3 = 14 and so on.\n<explanation>Wrong step: 4 * 3 = 14.</explanation>", "no_final_answer"),
-    ("4 * 3 = 12.\nThe answer is: 8\n<explanation>Wrong step: none really.</explanation>", "same_answer_as_reference"),
-])
+@pytest.mark.parametrize(
+    "reply,reason",
+    [
+        ("", "empty_reply"),
+        ("4 * 3 = 14.\nThe answer is: 6", "no_explanation"),
+        ("4 * 3 = 14 and so on.\n<explanation>Wrong step: 4 * 3 = 14.</explanation>", "no_final_answer"),
+        (
+            "4 * 3 = 12.\nThe answer is: 8\n<explanation>Wrong step: none really.</explanation>",
+            "same_answer_as_reference",
+        ),
+    ],
+)
 def test_parse_injection_drops(reply, reason):
     m = parse_injection(reply, "8", "world")
     assert m.solution is None and m.reason == reason
@@ -158,8 +186,7 @@ PHRASE = "Wait, let me look at the question again."
 
 
 def test_parse_continuation_good_and_repeated_phrase():
-    reply = ("Step 2 used 35 apples, but the question says 53. So 53 - 20 = 33 apples are left.\n"
-             "The answer is: 33")
+    reply = "Step 2 used 35 apples, but the question says 53. So 53 - 20 = 33 apples are left.\nThe answer is: 33"
     assert parse_continuation(reply, PHRASE).value == reply
     repeated = "**Wait, let me look at the question again!** " + reply + "\n\nI hope this helps."
     assert parse_continuation(repeated, PHRASE).value == reply
@@ -168,7 +195,10 @@ def test_parse_continuation_good_and_repeated_phrase():
 def test_parse_continuation_retyped_prefix():
     prefix = "There are 35 apples.\n35 - 20 = 15."
     reply = prefix + "\n" + PHRASE + " The question says 53 apples. 53 - 20 = 33.\nThe answer is: 33"
-    assert parse_continuation(reply, PHRASE, prefix).value == "The question says 53 apples. 53 - 20 = 33.\nThe answer is: 33"
+    assert (
+        parse_continuation(reply, PHRASE, prefix).value
+        == "The question says 53 apples. 53 - 20 = 33.\nThe answer is: 33"
+    )
 
 
 def test_parse_continuation_and_smooth_drops():
@@ -204,18 +234,23 @@ def test_bad_prompt_files_are_refused_with_their_name():
 
 
 # -- verdicts must be statements of the asked form (issue 11, item 5) ----------------------------
-NUMBERED = ("Step 1: Tom has 7 boxes of 15 pens, so 7 * 15 = 105 pens.\nStep 2: He gives away 20 pens.\n"
-            "Step 3: 105 - 20 = 95 pens.\nStep 4: Checking: 95 + 20 = 115.\nStep 5: Wait, 105 + 0 = 105.\n"
-            "Step 6: So 105 is right.\nStep 7: He has 105 pens.\nStep 8: The answer is correct: 105")
+NUMBERED = (
+    "Step 1: Tom has 7 boxes of 15 pens, so 7 * 15 = 105 pens.\nStep 2: He gives away 20 pens.\n"
+    "Step 3: 105 - 20 = 95 pens.\nStep 4: Checking: 95 + 20 = 115.\nStep 5: Wait, 105 + 0 = 105.\n"
+    "Step 6: So 105 is right.\nStep 7: He has 105 pens.\nStep 8: The answer is correct: 105"
+)
 
 
-@pytest.mark.parametrize("reply", [
-    # the student's own numbered line echoed back (what a lenient fallback used to accept as step 8)
-    "Let me look at the solution.\nStep 8: The answer is correct: 105",
-    "Step 3: 105 - 20 = 95 pens.",
-    # a line naming a step that says more than a verdict
-    "I am not sure.\nMaybe step 4 has the calculation: 95 + 20 = 115",
-])
+@pytest.mark.parametrize(
+    "reply",
+    [
+        # the student's own numbered line echoed back (what a lenient fallback used to accept as step 8)
+        "Let me look at the solution.\nStep 8: The answer is correct: 105",
+        "Step 3: 105 - 20 = 95 pens.",
+        # a line naming a step that says more than a verdict
+        "I am not sure.\nMaybe step 4 has the calculation: 95 + 20 = 115",
+    ],
+)
 def test_parse_step_refuses_echoes(reply):
     p = parse_step(reply, 8, shown=NUMBERED)
     assert p.value is None and p.reason in ("echo_not_verdict", "no_step_statement")
@@ -231,26 +266,32 @@ def test_parse_step_echo_reason_and_verdict_after_an_echo():
     assert parse_step("Step 6: so the first wrong step is step 2", 8, shown=tricky).value is None
 
 
-@pytest.mark.parametrize("reply", [
-    "Every step checks out.\nthe solution is correct",
-    "**The student's solution is correct.**",
-    "I checked each step: there is no wrong step.",
-    "All steps are correct, the grader was mistaken.",
-    "The student's solution to the math problem is correct.",  # SmolLM2's words
-    "The student's solution (5 numbered steps) is correct.",
-])
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "Every step checks out.\nthe solution is correct",
+        "**The student's solution is correct.**",
+        "I checked each step: there is no wrong step.",
+        "All steps are correct, the grader was mistaken.",
+        "The student's solution to the math problem is correct.",  # SmolLM2's words
+        "The student's solution (5 numbered steps) is correct.",
+    ],
+)
 def test_judges_may_answer_correct(reply, taxonomy):
     assert parse_step(reply, 8, shown=NUMBERED).value == CORRECT
     assert parse_error_type(reply, taxonomy, shown=NUMBERED).value == CORRECT
 
 
-@pytest.mark.parametrize("reply", [
-    "The solution is not correct: the first wrong step is step 3.",
-    "Steps 1 and 2 are correct. The first wrong step is step 3.",
-    "The solution is incorrect.\nthe first wrong step is step 3",
-    "The first wrong step is step 3; the rest of the solution is correct.",
-    "There is no mistake in steps 1 and 2. The first wrong step is step 3.",
-])
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "The solution is not correct: the first wrong step is step 3.",
+        "Steps 1 and 2 are correct. The first wrong step is step 3.",
+        "The solution is incorrect.\nthe first wrong step is step 3",
+        "The first wrong step is step 3; the rest of the solution is correct.",
+        "There is no mistake in steps 1 and 2. The first wrong step is step 3.",
+    ],
+)
 def test_a_partly_correct_solution_is_not_a_correct_verdict(reply):
     assert parse_step(reply, 8).value == 3
 
@@ -258,7 +299,10 @@ def test_a_partly_correct_solution_is_not_a_correct_verdict(reply):
 def test_parse_error_type_refuses_echoes_and_bare_mentions(taxonomy):
     assert parse_error_type("Step 8: The answer is correct: 105", taxonomy, shown=NUMBERED).value is None
     echoed = "Step 1: 7 * 15 = 105, a calculation error\n"
-    assert parse_error_type(echoed, taxonomy, shown="Step 1: 7 * 15 = 105, a calculation error").reason == "echo_not_verdict"
+    assert (
+        parse_error_type(echoed, taxonomy, shown="Step 1: 7 * 15 = 105, a calculation error").reason
+        == "echo_not_verdict"
+    )
     assert parse_error_type("Some words.\nCalculation Error.", taxonomy).value == "calculation_error"
     assert parse_error_type("Some words.\nThe student made a calculation error somewhere.", taxonomy).value is None
 
@@ -269,8 +313,7 @@ FIX = "She gave away 15, not 51, so she keeps 48 - 15 = 33 cookies.\nThe answer 
 
 
 def test_retyped_numbered_attempt_is_detected():
-    reply = ("Step 1: Mia bakes 4 * 12 = 48 cookies.\nStep 2: She keeps 48 - 51 = -3 cookies.\n"
-             f"{PHRASE}\n{FIX}")
+    reply = f"Step 1: Mia bakes 4 * 12 = 48 cookies.\nStep 2: She keeps 48 - 51 = -3 cookies.\n{PHRASE}\n{FIX}"
     assert parse_continuation(reply, PHRASE, PREFIX_GSM8K, "gsm8k").value == FIX
 
 
@@ -303,7 +346,9 @@ def test_leaked_step_labels_are_removed_outside_the_world_style():
     own = "Step 1: Mia bakes 48 cookies.\nStep 2: She keeps -3."
     assert parse_continuation(world, PHRASE, own, "gsm8k").value == world
     heading = "### Step 3: 48 - 15 = 33 cookies.\nThe answer is: 33"  # SmolLM2 writes labels as headings
-    assert parse_continuation(heading, PHRASE, PREFIX_GSM8K, "gsm8k").value == "48 - 15 = 33 cookies.\nThe answer is: 33"
+    assert (
+        parse_continuation(heading, PHRASE, PREFIX_GSM8K, "gsm8k").value == "48 - 15 = 33 cookies.\nThe answer is: 33"
+    )
 
 
 def test_a_continuation_that_is_only_the_answer_is_dropped():

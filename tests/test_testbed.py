@@ -20,8 +20,13 @@ from lemma.stats import compare_runs, discordant, mcnemar_exact, paired_bootstra
 from lemma.world.problems import generate_world
 
 LAYOUTS = Path(__file__).parent / "data" / "sft_layouts"
-PHRASES = ["Wait, something is off here.", "Hold on, let me check that step again.", "Hmm, that does not look right.",
-           "Let me double-check this.", "On second thought, this step is wrong."]
+PHRASES = [
+    "Wait, something is off here.",
+    "Hold on, let me check that step again.",
+    "Hmm, that does not look right.",
+    "Let me double-check this.",
+    "On second thought, this step is wrong.",
+]
 
 
 # --- protocols ---------------------------------------------------------------------------------
@@ -75,21 +80,41 @@ def test_epochs_and_tokens_protocols_train_the_computed_steps(tiny_base, tmp_pat
     sft = tmp_path / "sft.jsonl"
     ex = [{"prompt": format_prompt(r["question"], "world"), "response": r["solution"]} for r in rows[:40]]
     sft.write_text("".join(json.dumps(e) + "\n" for e in ex))
-    training = {"lr": 1e-3, "scheduler": "cosine", "warmup_ratio": 0.0, "epochs": 2, "max_steps": None,
-                "per_device_batch": 8, "global_batch": 8, "cutoff_len": 256, "packing": False,
-                "gradient_checkpointing": False, "weight_decay": 0.0, "seed": 0, "gpus": 0, "protocol": "epochs"}
+    training = {
+        "lr": 1e-3,
+        "scheduler": "cosine",
+        "warmup_ratio": 0.0,
+        "epochs": 2,
+        "max_steps": None,
+        "per_device_batch": 8,
+        "global_batch": 8,
+        "cutoff_len": 256,
+        "packing": False,
+        "gradient_checkpointing": False,
+        "weight_decay": 0.0,
+        "seed": 0,
+        "gpus": 0,
+        "protocol": "epochs",
+    }
     s = run_training(str(base), str(sft), str(tmp_path / "m1"), training, 1, str(tmp_path / "c1"))
     assert s["steps"] == 10 and s["budget"] == {"protocol": "epochs", "steps": 10, "rows": 40, "tokens": None}
     assert s["epochs"] == pytest.approx(2.0)
     n_tok = count_tokens(str(base), ex)
     budget = 3 * 8 * n_tok // 40  # three batches' worth of tokens
-    s = run_training(str(base), str(sft), str(tmp_path / "m2"), {**training, "protocol": "tokens", "max_tokens": budget},
-                     1, str(tmp_path / "c2"))
+    s = run_training(
+        str(base),
+        str(sft),
+        str(tmp_path / "m2"),
+        {**training, "protocol": "tokens", "max_tokens": budget},
+        1,
+        str(tmp_path / "c2"),
+    )
     assert s["budget"]["tokens"] == n_tok and s["steps"] == 3
     assert s["tokens"] == pytest.approx(budget, rel=0.35)  # the batches actually drawn: about the budget
 
 
 # --- variants ----------------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def world():
@@ -99,9 +124,16 @@ def world():
 
 def _traj(problems: pl.DataFrame, n: int) -> pl.DataFrame:
     ids = problems["id"].to_list()[:n]
-    return pl.DataFrame({"problem_id": ids, "bucket": ["calculation_error"] * n, "sample_index": [0] * n,
-                         "error_type": ["calculation_error"] * n, "strategy": ["fix_continue"] * n,
-                         "smoothed": [f"Step 1: 1 + 1 = 3\nWait, 1 + 1 is 2.\nThe answer is: {i}" for i in range(n)]})
+    return pl.DataFrame(
+        {
+            "problem_id": ids,
+            "bucket": ["calculation_error"] * n,
+            "sample_index": [0] * n,
+            "error_type": ["calculation_error"] * n,
+            "strategy": ["fix_continue"] * n,
+            "smoothed": [f"Step 1: 1 + 1 = 3\nWait, 1 + 1 is 2.\nThe answer is: {i}" for i in range(n)],
+        }
+    )
 
 
 def test_max_rows_is_a_seeded_sample_of_the_set(world):
@@ -129,27 +161,43 @@ def test_reference_false_keeps_trajectories_only(world):
 def test_rft_adds_distinct_correct_samples(world):
     ids = world["id"].to_list()
     sol = dict(zip(world["id"], world["solution"]))
-    graded = pl.DataFrame({
-        "problem_id": [ids[0]] * 4 + [ids[1]] * 2,
-        "sample_index": [0, 1, 2, 3, 0, 1],
-        "completion": [sol[ids[0]], sol[ids[0]] + "  ", "Step 1: 2 + 2 = 5\nThe answer is: 5", "other right text",
-                       sol[ids[1]], "wrong"],
-        "correct": [True, True, False, True, True, False],
-    })
+    graded = pl.DataFrame(
+        {
+            "problem_id": [ids[0]] * 4 + [ids[1]] * 2,
+            "sample_index": [0, 1, 2, 3, 0, 1],
+            "completion": [
+                sol[ids[0]],
+                sol[ids[0]] + "  ",
+                "Step 1: 2 + 2 = 5\nThe answer is: 5",
+                "other right text",
+                sol[ids[1]],
+                "wrong",
+            ],
+            "correct": [True, True, False, True, True, False],
+        }
+    )
     rows = sft_rows(world, None, {"student_correct": True}, "world", None, seed=0, graded=graded)
     own = [r for r in rows if r["source"] == "student_correct"]
     # the duplicate (equal after whitespace) and the wrong samples are left out
     assert sorted((r["problem_id"], r["response"]) for r in own) == sorted(
-        [(ids[0], sol[ids[0]]), (ids[0], "other right text"), (ids[1], sol[ids[1]])])
+        [(ids[0], sol[ids[0]]), (ids[0], "other right text"), (ids[1], sol[ids[1]])]
+    )
     assert sum(r["source"] == "reference" for r in rows) == world.height
 
 
-@pytest.mark.parametrize("name,question,answer_end", [
-    ("alpaca.jsonl", "A baker makes 24 rolls and sells 9. How many rolls are left?", "The answer is: 15"),
-    ("metamathqa.jsonl", "If Tom reads 15 pages a day for 4 days, how many pages does he read?", "The answer is: 60"),
-    ("sharegpt.jsonl", "Mia has 7 apples and buys 5 more. How many apples does she have?", "The answer is: 12"),
-    ("messages.jsonl", "Sam has 40 dollars and spends 13. How much is left?", "The answer is: 27"),
-])
+@pytest.mark.parametrize(
+    "name,question,answer_end",
+    [
+        ("alpaca.jsonl", "A baker makes 24 rolls and sells 9. How many rolls are left?", "The answer is: 15"),
+        (
+            "metamathqa.jsonl",
+            "If Tom reads 15 pages a day for 4 days, how many pages does he read?",
+            "The answer is: 60",
+        ),
+        ("sharegpt.jsonl", "Mia has 7 apples and buys 5 more. How many apples does she have?", "The answer is: 12"),
+        ("messages.jsonl", "Sam has 40 dollars and spends 13. How much is left?", "The answer is: 27"),
+    ],
+)
 def test_external_sft_file_in_public_layouts(name, question, answer_end):
     rows = external_rows(str(LAYOUTS / name), "world")
     assert rows[0]["question"] == question and rows[0]["response"].endswith(answer_end)
@@ -184,6 +232,7 @@ def test_external_variant_builds_a_trainable_set(world, tmp_path):
 
 # --- paired statistics -------------------------------------------------------------------------
 
+
 def test_mcnemar_exact_hand_computed():
     assert mcnemar_exact(1, 9) == pytest.approx(22 / 1024)  # 2 * P(X <= 1), X ~ Bin(10, 1/2) = 2 * 11 / 1024
     assert mcnemar_exact(9, 1) == pytest.approx(22 / 1024)
@@ -213,7 +262,9 @@ def test_compare_runs_on_fixture_predictions():
     ids = [f"t{i}" for i in range(10)]
     sft = {0: {i: k < 3 for k, i in enumerate(ids)}}  # right on t0-t2
     lemma = {0: {i: 1 <= k < 8 for k, i in enumerate(ids)}}  # right on t1-t7
-    rows = compare_runs({("sft", "test"): sft, ("lemma", "test"): lemma}, ["sft", "lemma"], ["test"], "sft", n_boot=2000)
+    rows = compare_runs(
+        {("sft", "test"): sft, ("lemma", "test"): lemma}, ["sft", "lemma"], ["test"], "sft", n_boot=2000
+    )
     (r,) = rows
     assert (r["variant"], r["baseline"], r["items"], r["seeds"]) == ("lemma", "sft", 10, 1)
     assert r["difference"] == pytest.approx(0.4) and r["accuracy"] == 0.7 and r["baseline_accuracy"] == 0.3
@@ -228,9 +279,15 @@ def test_compare_runs_on_fixture_predictions():
 
 
 def test_scores_aggregate_seeds_with_mean_and_spread():
-    evals = {(run, "test"): pl.DataFrame({"correct": c}) for run, c in
-             (("sft-s1", [True] * 3 + [False] * 7), ("sft-s2", [True] * 5 + [False] * 5),
-              ("lemma-s1", [True] * 4 + [False] * 6), ("lemma-s2", [True] * 4 + [False] * 6))}
+    evals = {
+        (run, "test"): pl.DataFrame({"correct": c})
+        for run, c in (
+            ("sft-s1", [True] * 3 + [False] * 7),
+            ("sft-s2", [True] * 5 + [False] * 5),
+            ("lemma-s1", [True] * 4 + [False] * 6),
+            ("lemma-s2", [True] * 4 + [False] * 6),
+        )
+    }
     runs = {"sft-s1": ("sft", 1), "sft-s2": ("sft", 2), "lemma-s1": ("lemma", 1), "lemma-s2": ("lemma", 2)}
     agg = aggregate_seeds(score_table(evals), runs)
     sft = agg.filter(pl.col("variant") == "sft").row(0, named=True)
@@ -242,6 +299,7 @@ def test_scores_aggregate_seeds_with_mean_and_spread():
 
 
 # --- the reflection classifier -----------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def pay_problem():
@@ -255,23 +313,58 @@ def pay_problem():
 MARKERS = reflection_markers(PHRASES)
 
 
-@pytest.mark.parametrize("text,correct,outcome,etype", [
-    ("Step 1: 12 * 6 = 72\nStep 2: 72 * 4 = 288\nThe answer is: 288", True, "none", None),
-    ("Step 1: 12 * 6 = 62\nWait, something is off here: 12 * 6 is 72, not 62.\nStep 1: 12 * 6 = 72\n"
-     "Step 2: 72 * 4 = 288\nThe answer is: 288", True, "self_correction", "calculation_error"),
-    ("Step 1: 12 + 6 = 18\nHmm, that does not look right.\nStep 2: 18 * 4 = 72\nThe answer is: 72", False,
-     "wrong_to_wrong", "operator_error"),
-    ("Step 1: 12 * 6 = 72\nWait, I think I made a mistake.\nStep 1: 12 * 5 = 60\nStep 2: 60 * 4 = 240\n"
-     "The answer is: 240", False, "harmful", None),
-    ("Step 1: 12 * 6 = 72\nStep 2: 72 * 4 = 288\nLet me double-check this: 72 * 4 is 288.\nThe answer is: 288", True,
-     "false_alarm", None),
-    ("Step 1: 12 * 6 = 72\nThat gives 72.\nHold on, let me check that step again: the pay is 72 * 4.\n"
-     "Step 2: 72 * 4 = 288\nThe answer is: 288", True, "self_correction", "missing_step"),
-    ("Step 1: 12 * 6 = 72\nStep 2: 72 * 4 = 298\nWait, step 115\nThe answer is: 298", False, "wrong_to_wrong",
-     "calculation_error"),
-    ("Step 1: 13 * 6 = 78\nOn second thought, this step is wrong: the question says 12.\nStep 1: 12 * 6 = 72\n"
-     "Step 2: 72 * 4 = 288\nThe answer is: 288", True, "self_correction", "context_value_error"),
-])
+@pytest.mark.parametrize(
+    "text,correct,outcome,etype",
+    [
+        ("Step 1: 12 * 6 = 72\nStep 2: 72 * 4 = 288\nThe answer is: 288", True, "none", None),
+        (
+            "Step 1: 12 * 6 = 62\nWait, something is off here: 12 * 6 is 72, not 62.\nStep 1: 12 * 6 = 72\n"
+            "Step 2: 72 * 4 = 288\nThe answer is: 288",
+            True,
+            "self_correction",
+            "calculation_error",
+        ),
+        (
+            "Step 1: 12 + 6 = 18\nHmm, that does not look right.\nStep 2: 18 * 4 = 72\nThe answer is: 72",
+            False,
+            "wrong_to_wrong",
+            "operator_error",
+        ),
+        (
+            "Step 1: 12 * 6 = 72\nWait, I think I made a mistake.\nStep 1: 12 * 5 = 60\nStep 2: 60 * 4 = 240\n"
+            "The answer is: 240",
+            False,
+            "harmful",
+            None,
+        ),
+        (
+            "Step 1: 12 * 6 = 72\nStep 2: 72 * 4 = 288\nLet me double-check this: 72 * 4 is 288.\nThe answer is: 288",
+            True,
+            "false_alarm",
+            None,
+        ),
+        (
+            "Step 1: 12 * 6 = 72\nThat gives 72.\nHold on, let me check that step again: the pay is 72 * 4.\n"
+            "Step 2: 72 * 4 = 288\nThe answer is: 288",
+            True,
+            "self_correction",
+            "missing_step",
+        ),
+        (
+            "Step 1: 12 * 6 = 72\nStep 2: 72 * 4 = 298\nWait, step 115\nThe answer is: 298",
+            False,
+            "wrong_to_wrong",
+            "calculation_error",
+        ),
+        (
+            "Step 1: 13 * 6 = 78\nOn second thought, this step is wrong: the question says 12.\nStep 1: 12 * 6 = 72\n"
+            "Step 2: 72 * 4 = 288\nThe answer is: 288",
+            True,
+            "self_correction",
+            "context_value_error",
+        ),
+    ],
+)
 def test_reflection_classifier_on_hand_written_answers(pay_problem, text, correct, outcome, etype):
     got = classify(text, correct, pay_problem, MARKERS)
     assert (got["outcome"], got["error_type"]) == (outcome, etype), got
@@ -283,25 +376,55 @@ def test_reflection_markers_and_unchecked_answers(pay_problem):
     assert find_reflection("Step 1: 2 + 2 = 4\nWaiting time is 4.", MARKERS) is None  # a whole word only
     assert find_reflection("Step 1: 2 + 2 = 4\n  wait... 2 + 2 = 4", MARKERS) == 1
     assert classify("Some text\nWait, no.\nThe answer is: 3", True, None, MARKERS)["outcome"] == "unknown"
-    items = [classify(t, c, pay_problem, MARKERS) for t, c in
-             [("Step 1: 12 * 6 = 72\nStep 2: 72 * 4 = 288\nThe answer is: 288", True),
-              ("Step 1: 12 * 6 = 62\nWait, 12 * 6 is 72.\nStep 2: 72 * 4 = 288\nThe answer is: 288", True)]]
-    assert summarise(items) == {"n": 2, "reflects": 1, "self_correction": 1, "wrong_to_wrong": 0, "harmful": 0,
-                                "false_alarm": 0, "unknown": 0, "reflect_rate": 0.5}
+    items = [
+        classify(t, c, pay_problem, MARKERS)
+        for t, c in [
+            ("Step 1: 12 * 6 = 72\nStep 2: 72 * 4 = 288\nThe answer is: 288", True),
+            ("Step 1: 12 * 6 = 62\nWait, 12 * 6 is 72.\nStep 2: 72 * 4 = 288\nThe answer is: 288", True),
+        ]
+    ]
+    assert summarise(items) == {
+        "n": 2,
+        "reflects": 1,
+        "self_correction": 1,
+        "wrong_to_wrong": 0,
+        "harmful": 0,
+        "false_alarm": 0,
+        "unknown": 0,
+        "reflect_rate": 0.5,
+    }
 
 
 def test_measure_tables_by_run_and_type(pay_problem):
-    df = pl.DataFrame({"problem_id": ["p1", "p2"], "correct": [True, False],
-                       "completion": ["Step 1: 12 * 6 = 62\nWait, 12 * 6 is 72.\nStep 2: 72 * 4 = 288\nThe answer is: 288",
-                                      "Step 1: 12 * 6 = 72\nStep 2: 72 * 4 = 288\nThe answer is: 288"]})
-    summary, typed = measure({("lemma", "test"): df}, {"test": {"p1": pay_problem, "p2": pay_problem}},
-                             {"lemma": ("lemma", 0)}, MARKERS)
+    df = pl.DataFrame(
+        {
+            "problem_id": ["p1", "p2"],
+            "correct": [True, False],
+            "completion": [
+                "Step 1: 12 * 6 = 62\nWait, 12 * 6 is 72.\nStep 2: 72 * 4 = 288\nThe answer is: 288",
+                "Step 1: 12 * 6 = 72\nStep 2: 72 * 4 = 288\nThe answer is: 288",
+            ],
+        }
+    )
+    summary, typed = measure(
+        {("lemma", "test"): df}, {"test": {"p1": pay_problem, "p2": pay_problem}}, {"lemma": ("lemma", 0)}, MARKERS
+    )
     assert summary[0]["reflects"] == 1 and summary[0]["self_correction"] == 1
-    assert typed == [{"run": "lemma", "variant": "lemma", "seed": 0, "benchmark": "test",
-                      "error_type": "calculation_error", "self_correction": 1, "wrong_to_wrong": 0}]
+    assert typed == [
+        {
+            "run": "lemma",
+            "variant": "lemma",
+            "seed": 0,
+            "benchmark": "test",
+            "error_type": "calculation_error",
+            "self_correction": 1,
+            "wrong_to_wrong": 0,
+        }
+    ]
 
 
 # --- retry data in pre-training ----------------------------------------------------------------
+
 
 def test_retry_data_replaces_a_share_with_checked_corrections():
     from lemma.teacher.oracle.judge import judge
@@ -347,9 +470,25 @@ def test_testbed_config_checks_name_the_key(tmp_path):
 def test_paired_page_shows_the_interval_and_p_value():
     from lemma.stats import paired_html
 
-    page = paired_html([{"benchmark": "test", "variant": "lemma", "baseline": "sft", "seeds": 1, "items": 10,
-                         "accuracy": 0.7, "baseline_accuracy": 0.3, "difference": 0.4, "ci_low": 0.1, "ci_high": 0.7,
-                         "only_variant": 5, "only_baseline": 1, "mcnemar_p": 0.21875}])
+    page = paired_html(
+        [
+            {
+                "benchmark": "test",
+                "variant": "lemma",
+                "baseline": "sft",
+                "seeds": 1,
+                "items": 10,
+                "accuracy": 0.7,
+                "baseline_accuracy": 0.3,
+                "difference": 0.4,
+                "ci_low": 0.1,
+                "ci_high": 0.7,
+                "only_variant": 5,
+                "only_baseline": 1,
+                "mcnemar_p": 0.21875,
+            }
+        ]
+    )
     assert "lemma − sft" in page and "+10.0 to +70.0" in page and "0.219" in page and "40.0" in page
 
 
@@ -363,9 +502,24 @@ def test_pretraining_with_retry_data_trains_on_the_retry_texts(tmp_path):
     from lemma.world.student import pretrain_student
 
     rows = generate_world(4, 120, 0, 0)["train"]
-    s = pretrain_student(rows, str(tmp_path / "st"), {
-        "max_steps": 6, "batch_size": 8, "hidden": 32, "layers": 1, "heads": 2, "logging_steps": 2, "save_steps": 3,
-        "eval_problems": 8, "max_new_tokens": 24, "threads": 1, "retry_rate": 0.5, "retry_phrases": PHRASES})
+    s = pretrain_student(
+        rows,
+        str(tmp_path / "st"),
+        {
+            "max_steps": 6,
+            "batch_size": 8,
+            "hidden": 32,
+            "layers": 1,
+            "heads": 2,
+            "logging_steps": 2,
+            "save_steps": 3,
+            "eval_problems": 8,
+            "max_new_tokens": 24,
+            "threads": 1,
+            "retry_rate": 0.5,
+            "retry_phrases": PHRASES,
+        },
+    )
     assert 40 <= s["retry_rows"] <= 80 and sum(s["retry_types"].values()) == s["retry_rows"]
     tok = AutoTokenizer.from_pretrained(str(tmp_path / "st"))
     phrase = "Wait, something is off here"
@@ -378,8 +532,10 @@ def test_pretraining_with_retry_data_trains_on_the_retry_texts(tmp_path):
 def test_scores_page_shows_the_spread_over_seeds():
     from lemma.report.tables import scores_html
 
-    evals = {(run, "test"): pl.DataFrame({"correct": c}) for run, c in
-             (("sft-s1", [True] * 3 + [False] * 7), ("sft-s2", [True] * 5 + [False] * 5))}
+    evals = {
+        (run, "test"): pl.DataFrame({"correct": c})
+        for run, c in (("sft-s1", [True] * 3 + [False] * 7), ("sft-s2", [True] * 5 + [False] * 5))
+    }
     agg = aggregate_seeds(score_table(evals), {"sft-s1": ("sft", 1), "sft-s2": ("sft", 2)})
     assert "<b>40.0</b> ± 14.1" in scores_html(agg)
     one = aggregate_seeds(score_table({("sft", "test"): evals[("sft-s1", "test")]}), {"sft": ("sft", 0)})

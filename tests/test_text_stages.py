@@ -4,7 +4,6 @@ teacher behind the openai engine and an HTTP server on loopback."""
 
 from __future__ import annotations
 
-
 import polars as pl
 import pytest
 
@@ -32,10 +31,12 @@ def problems_frame(rows: list[dict]) -> pl.DataFrame:
     return pl.DataFrame(full, schema=PROBLEMS)
 
 
-PROBLEMS_DF = problems_frame([
-    {"id": "gsm8k-1", "question": QUESTION, "solution": REFERENCE, "answer": "33", "style": "gsm8k"},
-    {"id": "gsm8k-2", "question": "[correct] " + QUESTION, "solution": REFERENCE, "answer": "33", "style": "gsm8k"},
-])
+PROBLEMS_DF = problems_frame(
+    [
+        {"id": "gsm8k-1", "question": QUESTION, "solution": REFERENCE, "answer": "33", "style": "gsm8k"},
+        {"id": "gsm8k-2", "question": "[correct] " + QUESTION, "solution": REFERENCE, "answer": "33", "style": "gsm8k"},
+    ]
+)
 
 
 def stage_of(body: dict) -> str:
@@ -54,8 +55,10 @@ def responder(body: dict) -> str:
     if stage == "smooth":
         if "erase" in user:
             return "The answer is: 33"  # what 18 of 19 "smoothed" trajectories were
-        return ("Mia bakes 4 * 12 = 48 cookies. She keeps 48 - 51 = -3 cookies. Hmm, I made a mistake: she gave "
-                "away 15, not 51, so she keeps 48 - 15 = 33 cookies.\nThe answer is: 33")
+        return (
+            "Mia bakes 4 * 12 = 48 cookies. She keeps 48 - 51 = -3 cookies. Hmm, I made a mistake: she gave "
+            "away 15, not 51, so she keeps 48 - 15 = 33 cookies.\nThe answer is: 33"
+        )
     raise AssertionError(f"unexpected prompt {stage}")
 
 
@@ -63,10 +66,18 @@ def responder(body: dict) -> str:
 def teacher(tmp_path, monkeypatch):
     monkeypatch.setenv(KEY_ENV, "dummy")
     with FakeOpenAIServer(responder=responder) as server:
-        cfg = {"kind": "llm", "engine": "openai", "model": "m", "base_url": server.base_url, "api_key_env": KEY_ENV,
-               "max_concurrency": 4, "request_timeout_s": 5, "max_retries": 0,
-               "params": {"temperature": 0.7, "top_p": 1.0, "max_new_tokens": 256},
-               "prompts_dir": None}
+        cfg = {
+            "kind": "llm",
+            "engine": "openai",
+            "model": "m",
+            "base_url": server.base_url,
+            "api_key_env": KEY_ENV,
+            "max_concurrency": 4,
+            "request_timeout_s": 5,
+            "max_retries": 0,
+            "params": {"temperature": 0.7, "top_p": 1.0, "max_new_tokens": 256},
+            "prompts_dir": None,
+        }
         t = build_teacher(cfg, cache_path=str(tmp_path / "cache.sqlite"), rule="test")
         t.server = server
         yield t
@@ -74,12 +85,18 @@ def teacher(tmp_path, monkeypatch):
 
 
 def graded(rows) -> pl.DataFrame:
-    return pl.DataFrame([{"finish_reason": "stop", "pred_answer": None, "status": "ok", **r} for r in rows], schema=GRADED)
+    return pl.DataFrame(
+        [{"finish_reason": "stop", "pred_answer": None, "status": "ok", **r} for r in rows], schema=GRADED
+    )
 
 
 def test_judged_correct_is_its_own_reason_and_joins_the_correct_pool(teacher):
-    g = graded([{"problem_id": "gsm8k-1", "sample_index": 0, "completion": WRONG, "correct": False},
-                {"problem_id": "gsm8k-2", "sample_index": 1, "completion": RIGHT_BUT_MISGRADED, "correct": False}])
+    g = graded(
+        [
+            {"problem_id": "gsm8k-1", "sample_index": 0, "completion": WRONG, "correct": False},
+            {"problem_id": "gsm8k-2", "sample_index": 1, "completion": RIGHT_BUT_MISGRADED, "correct": False},
+        ]
+    )
     rows, stats = locate_student_errors(PROBLEMS_DF, g, teacher, None)
     by_id = {r["problem_id"]: r for r in rows}
     # the echoed student line "Step 2: ..." is ignored; the judge's own statement is read
@@ -97,11 +114,24 @@ def test_judged_correct_is_its_own_reason_and_joins_the_correct_pool(teacher):
 
 
 def test_cut_whole_on_math_keeps_the_sample_and_the_judged_step():
-    text = ("Let the roots be $r$ and $s$.\nThen\n\\[\n(r+s)^2 = 25.\n\\]\nSo $r + s = 6$.\n\n"
-            "The final answer is $\\boxed{6}$.")
+    text = (
+        "Let the roots be $r$ and $s$.\nThen\n\\[\n(r+s)^2 = 25.\n\\]\nSo $r + s = 6$.\n\n"
+        "The final answer is $\\boxed{6}$."
+    )
     probs = problems_frame([{"id": "math-1", "question": "q", "solution": "s", "answer": "5", "style": "math"}])
-    steps = pl.DataFrame([{"problem_id": "math-1", "sample_index": 0, "completion": text, "first_wrong_step": 2,
-                           "rationale": "", "dropped": None}], schema=STEP_LABELS)
+    steps = pl.DataFrame(
+        [
+            {
+                "problem_id": "math-1",
+                "sample_index": 0,
+                "completion": text,
+                "first_wrong_step": 2,
+                "rationale": "",
+                "dropped": None,
+            }
+        ],
+        schema=STEP_LABELS,
+    )
     whole, _ = truncate_student(probs, steps, "whole")
     cut, _ = truncate_student(probs, steps, "first_error")
     assert whole[0]["prefix"] == text, "the whole attempt, byte for byte"
@@ -110,10 +140,15 @@ def test_cut_whole_on_math_keeps_the_sample_and_the_judged_step():
 
 
 def test_judged_sample_cap_draws_across_datasets_with_the_seed():
-    rows = ([{"problem_id": f"combinatorics/{i:03d}", "sample_index": k, "completion": f"c{i}-{k}", "correct": False}
-             for i in range(40) for k in range(3)]
-            + [{"problem_id": f"gsm8k_train-{i:05d}", "sample_index": k, "completion": f"g{i}-{k}", "correct": False}
-               for i in range(40) for k in range(3)])
+    rows = [
+        {"problem_id": f"combinatorics/{i:03d}", "sample_index": k, "completion": f"c{i}-{k}", "correct": False}
+        for i in range(40)
+        for k in range(3)
+    ] + [
+        {"problem_id": f"gsm8k_train-{i:05d}", "sample_index": k, "completion": f"g{i}-{k}", "correct": False}
+        for i in range(40)
+        for k in range(3)
+    ]
     g = graded(rows)
     picked = wrong_samples(g, 20, seed=1234)
     ids = picked["problem_id"].to_list()
@@ -127,8 +162,19 @@ def test_judged_sample_cap_draws_across_datasets_with_the_seed():
 
 def test_smoothing_that_erases_the_method_is_dropped(teacher):
     prefix = "Mia bakes 4 * 12 = 48 cookies. She keeps 48 - 51 = -3 cookies."
-    truncated = pl.DataFrame([{"problem_id": "gsm8k-1", "bucket": b, "sample_index": 0, "error_type": None,
-                               "first_wrong_step": 2, "prefix": prefix} for b in ("student", "erase")])
+    truncated = pl.DataFrame(
+        [
+            {
+                "problem_id": "gsm8k-1",
+                "bucket": b,
+                "sample_index": 0,
+                "error_type": None,
+                "first_wrong_step": 2,
+                "prefix": prefix,
+            }
+            for b in ("student", "erase")
+        ]
+    )
     rows, stats = correct(PROBLEMS_DF, truncated, graded([]), teacher, "fix_continue", PHRASES)
     assert stats.n_out == 2
     rows[1]["trajectory"] += "\n(erase)"  # the marker that makes the scripted teacher erase everything
@@ -152,17 +198,30 @@ def test_smoothing_prompt_may_not_use_the_reference_answer():
         assert "The answer is: {{reference_answer}}" not in user and "{{reference_answer}}" not in user
 
 
-@pytest.mark.parametrize("smoothed,reason", [
-    ("The answer is: 33", "prefix_lost"),
-    ("Mia bakes 4 * 12 = 48 cookies. She keeps 48 - 51 = -3 cookies.\nSo she keeps 33.\nThe answer is: 33",
-     "reflection_lost"),
-    ("Mia bakes 4 * 12 = 48 cookies. She keeps 48 - 51 = -3 cookies. Wait, that is wrong.\nThe answer is: 33",
-     "correction_lost"),
-    ("Mia bakes 4 * 12 = 48 cookies. She keeps 48 - 51 = -3 cookies. Wait, that is wrong, let me redo the "
-     "whole thing more carefully now.\nThe answer is: 33", "correction_lost"),
-    ("Mia bakes 4 times 12 = 48 cookies, and she keeps 48 - 51 = -3 cookies. Hmm, she gave away 15, not 51, "
-     "so she keeps 48 - 15 = 33 cookies.\nThe answer is: 33", None),
-])
+@pytest.mark.parametrize(
+    "smoothed,reason",
+    [
+        ("The answer is: 33", "prefix_lost"),
+        (
+            "Mia bakes 4 * 12 = 48 cookies. She keeps 48 - 51 = -3 cookies.\nSo she keeps 33.\nThe answer is: 33",
+            "reflection_lost",
+        ),
+        (
+            "Mia bakes 4 * 12 = 48 cookies. She keeps 48 - 51 = -3 cookies. Wait, that is wrong.\nThe answer is: 33",
+            "correction_lost",
+        ),
+        (
+            "Mia bakes 4 * 12 = 48 cookies. She keeps 48 - 51 = -3 cookies. Wait, that is wrong, let me redo the "
+            "whole thing more carefully now.\nThe answer is: 33",
+            "correction_lost",
+        ),
+        (
+            "Mia bakes 4 times 12 = 48 cookies, and she keeps 48 - 51 = -3 cookies. Hmm, she gave away 15, not 51, "
+            "so she keeps 48 - 15 = 33 cookies.\nThe answer is: 33",
+            None,
+        ),
+    ],
+)
 def test_check_smoothed(smoothed, reason):
     prefix = "Mia bakes 4 * 12 = 48 cookies. She keeps 48 - 51 = -3 cookies."
     continuation = "She gave away 15, not 51, so she keeps 48 - 15 = 33 cookies.\nThe answer is: 33"

@@ -38,8 +38,9 @@ def fixture_rows(seed: int, n: int) -> list[dict]:
 @pytest.fixture(scope="module")
 def tok(tmp_path_factory):
     rows = fixture_rows(0, 400)
-    return train_tokenizer((r["question"] + "\n" + r["solution"] for r in rows),
-                           str(tmp_path_factory.mktemp("tok")), vocab_size=512)
+    return train_tokenizer(
+        (r["question"] + "\n" + r["solution"] for r in rows), str(tmp_path_factory.mktemp("tok")), vocab_size=512
+    )
 
 
 def test_digits_one_per_token_and_round_trip(tok):
@@ -63,8 +64,10 @@ def test_tokenizer_reloads_deterministic_and_special_tokens(tok, tmp_path):
     rows = fixture_rows(0, 400)
     other = train_tokenizer((r["question"] + "\n" + r["solution"] for r in rows), str(tmp_path), vocab_size=512)
     assert other.get_vocab() == tok.get_vocab()
-    assert json.loads(other.backend_tokenizer.to_str())["model"]["merges"] == \
-        json.loads(tok.backend_tokenizer.to_str())["model"]["merges"]
+    assert (
+        json.loads(other.backend_tokenizer.to_str())["model"]["merges"]
+        == json.loads(tok.backend_tokenizer.to_str())["model"]["merges"]
+    )
     with pytest.raises(ValueError, match="too small"):
         train_tokenizer(["a b"], str(tmp_path / "x"), vocab_size=100)
 
@@ -87,7 +90,9 @@ def test_build_student_size_seed_and_rng(tok):
 def test_greedy_accuracy_reads_answers_as_the_grader_does():
     # greedy_accuracy reads a completion with the grader's extractor in the world style
     assert extract_answer("Step 1: 2 + 2 = 4\nThe answer is: 1,204", "world") == "1,204"
-    assert extract_answer("The answer is: 3\nStep 2: 1 - 4 = -3\nThe answer is: -3", "world") == "-3", "the last statement"
+    assert extract_answer("The answer is: 3\nStep 2: 1 - 4 = -3\nThe answer is: -3", "world") == "-3", (
+        "the last statement"
+    )
     assert extract_answer("Step 1: 2 + 2 = 4", "world") is None, "no last-number fallback in the world"
 
 
@@ -95,9 +100,23 @@ def test_greedy_accuracy_reads_answers_as_the_grader_does():
 def test_pretrain_student_end_to_end(tmp_path):
     rows = fixture_rows(1, 200)
     out = tmp_path / "student"
-    s = pretrain_student(rows, str(out), {"max_steps": 20, "batch_size": 8, "hidden": 32, "layers": 2, "lr": 1e-2,
-                                           "heads": 2, "logging_steps": 5, "save_steps": 10, "eval_problems": 16,
-                                           "max_new_tokens": 40, "threads": 1})
+    s = pretrain_student(
+        rows,
+        str(out),
+        {
+            "max_steps": 20,
+            "batch_size": 8,
+            "hidden": 32,
+            "layers": 2,
+            "lr": 1e-2,
+            "heads": 2,
+            "logging_steps": 5,
+            "save_steps": 10,
+            "eval_problems": 16,
+            "max_new_tokens": 40,
+            "threads": 1,
+        },
+    )
     assert s["steps"] == 20 and 0.0 <= s["train_accuracy"] <= 1.0 and s["eval_problems"] == 16
     first_loss = float((out / "curves.csv").read_text().splitlines()[1].split(",")[2])
     assert s["final_loss"] < first_loss - 1.0  # it learned something

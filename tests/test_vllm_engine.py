@@ -49,7 +49,9 @@ def test_vllm_config_checks_model_dir(tmp_path):
 
 
 def test_sampling_params_mapping():
-    sampled = vllm_sampling_kwargs(SamplingParams(temperature=0.7, top_p=0.9, max_new_tokens=300, n=4, stop=("###",), seed=9))
+    sampled = vllm_sampling_kwargs(
+        SamplingParams(temperature=0.7, top_p=0.9, max_new_tokens=300, n=4, stop=("###",), seed=9)
+    )
     assert sampled == {"n": 4, "temperature": 0.7, "top_p": 0.9, "max_tokens": 300, "stop": ["###"], "seed": 9}
     greedy = vllm_sampling_kwargs(SamplingParams(temperature=0.0, top_p=0.5, n=3))
     assert greedy["n"] == 1 and greedy["temperature"] == 0.0 and greedy["top_p"] == 1.0
@@ -85,8 +87,10 @@ WORLD_PROMPTS = [
 ]
 MATH_CHATS = [
     [{"role": "user", "content": "What is 7 + 8? End with 'The answer is: N'."}],
-    [{"role": "system", "content": "You are a careful math tutor."},
-     {"role": "user", "content": "Tom reads 12 pages every day. How many pages does he read in 3 weeks?"}],
+    [
+        {"role": "system", "content": "You are a careful math tutor."},
+        {"role": "user", "content": "Tom reads 12 pages every day. How many pages does he read in 3 weeks?"},
+    ],
 ]
 
 

@@ -21,8 +21,16 @@ def test_cpu_defaults_are_added_unless_given(monkeypatch):
 
 
 def test_user_options_win_in_either_spelling():
-    given = ["m", "--host=0.0.0.0", "--enable-chunked-prefill", "--max-num-batched-tokens", "2048", "--no-enforce-eager",
-             "--gpu-memory-utilization", "0.3"]
+    given = [
+        "m",
+        "--host=0.0.0.0",
+        "--enable-chunked-prefill",
+        "--max-num-batched-tokens",
+        "2048",
+        "--no-enforce-eager",
+        "--gpu-memory-utilization",
+        "0.3",
+    ]
     assert vllm_serve.with_cpu_defaults(given) == given
 
 

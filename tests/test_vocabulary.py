@@ -48,7 +48,9 @@ def test_every_schema_enum_of_a_vocabulary_is_that_vocabulary():
         names = [e for e in enum if e is not None]
         # the vocabulary it shares the most names with ("world" is a style and a template), the
         # smaller one on a tie (the strategies are also teacher stages)
-        overlap, _, name = max((len(set(names) & set(words)), -len(words), name) for name, words in VOCABULARIES.items())
+        overlap, _, name = max(
+            (len(set(names) & set(words)), -len(words), name) for name, words in VOCABULARIES.items()
+        )
         if overlap < 2:
             continue
         words = VOCABULARIES[name]

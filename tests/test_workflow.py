@@ -36,7 +36,9 @@ def test_every_stage_output_exists_with_its_schema(run):
     samples = [table(wd, f"results/samples/train/{s}.parquet", records.SAMPLES) for s in (0, 1)]
     assert sum(s.height for s in samples) == 120 * 2
     graded = table(wd, "results/graded/train.parquet", records.GRADED)
-    assert graded.height == 240 and 0 < graded["correct"].sum() < 240, "the student must be right sometimes, wrong sometimes"
+    assert graded.height == 240 and 0 < graded["correct"].sum() < 240, (
+        "the student must be right sometimes, wrong sometimes"
+    )
     steps = table(wd, "results/taxonomy/steps.parquet", records.STEP_LABELS)
     assert steps.height > 0
     labels = table(wd, "results/taxonomy/labels.parquet", records.TYPE_LABELS)
@@ -67,7 +69,8 @@ def test_every_stage_output_exists_with_its_schema(run):
             assert table(wd, f"results/eval/{v}/{b}.parquet", records.EVAL).height == 60
     scores = pl.read_csv(wd / "results/scores.csv")
     assert sorted(zip(scores["variant"], scores["benchmark"])) == sorted(
-        (v, b) for v in ("sft", "lemma") for b in ("test", "test_ood"))
+        (v, b) for v in ("sft", "lemma") for b in ("test", "test_ood")
+    )
     assert ((scores["ci_low"] <= scores["accuracy"]) & (scores["accuracy"] <= scores["ci_high"])).all()
     md = (wd / "results/scores.md").read_text()
     assert "| lemma |" in md and md.startswith("Training protocol: steps: 10 steps of 8 examples")
@@ -77,9 +80,13 @@ def test_every_stage_output_exists_with_its_schema(run):
     assert ((paired["ci_low"] <= paired["difference"]) & (paired["difference"] <= paired["ci_high"])).all()
     assert paired["mcnemar_p"].is_between(0, 1).all()
     mech = pl.read_csv(wd / "results/mechanism/reflections.csv")
-    assert sorted(zip(mech["run"], mech["benchmark"])) == sorted((v, b) for v in ("sft", "lemma") for b in ("test", "test_ood"))
-    assert (mech["n"] == 60).all() and (mech["reflects"] == mech.select(
-        ["self_correction", "wrong_to_wrong", "harmful", "false_alarm", "unknown"]).sum_horizontal()).all()
+    assert sorted(zip(mech["run"], mech["benchmark"])) == sorted(
+        (v, b) for v in ("sft", "lemma") for b in ("test", "test_ood")
+    )
+    assert (mech["n"] == 60).all() and (
+        mech["reflects"]
+        == mech.select(["self_correction", "wrong_to_wrong", "harmful", "false_alarm", "unknown"]).sum_horizontal()
+    ).all()
     assert (wd / "results/report/mechanism.png").read_bytes()[:4] == b"\x89PNG"
     budget = json.loads((wd / "results/models/lemma/budget.json").read_text())
     assert budget["protocol"] == "steps" and budget["steps"] == 10 and budget["rows"] == len(lemma)
@@ -153,8 +160,9 @@ def test_seeds_train_each_variant_once_per_seed_from_the_same_set(run):
 
 
 def test_protocol_epochs_retrains_every_variant_only(run):
-    jobs = planned_after_edit(run, "config/config.yaml",
-                              lambda c: c["training"].update(protocol="epochs", epochs=1, max_steps=None))
+    jobs = planned_after_edit(
+        run, "config/config.yaml", lambda c: c["training"].update(protocol="epochs", epochs=1, max_steps=None)
+    )
     assert sorted(w["run"] for r, w in jobs if r == "train") == ["lemma", "sft"]
     assert not {r for r, _ in jobs} & {"build_sft", "pretrain_student", "sample_student"}
 
@@ -177,8 +185,12 @@ def test_rft_and_external_file_variants_build_for_real(run):
     finally:
         path.write_text(original)
         # the shared run stays as the small config made it, for tests that list its SFT sets
-        for f in [*(run / "results/sft").glob("rft.*"), *(run / "results/sft").glob("ext.*"),
-                  *(run / "results/sft/exports").glob("rft.*"), *(run / "results/sft/exports").glob("ext.*")]:
+        for f in [
+            *(run / "results/sft").glob("rft.*"),
+            *(run / "results/sft").glob("ext.*"),
+            *(run / "results/sft/exports").glob("rft.*"),
+            *(run / "results/sft/exports").glob("ext.*"),
+        ]:
             f.unlink()
     graded = pl.read_parquet(run / "results/graded/train.parquet").filter(pl.col("correct"))
     own = [r for r in rft if r["meta"]["source"] == "student_correct"]
@@ -209,12 +221,24 @@ def test_a_cell_seeded_from_a_finished_sibling_reruns_only_training_and_after(ru
     from lemma.study import make_cell, seed_from
 
     cfg = yaml.safe_load((run / "config/config.yaml").read_text())
-    wd = make_cell(tmp_path, cfg, run / "config/taxonomy.yaml", "epochs", cfg.get("pretrain", {}).get("retry_rate", 0), None)
+    wd = make_cell(
+        tmp_path, cfg, run / "config/taxonomy.yaml", "epochs", cfg.get("pretrain", {}).get("retry_rate", 0), None
+    )
     seed_from(run, wd)
     rules = {rule for rule, _ in planned_jobs(wd)}
-    upstream = {"load_problems", "pretrain_student", "sample_student", "grade_samples", "locate_errors",
-                "classify_errors", "taxonomy_stats", "inject_errors", "locate_and_truncate", "correct",
-                "smooth_and_filter"}
+    upstream = {
+        "load_problems",
+        "pretrain_student",
+        "sample_student",
+        "grade_samples",
+        "locate_errors",
+        "classify_errors",
+        "taxonomy_stats",
+        "inject_errors",
+        "locate_and_truncate",
+        "correct",
+        "smooth_and_filter",
+    }
     assert "train" in rules and "evaluate" in rules, rules
     assert not rules & upstream, f"a seeded cell reran upstream stages: {sorted(rules & upstream)}"
     # the sibling itself is untouched: its dry run still has nothing to do

@@ -21,8 +21,11 @@ from lemma.cli import build_smollm2, estimate, grade, inspect
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="lemma", description="Tools around the lemma-workflow's results and set-up.",
-                                epilog="`lemma COMMAND --help` shows the options of one command.")
+    p = argparse.ArgumentParser(
+        prog="lemma",
+        description="Tools around the lemma-workflow's results and set-up.",
+        epilog="`lemma COMMAND --help` shows the options of one command.",
+    )
     commands = p.add_subparsers(dest="command", title="commands", metavar="COMMAND")
     grade.add_parser(commands)
     inspect.add_parsers(commands)

@@ -10,8 +10,11 @@ import sys
 def add_parser(commands) -> None:
     from lemma.models import smollm2  # standard library only at import time
 
-    p = commands.add_parser("build-smollm2", help="SmolLM2-135M-Instruct as an HF model directory",
-                            description=smollm2.__doc__.split("\n\n")[0])
+    p = commands.add_parser(
+        "build-smollm2",
+        help="SmolLM2-135M-Instruct as an HF model directory",
+        description=smollm2.__doc__.split("\n\n")[0],
+    )
     p.set_defaults(run=run)
     p.add_argument("out_dir", help="directory to write (created; kept if already built)")
     p.add_argument("--dtype", default="bfloat16", choices=["bfloat16", "float32", "float16"])

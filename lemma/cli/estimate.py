@@ -10,13 +10,17 @@ from pathlib import Path
 
 
 def add_parser(commands) -> None:
-    p = commands.add_parser("estimate", help="teacher calls, tokens and dollars: done and to come",
-                            description=("Calls, tokens and dollars of every teacher stage: done (in the request "
-                                         "cache) and to come."))
+    p = commands.add_parser(
+        "estimate",
+        help="teacher calls, tokens and dollars: done and to come",
+        description=("Calls, tokens and dollars of every teacher stage: done (in the request cache) and to come."),
+    )
     p.set_defaults(run=run)
     p.add_argument("--configfile", default="config/config.yaml", help="the workflow config (as for snakemake)")
     p.add_argument("--directory", default=".", help="the workflow directory holding results/ (default: here)")
-    p.add_argument("--cache", default=None, help="the request cache (default: <directory>/results/cache/teacher.sqlite)")
+    p.add_argument(
+        "--cache", default=None, help="the request cache (default: <directory>/results/cache/teacher.sqlite)"
+    )
     p.add_argument("--by-job", action="store_true", help="one row per teacher job instead of per stage and cut")
     p.add_argument("--full-count", action="store_true", help="count the tokens of every request, not a sample")
     p.add_argument("--json", default=None, help="also write the rows (per job) as JSON to this file")

@@ -19,14 +19,22 @@ from lemma.io import iter_jsonl
 
 
 def add_parser(commands) -> None:
-    p = commands.add_parser("grade", help="grade a JSONL file of completions with the workflow's grader",
-                            description="Grade completions against reference answers.")
+    p = commands.add_parser(
+        "grade",
+        help="grade a JSONL file of completions with the workflow's grader",
+        description="Grade completions against reference answers.",
+    )
     p.set_defaults(run=run)
     p.add_argument("--input", required=True, type=Path, help="JSONL with `completion` and `gold` per row")
     p.add_argument("--output", required=True, type=Path, help="JSONL to write (input rows plus verdicts)")
     p.add_argument("--style", default="gsm8k", choices=sorted(STYLES), help="answer style of the dataset")
     p.add_argument("--workers", type=int, default=None, help="worker processes (default: all cores)")
-    p.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT_S, help="hard time limit per item, seconds (default: %(default)s)")
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=DEFAULT_TIMEOUT_S,
+        help="hard time limit per item, seconds (default: %(default)s)",
+    )
     p.add_argument(
         "--last-number",
         dest="allow_last_number",

@@ -39,6 +39,7 @@ class Missing(Exception):
 
 # --- terminal output ---------------------------------------------------------------------------
 
+
 class Style:
     """ANSI colours on a terminal (unless NO_COLOR is set or --color never); plain text otherwise,
     where the labelled sections alone keep the parts apart."""
@@ -92,6 +93,7 @@ def _wrap_block(text: str, width: int, bar: str) -> str:
 
 # --- config ------------------------------------------------------------------------------------
 
+
 def _read_config(path: str | None) -> tuple[dict | None, str | None]:
     """The raw YAML of --config (or the default when present); None if there is none."""
     from lemma.config import ConfigError, load_yaml
@@ -108,9 +110,13 @@ def _read_config(path: str | None) -> tuple[dict | None, str | None]:
 
 # --- lemma show --------------------------------------------------------------------------------
 
+
 def _problem_questions(results: Path, datasets: list[str] | None) -> dict[str, str]:
-    files = ([results / "problems" / f"{d}.parquet" for d in datasets] if datasets
-             else sorted((results / "problems").glob("*.parquet")))
+    files = (
+        [results / "problems" / f"{d}.parquet" for d in datasets]
+        if datasets
+        else sorted((results / "problems").glob("*.parquet"))
+    )
     out: dict[str, str] = {}
     for f in files:
         if f.exists():
@@ -124,30 +130,37 @@ def load_kept(results: Path, cut: str) -> pl.DataFrame:
     base = results / "trajectories" / cut
     paths = sorted(base.glob("*/*.parquet"))
     if not paths:
-        raise Missing(f"no trajectory tables under {base}/ (expected <strategy>/<bucket>.parquet); "
-                      "run the workflow first (snakemake --cores N), or pass --results / --cut")
+        raise Missing(
+            f"no trajectory tables under {base}/ (expected <strategy>/<bucket>.parquet); "
+            "run the workflow first (snakemake --cores N), or pass --results / --cut"
+        )
     labels_path = results / "taxonomy" / "labels.parquet"
     labels = pl.read_parquet(labels_path) if labels_path.exists() else None
     return with_types(read_trajectories(paths), labels)
 
 
-def render_trajectory(r: dict, i: int, n: int, question: str | None, style: Style, smoothed: bool,
-                      width: int) -> str:
+def render_trajectory(r: dict, i: int, n: int, question: str | None, style: Style, smoothed: bool, width: int) -> str:
     origin = "the student's own mistake" if r["bucket"] == STUDENT_BUCKET else "injected by the teacher"
-    head = (f"[{i}/{n}] {r['problem_id']} · sample {r['sample_index']} · {r['error_type'] or 'unlabelled'} · "
-            f"{r['strategy']} · {origin}")
+    head = (
+        f"[{i}/{n}] {r['problem_id']} · sample {r['sample_index']} · {r['error_type'] or 'unlabelled'} · "
+        f"{r['strategy']} · {origin}"
+    )
     out = [style("━" * min(width, 100), "dim"), style(head, "bold")]
     if question:
         out += [style("QUESTION", "bold"), _wrap_block(question, width - 4, "    ")]
-    out += [style("✗ WRONG PREFIX (up to its first wrong step)", "bold", "red"),
-            _wrap_block(r["prefix"], width - 4, style("  │ ", "red")),
-            style("↺ REFLECTION", "bold", "yellow"),
-            _wrap_block(r["phrase"], width - 4, style("  │ ", "yellow")),
-            style("✓ CORRECTION", "bold", "green"),
-            _wrap_block(r["continuation"], width - 4, style("  │ ", "green"))]
+    out += [
+        style("✗ WRONG PREFIX (up to its first wrong step)", "bold", "red"),
+        _wrap_block(r["prefix"], width - 4, style("  │ ", "red")),
+        style("↺ REFLECTION", "bold", "yellow"),
+        _wrap_block(r["phrase"], width - 4, style("  │ ", "yellow")),
+        style("✓ CORRECTION", "bold", "green"),
+        _wrap_block(r["continuation"], width - 4, style("  │ ", "green")),
+    ]
     if smoothed and r.get("smoothed"):
-        out += [style("≈ SMOOTHED (the SFT response)", "bold", "blue"),
-                _wrap_block(r["smoothed"], width - 4, style("  │ ", "blue"))]
+        out += [
+            style("≈ SMOOTHED (the SFT response)", "bold", "blue"),
+            _wrap_block(r["smoothed"], width - 4, style("  │ ", "blue")),
+        ]
     return "\n".join(out)
 
 
@@ -158,8 +171,10 @@ def cmd_show(args) -> int:
     available_types = sorted({t for t in traj["error_type"] if t is not None})
     available_strategies = sorted(set(traj["strategy"]))
     if args.type and args.type not in available_types:
-        raise Missing(f"no kept trajectory of type {args.type!r} under {results}/trajectories/{args.cut}/; "
-                      f"types present: {', '.join(available_types) or 'none'}")
+        raise Missing(
+            f"no kept trajectory of type {args.type!r} under {results}/trajectories/{args.cut}/; "
+            f"types present: {', '.join(available_types) or 'none'}"
+        )
     if args.strategy and args.strategy not in available_strategies:
         raise Missing(f"no kept trajectory with strategy {args.strategy!r}; present: {', '.join(available_strategies)}")
     if args.problem:
@@ -168,24 +183,37 @@ def cmd_show(args) -> int:
         traj = traj.filter((pl.col("bucket") == STUDENT_BUCKET) == (args.source == "student"))
     picked = pick_examples(traj, args.n, error_type=args.type, strategy=args.strategy)
     if picked.height == 0:
-        raise Missing("no kept trajectory matches " + ", ".join(
-            f"{k}={v}" for k, v in (("type", args.type), ("strategy", args.strategy), ("source", args.source),
-                                    ("problem", args.problem)) if v and v != "all"))
+        raise Missing(
+            "no kept trajectory matches "
+            + ", ".join(
+                f"{k}={v}"
+                for k, v in (
+                    ("type", args.type),
+                    ("strategy", args.strategy),
+                    ("source", args.source),
+                    ("problem", args.problem),
+                )
+                if v and v != "all"
+            )
+        )
     datasets = list(cfg["datasets"]) if cfg and isinstance(cfg.get("datasets"), dict) else None
     questions = _problem_questions(results, datasets) if not args.no_question else {}
     style = Style(args.color)
     width = min(shutil.get_terminal_size((100, 24)).columns, 120)
-    total = traj.filter(*[pl.col(c) == v for c, v in (("error_type", args.type), ("strategy", args.strategy)) if v]
-                        or [pl.lit(True)]).height
-    blocks = [render_trajectory(r, i, picked.height, questions.get(r["problem_id"]), style, args.smoothed, width)
-              for i, r in enumerate(picked.iter_rows(named=True), 1)]
+    total = traj.filter(
+        *[pl.col(c) == v for c, v in (("error_type", args.type), ("strategy", args.strategy)) if v] or [pl.lit(True)]
+    ).height
+    blocks = [
+        render_trajectory(r, i, picked.height, questions.get(r["problem_id"]), style, args.smoothed, width)
+        for i, r in enumerate(picked.iter_rows(named=True), 1)
+    ]
     print("\n\n".join(blocks))
-    print(style(f"\n{picked.height} of {total} matching kept trajectories "
-                f"({results}/trajectories/{args.cut}/)", "dim"))
+    print(style(f"\n{picked.height} of {total} matching kept trajectories ({results}/trajectories/{args.cut}/)", "dim"))
     return 0
 
 
 # --- lemma stats -------------------------------------------------------------------------------
+
 
 def _bar(share: float, width: int = 30) -> str:
     n = round(share * width * 2)  # half blocks
@@ -199,8 +227,9 @@ def taxonomy_section(results: Path) -> str | None:
     df = pl.read_parquet(path).sort("count", descending=True)
     total = int(df["count"].sum())
     rows = [{**r, "bar": _bar(r["share"])} for r in df.iter_rows(named=True)]
-    table = text_table(rows, [("error_type", "error type"), ("count", "count"), ("share", "share"), ("bar", "")],
-                       {"share": pct})
+    table = text_table(
+        rows, [("error_type", "error type"), ("count", "count"), ("share", "share"), ("bar", "")], {"share": pct}
+    )
     return f"Error taxonomy: {total} classified wrong samples ({path})\n{table}"
 
 
@@ -214,8 +243,10 @@ def funnel_section(results: Path, cfg: dict | None) -> str | None:
     if table.height == 0 or all(table[s].is_null().all() for s in STAGES):
         return None
     cols = [("bucket", "bucket"), ("cut", "cut"), ("strategy", "strategy"), *[(s, s) for s in STAGES]]
-    return ("Data funnel: rows surviving each stage (student = the student's own mistakes; '-' = not applicable or "
-            f"not built yet)\n{text_table(table.to_dicts(), cols)}")
+    return (
+        "Data funnel: rows surviving each stage (student = the student's own mistakes; '-' = not applicable or "
+        f"not built yet)\n{text_table(table.to_dicts(), cols)}"
+    )
 
 
 def reasons_section(results: Path) -> str | None:
@@ -223,7 +254,8 @@ def reasons_section(results: Path) -> str | None:
     if df.height == 0:
         return None
     return "Drop reasons (from the stage stats files)\n" + text_table(
-        df.to_dicts(), [("file", "file"), ("stage", "stage"), ("reason", "reason"), ("count", "count")])
+        df.to_dicts(), [("file", "file"), ("stage", "stage"), ("reason", "reason"), ("count", "count")]
+    )
 
 
 def sft_section(results: Path) -> str | None:
@@ -231,10 +263,19 @@ def sft_section(results: Path) -> str | None:
     if not paths:
         return None
     ov = sft_overview(read_sft_stats(paths))
-    return "SFT sets\n" + text_table(ov.to_dicts(), [("variant", "variant"), ("rows", "rows"),
-                                                    ("reference_rows", "reference"), ("trajectory_rows", "trajectories"),
-                                                    ("trajectory_share", "traj. share"), ("avg_tokens", "avg length"),
-                                                    ("token_unit", "unit")], {"trajectory_share": pct})
+    return "SFT sets\n" + text_table(
+        ov.to_dicts(),
+        [
+            ("variant", "variant"),
+            ("rows", "rows"),
+            ("reference_rows", "reference"),
+            ("trajectory_rows", "trajectories"),
+            ("trajectory_share", "traj. share"),
+            ("avg_tokens", "avg length"),
+            ("token_unit", "unit"),
+        ],
+        {"trajectory_share": pct},
+    )
 
 
 def scores_section(results: Path) -> str | None:
@@ -243,9 +284,18 @@ def scores_section(results: Path) -> str | None:
         return None
     df = pl.read_csv(path)
     rows = [{**r, "ci": f"{100 * r['ci_low']:.1f}–{100 * r['ci_high']:.1f}"} for r in df.iter_rows(named=True)]
-    return f"Scores ({path})\n" + text_table(rows, [("variant", "variant"), ("benchmark", "benchmark"), ("n", "n"),
-                                                    ("correct", "correct"), ("accuracy", "accuracy"), ("ci", "95% CI")],
-                                             {"accuracy": pct})
+    return f"Scores ({path})\n" + text_table(
+        rows,
+        [
+            ("variant", "variant"),
+            ("benchmark", "benchmark"),
+            ("n", "n"),
+            ("correct", "correct"),
+            ("accuracy", "accuracy"),
+            ("ci", "95% CI"),
+        ],
+        {"accuracy": pct},
+    )
 
 
 def cmd_stats(args) -> int:
@@ -274,8 +324,11 @@ def _check(level: str, name: str, detail: str) -> dict:
 
 def check_python() -> dict:
     ok = sys.version_info >= (3, 11)
-    return _check("ok" if ok else "FAIL", "python", f"{platform.python_version()} ({sys.executable})"
-                  + ("" if ok else "; lemma-workflow needs 3.11 or newer"))
+    return _check(
+        "ok" if ok else "FAIL",
+        "python",
+        f"{platform.python_version()} ({sys.executable})" + ("" if ok else "; lemma-workflow needs 3.11 or newer"),
+    )
 
 
 def check_torch(needs_gpu: bool) -> list[dict]:
@@ -290,22 +343,43 @@ def check_torch(needs_gpu: bool) -> list[dict]:
         names = [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
         out.append(_check("ok", "cuda", f"{len(names)} GPU(s): {', '.join(names)}{where}"))
     else:
-        out.append(_check("warn" if needs_gpu else "info", "cuda",
-                          "no GPU visible" + where + ("; this config asks for GPUs (fine on a login node whose "
-                                                      "GPU jobs go to SLURM)" if needs_gpu else "; CPU only")))
+        out.append(
+            _check(
+                "warn" if needs_gpu else "info",
+                "cuda",
+                "no GPU visible"
+                + where
+                + (
+                    "; this config asks for GPUs (fine on a login node whose GPU jobs go to SLURM)"
+                    if needs_gpu
+                    else "; CPU only"
+                ),
+            )
+        )
     return out
 
 
 def check_vllm(needs_vllm: bool, timeout: int = 180) -> dict:
     if importlib.util.find_spec("vllm") is None:
-        return _check("FAIL" if needs_vllm else "info", "vllm",
-                      "not installed" + ("; this config uses engine: vllm (GPU: pip install -e '.[vllm]' or envs/vllm.yaml; "
-                                                            "CPU: envs/setup-vllm.sh)"
-                                         if needs_vllm else " (only needed for engine: vllm)"))
+        return _check(
+            "FAIL" if needs_vllm else "info",
+            "vllm",
+            "not installed"
+            + (
+                "; this config uses engine: vllm (GPU: pip install -e '.[vllm]' or envs/vllm.yaml; "
+                "CPU: envs/setup-vllm.sh)"
+                if needs_vllm
+                else " (only needed for engine: vllm)"
+            ),
+        )
     # imported in a child process: a broken CUDA stack can hang or abort the importing process
     try:
-        proc = subprocess.run([sys.executable, "-c", "import vllm; print(vllm.__version__)"],
-                              capture_output=True, text=True, timeout=timeout)
+        proc = subprocess.run(
+            [sys.executable, "-c", "import vllm; print(vllm.__version__)"],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
     except subprocess.TimeoutExpired:
         return _check("FAIL" if needs_vllm else "warn", "vllm", f"import did not finish in {timeout} s")
     if proc.returncode != 0:
@@ -321,7 +395,9 @@ def check_slurm() -> dict:
         return _check("ok", "slurm", f"{', '.join(have)} on PATH ({Path(found['sbatch']).parent})")
     if not have:
         return _check("info", "slurm", "no SLURM commands on PATH (only needed for --profile profiles/slurm)")
-    return _check("warn", "slurm", f"on PATH: {', '.join(have)}; missing: {', '.join(c for c in SLURM_COMMANDS if not found[c])}")
+    return _check(
+        "warn", "slurm", f"on PATH: {', '.join(have)}; missing: {', '.join(c for c in SLURM_COMMANDS if not found[c])}"
+    )
 
 
 def check_snakemake() -> dict:
@@ -394,8 +470,14 @@ def vllm_is_cpu_build() -> bool:
 def cmd_doctor(args) -> int:
     raw, path = _read_config(args.config)
     needs_gpu, needs_vllm = _needs(raw)
-    checks = [check_python(), check_snakemake(), *check_torch(needs_gpu), check_vllm(needs_vllm), check_slurm(),
-              *check_config(raw, path)]
+    checks = [
+        check_python(),
+        check_snakemake(),
+        *check_torch(needs_gpu),
+        check_vllm(needs_vllm),
+        check_slurm(),
+        *check_config(raw, path),
+    ]
     style = Style(args.color)
     colour = {"ok": "green", "warn": "yellow", "FAIL": "red", "info": "dim"}
     width = max(len(c["name"]) for c in checks)
@@ -408,6 +490,7 @@ def cmd_doctor(args) -> int:
 
 
 # --- entry point -------------------------------------------------------------------------------
+
 
 def positive_int(text: str) -> int:
     n = int(text)
@@ -423,23 +506,43 @@ def add_parsers(commands) -> None:
     common.add_argument("--config", default=None, help=f"config file (default: {DEFAULT_CONFIG} when present)")
     common.add_argument("--color", choices=["auto", "always", "never"], default="auto")
     common.set_defaults(run=run)
-    s = commands.add_parser("show", parents=[common], help="print kept error-correction trajectories",
-                            description="Kept trajectories, the wrong prefix / reflection phrase / correction set apart.")
+    s = commands.add_parser(
+        "show",
+        parents=[common],
+        help="print kept error-correction trajectories",
+        description="Kept trajectories, the wrong prefix / reflection phrase / correction set apart.",
+    )
     s.add_argument("--type", help="error type (the injected type, or the judge's label for the student's own)")
     s.add_argument("--strategy", choices=list(STRATEGIES))
-    s.add_argument("--source", choices=["all", "student", "injected"], default="all",
-                   help="the student's own mistakes, injected ones, or both")
+    s.add_argument(
+        "--source",
+        choices=["all", "student", "injected"],
+        default="all",
+        help="the student's own mistakes, injected ones, or both",
+    )
     s.add_argument("--problem", help="only this problem id")
     s.add_argument("-n", type=positive_int, default=5, help="how many (default 5)")
-    s.add_argument("--cut", default=FIRST_ERROR, choices=list(CUTS),
-                   help="trajectories from truncated (first_error) or whole wrong attempts")
+    s.add_argument(
+        "--cut",
+        default=FIRST_ERROR,
+        choices=list(CUTS),
+        help="trajectories from truncated (first_error) or whole wrong attempts",
+    )
     s.add_argument("--smoothed", action="store_true", help="also print the smoothed trajectory (the SFT response)")
     s.add_argument("--no-question", action="store_true", help="do not print the question")
-    st = commands.add_parser("stats", parents=[common], help="taxonomy, data funnel, SFT sets and scores",
-                             description="The error taxonomy, the data funnel, the SFT sets and the scores, as terminal tables.")
+    st = commands.add_parser(
+        "stats",
+        parents=[common],
+        help="taxonomy, data funnel, SFT sets and scores",
+        description="The error taxonomy, the data funnel, the SFT sets and the scores, as terminal tables.",
+    )
     st.add_argument("--reasons", action="store_true", help="also list every stage's drop reasons")
-    commands.add_parser("doctor", parents=[common], help="check the environment and the config",
-                        description="Python, torch, CUDA, vLLM, SLURM commands, the config and the teacher's API key variable.")
+    commands.add_parser(
+        "doctor",
+        parents=[common],
+        help="check the environment and the config",
+        description="Python, torch, CUDA, vLLM, SLURM commands, the config and the teacher's API key variable.",
+    )
 
 
 def run(args: argparse.Namespace) -> int:

@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from lemma.data.answers import number_text, split_gsm8k_answer, strip_math_delimiters, strip_unit
-from lemma.grading.extract import last_boxed
 from lemma.data.readers import DataError, read_records
+from lemma.grading.extract import last_boxed
 from lemma.records import PROBLEMS
 from lemma.steps import split_steps
 

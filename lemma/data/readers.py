@@ -24,8 +24,8 @@ Record = tuple[str, dict]  # (location, record)
 
 def read_records(path: str) -> Iterator[Record]:
     """Records of a .jsonl, .json (a list of objects) or .parquet file, or of a directory tree of
-    one-object .json files (the MATH release layout), or question/answer line pairs in a .txt file
-(the DeepMind Mathematics release layout)."""
+        one-object .json files (the MATH release layout), or question/answer line pairs in a .txt file
+    (the DeepMind Mathematics release layout)."""
     p = Path(path)
     if p.is_dir():
         yield from _read_json_tree(p)
@@ -78,8 +78,7 @@ def _read_qa_lines(p: Path) -> Iterator[Record]:
     lines = p.read_text(encoding="utf-8").rstrip("\n").split("\n") if p.stat().st_size else []
     if len(lines) % 2:
         raise DataError(
-            f"{p} line {len(lines)}: a question with no answer line; expected question and answer "
-            "lines in pairs"
+            f"{p} line {len(lines)}: a question with no answer line; expected question and answer lines in pairs"
         )
     for i in range(0, len(lines), 2):
         yield f"{p} line {i + 1}", {"question": lines[i], "answer": lines[i + 1], "module": p.stem}

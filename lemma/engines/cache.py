@@ -86,12 +86,21 @@ CREATE TABLE IF NOT EXISTS batch_items (
 
 # Columns added after the first release; a cache file made before gets them on open.
 _ADDED_COLUMNS = {
-    "responses": {"cached_tokens": "INTEGER NOT NULL DEFAULT 0", "stage": "TEXT NOT NULL DEFAULT ''",
-                  "job": "TEXT NOT NULL DEFAULT ''", "mode": "TEXT NOT NULL DEFAULT 'live'"},
-    "live_calls": {"job": "TEXT NOT NULL DEFAULT ''", "stage": "TEXT NOT NULL DEFAULT ''",
-                   "mode": "TEXT NOT NULL DEFAULT 'live'", "prompt_tokens": "INTEGER NOT NULL DEFAULT 0",
-                   "cached_tokens": "INTEGER NOT NULL DEFAULT 0", "completion_tokens": "INTEGER NOT NULL DEFAULT 0",
-                   "cost_usd": "REAL NOT NULL DEFAULT 0"},
+    "responses": {
+        "cached_tokens": "INTEGER NOT NULL DEFAULT 0",
+        "stage": "TEXT NOT NULL DEFAULT ''",
+        "job": "TEXT NOT NULL DEFAULT ''",
+        "mode": "TEXT NOT NULL DEFAULT 'live'",
+    },
+    "live_calls": {
+        "job": "TEXT NOT NULL DEFAULT ''",
+        "stage": "TEXT NOT NULL DEFAULT ''",
+        "mode": "TEXT NOT NULL DEFAULT 'live'",
+        "prompt_tokens": "INTEGER NOT NULL DEFAULT 0",
+        "cached_tokens": "INTEGER NOT NULL DEFAULT 0",
+        "completion_tokens": "INTEGER NOT NULL DEFAULT 0",
+        "cost_usd": "REAL NOT NULL DEFAULT 0",
+    },
 }
 
 
@@ -127,13 +136,14 @@ class RequestCache:
         self._lock = threading.Lock()
         # isolation_level=None: autocommit, so each statement (or explicit BEGIN..COMMIT) is one
         # short transaction and no lock is held between calls.
-        self._db = sqlite3.connect(self.path, timeout=busy_timeout_s, isolation_level=None,
-                                   check_same_thread=False)
+        self._db = sqlite3.connect(self.path, timeout=busy_timeout_s, isolation_level=None, check_same_thread=False)
         self._db.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
         mode = self._db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
         if mode.lower() != "wal":
-            raise RuntimeError(f"request cache {self.path}: SQLite refused WAL mode (got {mode!r}); "
-                               "is the file on a filesystem without shared-memory support (NFS)?")
+            raise RuntimeError(
+                f"request cache {self.path}: SQLite refused WAL mode (got {mode!r}); "
+                "is the file on a filesystem without shared-memory support (NFS)?"
+            )
         # NORMAL is durable against a killed process (the WAL is in the OS page cache); only a
         # power cut could lose the last answers, which would simply be asked again.
         self._db.execute("PRAGMA synchronous = NORMAL")
@@ -156,8 +166,9 @@ class RequestCache:
                 self.misses += 1
                 return None
             self.hits += 1
-        return Completion(text=row[0], finish_reason=row[1], prompt_tokens=row[2], completion_tokens=row[3],
-                          cached_tokens=row[4])
+        return Completion(
+            text=row[0], finish_reason=row[1], prompt_tokens=row[2], completion_tokens=row[3], cached_tokens=row[4]
+        )
 
     def peek(self, keys) -> dict[str, Completion]:
         """The stored answers among `keys`, without counting hits or misses (lemma estimate)."""
@@ -165,17 +176,30 @@ class RequestCache:
         out: dict[str, Completion] = {}
         with self._lock:
             for i in range(0, len(keys), 500):
-                chunk = keys[i:i + 500]
+                chunk = keys[i : i + 500]
                 rows = self._db.execute(
                     "SELECT key, text, finish_reason, prompt_tokens, completion_tokens, cached_tokens FROM responses"
-                    f" WHERE key IN ({','.join('?' * len(chunk))})", chunk).fetchall()
+                    f" WHERE key IN ({','.join('?' * len(chunk))})",
+                    chunk,
+                ).fetchall()
                 for r in rows:
-                    out[r[0]] = Completion(text=r[1], finish_reason=r[2], prompt_tokens=r[3], completion_tokens=r[4],
-                                           cached_tokens=r[5])
+                    out[r[0]] = Completion(
+                        text=r[1], finish_reason=r[2], prompt_tokens=r[3], completion_tokens=r[4], cached_tokens=r[5]
+                    )
         return out
 
-    def put(self, key: str, material: dict, completion: Completion, *, cost_usd: float = 0.0, mode: str = "live",
-            job: str = "", stage: str = "", release: int | None = None) -> None:
+    def put(
+        self,
+        key: str,
+        material: dict,
+        completion: Completion,
+        *,
+        cost_usd: float = 0.0,
+        mode: str = "live",
+        job: str = "",
+        stage: str = "",
+        release: int | None = None,
+    ) -> None:
         """Store a paid answer now, with its line in the ledger (and drop the reservation `release`
         held for it, in the same transaction). Failed requests (text None) are never stored, so a
         rerun asks them again."""
@@ -192,15 +216,38 @@ class RequestCache:
                     " prompt_tokens, completion_tokens, created, live_count, cached_tokens, stage, job, mode)"
                     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?)"
                     " ON CONFLICT(key) DO UPDATE SET live_count = live_count + 1",
-                    (key, material["engine"], material["model"], canonical_json(material), completion.text,
-                     completion.finish_reason, completion.prompt_tokens, completion.completion_tokens, now,
-                     completion.cached_tokens, stage, job, mode),
+                    (
+                        key,
+                        material["engine"],
+                        material["model"],
+                        canonical_json(material),
+                        completion.text,
+                        completion.finish_reason,
+                        completion.prompt_tokens,
+                        completion.completion_tokens,
+                        now,
+                        completion.cached_tokens,
+                        stage,
+                        job,
+                        mode,
+                    ),
                 )
                 self._db.execute(
                     "INSERT INTO live_calls (key, time, pid, job, stage, mode, prompt_tokens, cached_tokens,"
                     " completion_tokens, cost_usd) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (key, now, os.getpid(), job, stage, mode, completion.prompt_tokens, completion.cached_tokens,
-                     completion.completion_tokens, float(cost_usd)))
+                    (
+                        key,
+                        now,
+                        os.getpid(),
+                        job,
+                        stage,
+                        mode,
+                        completion.prompt_tokens,
+                        completion.cached_tokens,
+                        completion.completion_tokens,
+                        float(cost_usd),
+                    ),
+                )
                 if release is not None:
                     self._db.execute("DELETE FROM reservations WHERE id = ?", (release,))
                 self._db.execute("COMMIT")
@@ -232,8 +279,10 @@ class RequestCache:
                 if spent + held + amount > budget_usd + 1e-12:
                     self._db.execute("COMMIT")
                     return None
-                cur = self._db.execute("INSERT INTO reservations (amount, pid, host, time) VALUES (?, ?, ?, ?)",
-                                       (float(amount), os.getpid(), _HOST, time.time()))
+                cur = self._db.execute(
+                    "INSERT INTO reservations (amount, pid, host, time) VALUES (?, ?, ?, ?)",
+                    (float(amount), os.getpid(), _HOST, time.time()),
+                )
                 self._db.execute("COMMIT")
                 return int(cur.lastrowid)
             except BaseException:
@@ -255,8 +304,10 @@ class RequestCache:
     def ledger(self) -> list[dict]:
         """Every paid answer: key, time, pid, job, stage, mode, tokens and cost."""
         with self._lock:
-            cur = self._db.execute("SELECT key, time, pid, job, stage, mode, prompt_tokens, cached_tokens,"
-                                   " completion_tokens, cost_usd FROM live_calls ORDER BY id")
+            cur = self._db.execute(
+                "SELECT key, time, pid, job, stage, mode, prompt_tokens, cached_tokens,"
+                " completion_tokens, cost_usd FROM live_calls ORDER BY id"
+            )
             names = [d[0] for d in cur.description]
             return [dict(zip(names, r)) for r in cur.fetchall()]
 
@@ -266,19 +317,23 @@ class RequestCache:
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
-                cur = self._db.execute("INSERT INTO batches (input_file_id, job, stage, created) VALUES (?, ?, ?, ?)",
-                                       (input_file_id, job, stage, time.time()))
+                cur = self._db.execute(
+                    "INSERT INTO batches (input_file_id, job, stage, created) VALUES (?, ?, ?, ?)",
+                    (input_file_id, job, stage, time.time()),
+                )
                 ref = int(cur.lastrowid)
-                self._db.executemany("INSERT OR IGNORE INTO batch_items (batch, key) VALUES (?, ?)",
-                                     [(ref, k) for k in keys])
+                self._db.executemany(
+                    "INSERT OR IGNORE INTO batch_items (batch, key) VALUES (?, ?)", [(ref, k) for k in keys]
+                )
                 self._db.execute("COMMIT")
                 return ref
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
 
-    def set_batch(self, ref: int, *, batch_id: str | None = None, status: str | None = None,
-                  done: bool | None = None) -> None:
+    def set_batch(
+        self, ref: int, *, batch_id: str | None = None, status: str | None = None, done: bool | None = None
+    ) -> None:
         with self._lock:
             if batch_id is not None:
                 self._db.execute("UPDATE batches SET batch_id = ? WHERE id = ?", (batch_id, ref))
@@ -292,20 +347,23 @@ class RequestCache:
         status, keys}."""
         wanted = set(keys)
         with self._lock:
-            rows = self._db.execute("SELECT id, input_file_id, batch_id, status FROM batches WHERE done = 0"
-                                    " ORDER BY id").fetchall()
+            rows = self._db.execute(
+                "SELECT id, input_file_id, batch_id, status FROM batches WHERE done = 0 ORDER BY id"
+            ).fetchall()
             out = []
             for ref, file_id, batch_id, status in rows:
                 ks = [r[0] for r in self._db.execute("SELECT key FROM batch_items WHERE batch = ?", (ref,))]
                 if wanted & set(ks):
-                    out.append({"ref": ref, "input_file_id": file_id, "batch_id": batch_id, "status": status,
-                                "keys": ks})
+                    out.append(
+                        {"ref": ref, "input_file_id": file_id, "batch_id": batch_id, "status": status, "keys": ks}
+                    )
             return out
 
     def batches(self) -> list[dict]:
         with self._lock:
-            cur = self._db.execute("SELECT id, input_file_id, batch_id, job, stage, status, done, created FROM batches"
-                                   " ORDER BY id")
+            cur = self._db.execute(
+                "SELECT id, input_file_id, batch_id, job, stage, status, done, created FROM batches ORDER BY id"
+            )
             names = [d[0] for d in cur.description]
             return [dict(zip(names, r)) for r in cur.fetchall()]
 
@@ -357,8 +415,13 @@ class CachedEngine:
                 for s, comp in enumerate(comps):
                     if out[i][s] is None:
                         material = key_material(self.name, self.model, requests[i], s)
-                        self.cache.put(cache_key(self.name, self.model, requests[i], s), material, comp,
-                                       mode="local", stage=progress or "")
+                        self.cache.put(
+                            cache_key(self.name, self.model, requests[i], s),
+                            material,
+                            comp,
+                            mode="local",
+                            stage=progress or "",
+                        )
                         out[i][s] = comp
         return out  # type: ignore[return-value]
 

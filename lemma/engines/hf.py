@@ -91,9 +91,7 @@ class HFEngine(Engine):
 
         self.tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
         self.tokenizer.padding_side = "left"  # decoder-only: new tokens must follow the prompt directly
-        model = AutoModelForCausalLM.from_pretrained(
-            path, local_files_only=True, dtype=_DTYPES.get(dtype, "auto")
-        )
+        model = AutoModelForCausalLM.from_pretrained(path, local_files_only=True, dtype=_DTYPES.get(dtype, "auto"))
         if self.device.type == "cpu" and model.dtype == torch.float16:
             model = model.float()  # half precision matmuls are slow or missing on CPU
         self.model = model.to(self.device).eval()
@@ -190,9 +188,7 @@ class HFEngine(Engine):
         ended_by_eos = end < len(ids) and ids[end] in self.eos_ids and not stopped_by_string
         n_generated = end + 1 if ended_by_eos else end
         finish = "stop" if (stopped_by_string or ended_by_eos or end < params.max_new_tokens) else "length"
-        return Completion(
-            text=text, finish_reason=finish, prompt_tokens=prompt_len, completion_tokens=n_generated
-        )
+        return Completion(text=text, finish_reason=finish, prompt_tokens=prompt_len, completion_tokens=n_generated)
 
 
 class _Progress:
@@ -213,7 +209,11 @@ class _Progress:
             self.bar.update(1)
         elif self.name is not None:
             elapsed = time.monotonic() - self.start
-            print(f"{self.name}: batch {self.done}/{self.total} ({rows} rows), {elapsed:.1f}s", file=sys.stderr, flush=True)
+            print(
+                f"{self.name}: batch {self.done}/{self.total} ({rows} rows), {elapsed:.1f}s",
+                file=sys.stderr,
+                flush=True,
+            )
 
     def close(self) -> None:
         if self.bar is not None:

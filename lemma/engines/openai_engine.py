@@ -44,8 +44,8 @@ from dataclasses import dataclass
 
 import openai
 
-from lemma.engines.cache import RequestCache, cache_key, key_material
 from lemma.engines.base import Completion, Engine, Request
+from lemma.engines.cache import RequestCache, cache_key, key_material
 from lemma.engines.ratelimit import RateLimiter
 from lemma.engines.usage import BatchUsage, Prices, UsageLog
 
@@ -126,14 +126,30 @@ class OpenAIEngine(Engine):
     name = "openai"
     caches_requests = True  # the teacher must not wrap it in lemma.engines.cache.CachedEngine
 
-    def __init__(self, model: str, base_url: str | None = None, api_key_env: str | None = "OPENAI_API_KEY", *,
-                 max_concurrency: int = 16, request_timeout_s: float = 120.0, max_retries: int = 8,
-                 cache: RequestCache | None = None, usage: UsageLog | None = None,
-                 backoff_base_s: float = 1.0, backoff_max_s: float = 60.0, retry_after_max_s: float = 600.0,
-                 prices: Prices | None = None, budget_usd: float | None = None,
-                 requests_per_minute: float | None = None, tokens_per_minute: float | None = None,
-                 token_limit: str = "auto", mode: str = "live", batch: dict | None = None, job: str = "",
-                 tokenizer: str | None = None):
+    def __init__(
+        self,
+        model: str,
+        base_url: str | None = None,
+        api_key_env: str | None = "OPENAI_API_KEY",
+        *,
+        max_concurrency: int = 16,
+        request_timeout_s: float = 120.0,
+        max_retries: int = 8,
+        cache: RequestCache | None = None,
+        usage: UsageLog | None = None,
+        backoff_base_s: float = 1.0,
+        backoff_max_s: float = 60.0,
+        retry_after_max_s: float = 600.0,
+        prices: Prices | None = None,
+        budget_usd: float | None = None,
+        requests_per_minute: float | None = None,
+        tokens_per_minute: float | None = None,
+        token_limit: str = "auto",
+        mode: str = "live",
+        batch: dict | None = None,
+        job: str = "",
+        tokenizer: str | None = None,
+    ):
         if isinstance(model, Mapping):
             # lemma.engines.factory.build_engine passes its whole config block
             cfg = model
@@ -157,8 +173,10 @@ class OpenAIEngine(Engine):
         self.usage = usage or UsageLog(None, engine=self.name, model=model, prices=prices)
         self.prices = prices if prices is not None else self.usage.prices
         if budget_usd is not None and (self.prices is None or cache is None):
-            raise ValueError("openai engine: budget_usd needs prices (teacher.prices) and the request cache, "
-                             "whose ledger is the running total")
+            raise ValueError(
+                "openai engine: budget_usd needs prices (teacher.prices) and the request cache, "
+                "whose ledger is the running total"
+            )
         if mode not in ("live", "batch"):
             raise ValueError(f"openai engine: mode must be live or batch, got {mode!r}")
         if mode == "batch" and cache is None:
@@ -176,7 +194,8 @@ class OpenAIEngine(Engine):
             if not key:
                 raise MissingAPIKey(
                     f"teacher.api_key_env names {api_key_env!r}, but that environment variable is not set; "
-                    f"export {api_key_env}=... before running the teacher rules")
+                    f"export {api_key_env}=... before running the teacher rules"
+                )
         else:
             key = "EMPTY"  # servers without auth (a local `vllm serve`) still need a non-empty value
         self.__api_key = key  # name-mangled, never logged, never cached
@@ -249,21 +268,26 @@ class OpenAIEngine(Engine):
         return rid is not None, rid
 
     def refused(self) -> Completion:
-        return Completion(text=None, finish_reason="error",
-                          error=f"{BUDGET_CODE}: not sent, it could pass teacher.budget_usd={self.budget_usd:g}")
+        return Completion(
+            text=None,
+            finish_reason="error",
+            error=f"{BUDGET_CODE}: not sent, it could pass teacher.budget_usd={self.budget_usd:g}",
+        )
 
     def budget_message(self, requests: list[Request], refused: list[tuple]) -> str:
         spent = self.cache.spent_usd()
         expected = 0.0
         for i, _, _, _ in refused:
             expected += self.worst_case(requests[i], batch=self.mode == "batch")
-        return (f"teacher budget reached: ${spent:.4f} spent of teacher.budget_usd=${self.budget_usd:g} "
-                f"(the request cache's ledger {self.cache.path}, over every job and rerun); "
-                f"{len(refused)} request(s) of this job ({self.job or 'this job'}) were not sent, "
-                f"at most ${expected:.4f} more at the configured prices. Answers already paid are kept. "
-                f"To go on, raise teacher.budget_usd in your config file (for example to "
-                f"{max(self.budget_usd * 2, spent + expected):.2f}) and rerun the same command: nothing "
-                f"answered is paid again. `lemma estimate --configfile ...` shows what the rest costs.")
+        return (
+            f"teacher budget reached: ${spent:.4f} spent of teacher.budget_usd=${self.budget_usd:g} "
+            f"(the request cache's ledger {self.cache.path}, over every job and rerun); "
+            f"{len(refused)} request(s) of this job ({self.job or 'this job'}) were not sent, "
+            f"at most ${expected:.4f} more at the configured prices. Answers already paid are kept. "
+            f"To go on, raise teacher.budget_usd in your config file (for example to "
+            f"{max(self.budget_usd * 2, spent + expected):.2f}) and rerun the same command: nothing "
+            f"answered is paid again. `lemma estimate --configfile ...` shows what the rest costs."
+        )
 
     # -- async core ----------------------------------------------------------------------------
     async def _run_all(self, requests, todo, batch: BatchUsage, progress) -> list[Completion]:
@@ -275,16 +299,19 @@ class OpenAIEngine(Engine):
             from tqdm import tqdm
 
             bar = tqdm(total=len(todo), desc=progress, leave=False, disable=None)  # None: no bar unless a terminal
-        async with openai.AsyncOpenAI(api_key=self.__api_key, base_url=self.base_url, max_retries=0,
-                                      timeout=self.request_timeout_s) as client:
+        async with openai.AsyncOpenAI(
+            api_key=self.__api_key, base_url=self.base_url, max_retries=0, timeout=self.request_timeout_s
+        ) as client:
+
             async def one(i, s, key, material):
                 comp, rid = await self._one(client, sem, limiter, requests[i], s, batch)
                 if comp.text is not None and self.cache is not None:
                     cost = self.cost(comp)
                     batch.cost_usd += cost
                     # stored now, not at the end of the batch, with its line in the ledger
-                    self.cache.put(key, material, comp, cost_usd=cost, mode="live", job=self.job,
-                                   stage=progress or "", release=rid)
+                    self.cache.put(
+                        key, material, comp, cost_usd=cost, mode="live", job=self.job, stage=progress or "", release=rid
+                    )
                 elif rid is not None:
                     self.cache.release(rid)
                 if bar is not None:
@@ -316,18 +343,21 @@ class OpenAIEngine(Engine):
                 tokens = self.prompt_tokens(req) + req.params.max_new_tokens if self.tokens_per_minute else 0
                 await limiter.acquire(tokens)
                 try:
-                    comp = await asyncio.wait_for(self._call(client, limiter, req, s),
-                                                  timeout=self.request_timeout_s)
+                    comp = await asyncio.wait_for(self._call(client, limiter, req, s), timeout=self.request_timeout_s)
                     failure = _check(comp)
-                except (asyncio.TimeoutError, openai.APITimeoutError):
+                except (TimeoutError, openai.APITimeoutError):
                     failure = _Failure("timeout", f"no answer within {self.request_timeout_s:g}s", True)
                 except openai.APIConnectionError as e:
                     failure = _Failure("connection", str(e), True)
                 except openai.APIStatusError as e:
                     headers = getattr(e.response, "headers", None)
                     limiter.observe(headers)
-                    failure = _Failure(f"http_{e.status_code}", _detail(e), e.status_code in RETRYABLE_STATUS,
-                                       parse_retry_after(headers))
+                    failure = _Failure(
+                        f"http_{e.status_code}",
+                        _detail(e),
+                        e.status_code in RETRYABLE_STATUS,
+                        parse_retry_after(headers),
+                    )
                 except (json.JSONDecodeError, openai.APIResponseValidationError, MalformedResponse) as e:
                     failure = _Failure("malformed_response", str(e), True)
                 except Exception as e:  # one request's surprise must not sink the batch
@@ -344,8 +374,9 @@ class OpenAIEngine(Engine):
                 batch.errors[code] = batch.errors.get(code, 0) + 1
                 detail = self._scrub(failure.detail)[:300]
                 log.warning("request failed for good: %s after %d attempt(s): %s", code, attempts, detail)
-                return Completion(text=None, finish_reason="error",
-                                  error=f"{code} after {attempts} attempt(s): {detail}"), rid
+                return Completion(
+                    text=None, finish_reason="error", error=f"{code} after {attempts} attempt(s): {detail}"
+                ), rid
             batch.retries += 1
             delay = self._delay(attempts, failure.retry_after)
             log.info("retry %d/%d after %s in %.2fs", attempts, self.max_retries, failure.code, delay)
@@ -396,10 +427,13 @@ def completion_from(r, chat: bool) -> Completion:
         text = getattr(choice, "text", None)
     usage = getattr(r, "usage", None)
     details = getattr(usage, "prompt_tokens_details", None)
-    return Completion(text=text, finish_reason=getattr(choice, "finish_reason", None),
-                      prompt_tokens=int(getattr(usage, "prompt_tokens", 0) or 0),
-                      completion_tokens=int(getattr(usage, "completion_tokens", 0) or 0),
-                      cached_tokens=int(getattr(details, "cached_tokens", 0) or 0))
+    return Completion(
+        text=text,
+        finish_reason=getattr(choice, "finish_reason", None),
+        prompt_tokens=int(getattr(usage, "prompt_tokens", 0) or 0),
+        completion_tokens=int(getattr(usage, "completion_tokens", 0) or 0),
+        cached_tokens=int(getattr(details, "cached_tokens", 0) or 0),
+    )
 
 
 def _first_choice(r):

@@ -55,8 +55,15 @@ def _int_header(headers, name: str) -> int | None:
 class RateLimiter:
     """Shared by every concurrent request of one engine (one asyncio loop)."""
 
-    def __init__(self, requests_per_minute: float | None = None, tokens_per_minute: float | None = None, *,
-                 window_s: float = 60.0, clock=time.monotonic, sleep=asyncio.sleep):
+    def __init__(
+        self,
+        requests_per_minute: float | None = None,
+        tokens_per_minute: float | None = None,
+        *,
+        window_s: float = 60.0,
+        clock=time.monotonic,
+        sleep=asyncio.sleep,
+    ):
         if requests_per_minute is not None and requests_per_minute <= 0:
             raise ValueError("requests_per_minute must be > 0")
         if tokens_per_minute is not None and tokens_per_minute <= 0:

@@ -28,9 +28,23 @@ from pathlib import Path
 
 log = logging.getLogger("lemma.engines.usage")
 
-USAGE_COLUMNS = ("time", "rule", "stage", "engine", "model", "requests", "cache_hits", "live_calls",
-                 "failed", "retries", "prompt_tokens", "completion_tokens", "est_cost_usd", "cached_tokens",
-                 "batch_calls")
+USAGE_COLUMNS = (
+    "time",
+    "rule",
+    "stage",
+    "engine",
+    "model",
+    "requests",
+    "cache_hits",
+    "live_calls",
+    "failed",
+    "retries",
+    "prompt_tokens",
+    "completion_tokens",
+    "est_cost_usd",
+    "cached_tokens",
+    "batch_calls",
+)
 
 
 PRICE_KEYS = ("input_per_mtok", "output_per_mtok", "cached_input_per_mtok", "batch_discount")
@@ -51,16 +65,23 @@ class Prices:
     batch_discount: float = 0.5
 
     @classmethod
-    def from_config(cls, cfg: dict | None) -> "Prices | None":
+    def from_config(cls, cfg: dict | None) -> Prices | None:
         if not cfg:
             return None
         unknown = set(cfg) - set(PRICE_KEYS)
         if unknown:
             raise ValueError(f"teacher.prices: unknown keys {sorted(unknown)}; expected some of {list(PRICE_KEYS)}")
         cached = cfg.get("cached_input_per_mtok")
-        p = cls(float(cfg.get("input_per_mtok", 0.0)), float(cfg.get("output_per_mtok", 0.0)),
-                None if cached is None else float(cached), float(cfg.get("batch_discount", 0.5)))
-        if min(p.input_per_mtok, p.output_per_mtok, p.cached_input_per_mtok or 0.0) < 0 or not 0 < p.batch_discount <= 1:
+        p = cls(
+            float(cfg.get("input_per_mtok", 0.0)),
+            float(cfg.get("output_per_mtok", 0.0)),
+            None if cached is None else float(cached),
+            float(cfg.get("batch_discount", 0.5)),
+        )
+        if (
+            min(p.input_per_mtok, p.output_per_mtok, p.cached_input_per_mtok or 0.0) < 0
+            or not 0 < p.batch_discount <= 1
+        ):
             raise ValueError(f"teacher.prices: prices must be >= 0 and 0 < batch_discount <= 1, got {dict(cfg)}")
         return p
 
@@ -68,8 +89,11 @@ class Prices:
         """`prompt_tokens` includes `cached_tokens`, as in the OpenAI usage object."""
         cached = min(max(cached_tokens, 0), prompt_tokens)
         cached_price = self.input_per_mtok if self.cached_input_per_mtok is None else self.cached_input_per_mtok
-        usd = ((prompt_tokens - cached) * self.input_per_mtok + cached * cached_price
-               + completion_tokens * self.output_per_mtok) / 1e6
+        usd = (
+            (prompt_tokens - cached) * self.input_per_mtok
+            + cached * cached_price
+            + completion_tokens * self.output_per_mtok
+        ) / 1e6
         return usd * (self.batch_discount if batch else 1.0)
 
 
@@ -90,8 +114,9 @@ class BatchUsage:
 
 
 class UsageLog:
-    def __init__(self, path: str | os.PathLike | None, *, engine: str, model: str, rule: str = "",
-                 prices: Prices | None = None):
+    def __init__(
+        self, path: str | os.PathLike | None, *, engine: str, model: str, rule: str = "", prices: Prices | None = None
+    ):
         self.path = Path(path) if path else None
         self.engine, self.model, self.rule, self.prices = engine, model, rule, prices
         self.batches: list[BatchUsage] = []
@@ -105,8 +130,19 @@ class UsageLog:
         log.info(
             "usage rule=%s stage=%s engine=%s model=%s requests=%d cache_hits=%d live=%d failed=%d "
             "retries=%d prompt_tokens=%d cached_tokens=%d completion_tokens=%d batch_calls=%d est_cost_usd=%s%s",
-            self.rule, b.stage, self.engine, self.model, b.requests, b.cache_hits, b.live_calls, b.failed,
-            b.retries, b.prompt_tokens, b.cached_tokens, b.completion_tokens, b.batch_calls,
+            self.rule,
+            b.stage,
+            self.engine,
+            self.model,
+            b.requests,
+            b.cache_hits,
+            b.live_calls,
+            b.failed,
+            b.retries,
+            b.prompt_tokens,
+            b.cached_tokens,
+            b.completion_tokens,
+            b.batch_calls,
             "n/a" if cost is None else f"{cost:.4f}",
             f" errors={b.errors}" if b.errors else "",
         )
@@ -117,8 +153,13 @@ class UsageLog:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         new = not self.path.exists() or self.path.stat().st_size == 0
         row = {k: v for k, v in asdict(b).items() if k in USAGE_COLUMNS}
-        row.update(time=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), rule=self.rule,
-                   engine=self.engine, model=self.model, est_cost_usd="" if cost is None else f"{cost:.6f}")
+        row.update(
+            time=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            rule=self.rule,
+            engine=self.engine,
+            model=self.model,
+            est_cost_usd="" if cost is None else f"{cost:.6f}",
+        )
         # One short append per batch: a killed job loses at most the batch in flight.
         with open(self.path, "a", newline="") as f:
             w = csv.DictWriter(f, fieldnames=USAGE_COLUMNS)
@@ -129,8 +170,18 @@ class UsageLog:
     def totals(self) -> BatchUsage:
         t = BatchUsage(stage="total")
         for b in self.batches:
-            for name in ("requests", "cache_hits", "live_calls", "failed", "retries", "prompt_tokens",
-                         "completion_tokens", "cached_tokens", "batch_calls", "cost_usd"):
+            for name in (
+                "requests",
+                "cache_hits",
+                "live_calls",
+                "failed",
+                "retries",
+                "prompt_tokens",
+                "completion_tokens",
+                "cached_tokens",
+                "batch_calls",
+                "cost_usd",
+            ):
                 setattr(t, name, getattr(t, name) + getattr(b, name))
             for k, v in b.errors.items():
                 t.errors[k] = t.errors.get(k, 0) + v

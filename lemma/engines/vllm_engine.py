@@ -171,7 +171,9 @@ class VLLMEngine(Engine):
             return []
         prompts = [self._prompt(r) for r in requests]
         sampling = [self._vllm.SamplingParams(**vllm_sampling_kwargs(r.params)) for r in requests]
-        outputs = self.llm.generate(prompts, sampling_params=sampling, use_tqdm=progress is not None and sys.stderr.isatty())
+        outputs = self.llm.generate(
+            prompts, sampling_params=sampling, use_tqdm=progress is not None and sys.stderr.isatty()
+        )
         results = []
         for request, output in zip(requests, outputs):
             n_prompt = len(output.prompt_token_ids or [])

@@ -14,7 +14,16 @@ timeouts), `styles` (per-dataset settings).
 """
 
 from lemma.grading.extract import Answer, extract_answer, find_answer, reference_answer
-from lemma.grading.grader import DEFAULT_TIMEOUT_S, MAX_ANSWER_CHARS, MAX_COMPLETION_CHARS, MAX_GOLD_CHARS, STATUSES, Grade, grade, grade_many
+from lemma.grading.grader import (
+    DEFAULT_TIMEOUT_S,
+    MAX_ANSWER_CHARS,
+    MAX_COMPLETION_CHARS,
+    MAX_GOLD_CHARS,
+    STATUSES,
+    Grade,
+    grade,
+    grade_many,
+)
 from lemma.grading.styles import STYLES
 
 __all__ = [

@@ -33,7 +33,15 @@ from __future__ import annotations
 from functools import lru_cache
 
 from lemma.grading.guard import too_costly
-from lemma.grading.normalize import Normalized, compact, equal_numbers, normalize, parse_rational, split_list, word_answer
+from lemma.grading.normalize import (
+    Normalized,
+    compact,
+    equal_numbers,
+    normalize,
+    parse_rational,
+    split_list,
+    word_answer,
+)
 
 MAX_LIST_ITEMS = 50
 
@@ -114,8 +122,15 @@ def _parse(text: str):
 def warm_up() -> None:
     """Compile math-verify's regexes and prime the LaTeX parser's prediction cache, so that the
     first real items of a fresh worker are not several times slower than the rest."""
-    for gold, pred in (("\\frac{1}{2}", "0.5"), ("2\\sqrt{3}", "\\sqrt{12}"), ("(x+1)^2", "x^2+2x+1"),
-                       ("[1,2)", "(1,2]"), ("\\frac{\\pi}{4}", "\\frac{1}{4}\\pi"), ("x=3", "3"), ("1,2", "2,1")):
+    for gold, pred in (
+        ("\\frac{1}{2}", "0.5"),
+        ("2\\sqrt{3}", "\\sqrt{12}"),
+        ("(x+1)^2", "x^2+2x+1"),
+        ("[1,2)", "(1,2]"),
+        ("\\frac{\\pi}{4}", "\\frac{1}{4}\\pi"),
+        ("x=3", "3"),
+        ("1,2", "2,1"),
+    ):
         _symbolic_one(normalize(gold), normalize(pred))
     _parse.cache_clear()
 

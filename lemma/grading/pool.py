@@ -33,6 +33,7 @@ READY = "ready"  # a worker's first message, sent once math-verify is imported
 STARTUP_TIMEOUT_S = 120.0
 MAX_STARTUP_FAILURES = 3
 
+
 def default_workers() -> int:
     try:
         return max(1, len(os.sched_getaffinity(0)))
@@ -70,7 +71,7 @@ class GradingPool:
     timeout: float = 10.0  # the paper's limit; callers pass grading.timeout_s
     _live: list = field(default_factory=list, repr=False)
 
-    def __enter__(self) -> "GradingPool":
+    def __enter__(self) -> GradingPool:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -89,7 +90,9 @@ class GradingPool:
         finally:
             os.close(job_r)
             os.close(res_w)
-        worker = _Worker(process, Connection(res_r, writable=False), Connection(job_w, readable=False), time.monotonic())
+        worker = _Worker(
+            process, Connection(res_r, writable=False), Connection(job_w, readable=False), time.monotonic()
+        )
         self._live.append(worker)
         return worker
 
@@ -104,7 +107,9 @@ class GradingPool:
         worker.jobs_out.close()
         self._live.remove(worker)
 
-    def run(self, jobs: list[tuple[str, str]], timeout: float | None = None, workers: int | None = None) -> list[JobResult]:
+    def run(
+        self, jobs: list[tuple[str, str]], timeout: float | None = None, workers: int | None = None
+    ) -> list[JobResult]:
         """Grade `jobs`; `timeout` and `workers` override the pool's settings for this call.
         Any exception (an interrupt included) closes the pool, so no worker is left holding an
         item of a run that is gone."""

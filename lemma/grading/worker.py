@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import logging
 import resource
-
 import sys
 from multiprocessing.connection import Connection
 

@@ -20,7 +20,9 @@ def failed_problem_ids(graded: pl.DataFrame, max_problems: int | None) -> list[s
     return ids[:max_problems] if max_problems else ids
 
 
-def injections_for_type(per_problem: int, weighting: str, error_type: str, stats: pl.DataFrame | None, types: list[str]) -> int:
+def injections_for_type(
+    per_problem: int, weighting: str, error_type: str, stats: pl.DataFrame | None, types: list[str]
+) -> int:
     """How many injections per failed problem this type gets.
 
     uniform: `per_problem` for every type (the paper's released code).
@@ -35,8 +37,14 @@ def injections_for_type(per_problem: int, weighting: str, error_type: str, stats
     return max(1, round(per_problem * len(types) * shares[error_type] / total))
 
 
-def inject_errors(problems: pl.DataFrame, graded: pl.DataFrame, teacher: Teacher, spec: TypeSpec,
-                  n_per_problem: int, max_problems: int | None):
+def inject_errors(
+    problems: pl.DataFrame,
+    graded: pl.DataFrame,
+    teacher: Teacher,
+    spec: TypeSpec,
+    n_per_problem: int,
+    max_problems: int | None,
+):
     stats = StageStats(f"inject_errors:{spec.name}")
     views = problem_views(problems)
     ids = failed_problem_ids(graded, max_problems)
@@ -49,7 +57,9 @@ def inject_errors(problems: pl.DataFrame, graded: pl.DataFrame, teacher: Teacher
             stats.drop(m.dropped or "empty")
         else:
             kept.append((r, m))
-    grades = grade_texts([m.solution for _, m in kept], [r.problem.answer for r, _ in kept], [r.problem.style for r, _ in kept])
+    grades = grade_texts(
+        [m.solution for _, m in kept], [r.problem.answer for r, _ in kept], [r.problem.style for r, _ in kept]
+    )
     rows, seen = [], set()
     for (r, m), g in zip(kept, grades):
         if g.status != "ok":
@@ -60,8 +70,16 @@ def inject_errors(problems: pl.DataFrame, graded: pl.DataFrame, teacher: Teacher
             stats.drop("duplicate")
         else:
             seen.add((r.problem.id, m.solution))
-            rows.append({"problem_id": r.problem.id, "bucket": spec.name, "sample_index": r.sample_index,
-                         "solution": m.solution, "pred_answer": g.pred_answer, "wrong_step": m.wrong_step,
-                         "explanation": m.explanation})
+            rows.append(
+                {
+                    "problem_id": r.problem.id,
+                    "bucket": spec.name,
+                    "sample_index": r.sample_index,
+                    "solution": m.solution,
+                    "pred_answer": g.pred_answer,
+                    "wrong_step": m.wrong_step,
+                    "explanation": m.explanation,
+                }
+            )
     stats.n_out = len(rows)
     return rows, stats

@@ -35,8 +35,9 @@ _FAILED = re.compile(r"^(?P<stage>[^:]+):request_failed:(?P<code>.+)$")
 
 
 def is_transport_failure(code: str) -> bool:
-    return (code in ("connection", "timeout", "http_429", "malformed_response", "no_text")
-            or bool(re.fullmatch(r"http_5\d\d", code)))
+    return code in ("connection", "timeout", "http_429", "malformed_response", "no_text") or bool(
+        re.fullmatch(r"http_5\d\d", code)
+    )
 
 
 class TeacherUnreachable(RuntimeError):
@@ -61,14 +62,19 @@ def check_teacher_failures(stats: StageStats, max_fraction: float) -> None:
         f"{stats.stage}: {total} of {asked} teacher requests got no answer ({causes}), more than "
         f"teacher.max_failed_fraction={max_fraction:g} of them; is the teacher's server up and reachable? "
         "Nothing was written, so rerunning asks those requests again; the answers already received are "
-        "kept in the request cache and are not paid for twice.")
+        "kept in the request cache and are not paid for twice."
+    )
 
 
 def problem_views(problems: pl.DataFrame) -> dict[str, ProblemView]:
     return {
         r["id"]: ProblemView(
-            id=r["id"], question=r["question"], solution=r["solution"], answer=r["answer"],
-            structure=r["structure"], style=r["style"],
+            id=r["id"],
+            question=r["question"],
+            solution=r["solution"],
+            answer=r["answer"],
+            structure=r["structure"],
+            style=r["style"],
         )
         for r in problems.iter_rows(named=True)
     }
@@ -76,6 +82,10 @@ def problem_views(problems: pl.DataFrame) -> dict[str, ProblemView]:
 
 def setup_logging(level: int = logging.INFO) -> logging.Logger:
     """Log lines to stderr, which a rule's script points at its log file (runner.start)."""
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-                        handlers=[logging.StreamHandler(sys.stderr)], force=True)
+    logging.basicConfig(
+        level=level,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        handlers=[logging.StreamHandler(sys.stderr)],
+        force=True,
+    )
     return logging.getLogger("lemma")

@@ -4,14 +4,21 @@ from __future__ import annotations
 
 import polars as pl
 
-from lemma.pipeline.common import StageStats, problem_views
 from lemma.grading import DEFAULT_TIMEOUT_S
+from lemma.pipeline.common import StageStats, problem_views
 from lemma.pipeline.grade import grade_texts
 from lemma.reflection import check_smoothed, join_trajectory, pick_phrase
 from lemma.steps import truncate_after, whole_attempt
 from lemma.teacher.base import CorrectRequest, LocateRequest, SmoothRequest, Teacher
-from lemma.vocabulary import (FINAL_ANSWER_WRONG, FIRST_ERROR, FIX_CONTINUE, FRESH_RESTART, JUDGED_CORRECT, STUDENT_BUCKET,
-                             grade_drop)
+from lemma.vocabulary import (
+    FINAL_ANSWER_WRONG,
+    FIRST_ERROR,
+    FIX_CONTINUE,
+    FRESH_RESTART,
+    JUDGED_CORRECT,
+    STUDENT_BUCKET,
+    grade_drop,
+)
 
 # the step judge's verdict "this solution is correct"
 LOCATE_JUDGED_CORRECT = f"locate:{JUDGED_CORRECT}"
@@ -41,8 +48,16 @@ def truncate_student(problems: pl.DataFrame, steps: pl.DataFrame, cut: str):
         except ValueError:
             stats.drop("step_out_of_range")
             continue
-        rows.append({"problem_id": r["problem_id"], "bucket": STUDENT_BUCKET, "sample_index": r["sample_index"],
-                     "error_type": None, "first_wrong_step": r["first_wrong_step"], "prefix": prefix})
+        rows.append(
+            {
+                "problem_id": r["problem_id"],
+                "bucket": STUDENT_BUCKET,
+                "sample_index": r["sample_index"],
+                "error_type": None,
+                "first_wrong_step": r["first_wrong_step"],
+                "prefix": prefix,
+            }
+        )
     stats.n_out = len(rows)
     return rows, stats
 
@@ -64,8 +79,16 @@ def truncate_mistakes(problems: pl.DataFrame, mistakes: pl.DataFrame, teacher: T
         except ValueError:
             stats.drop("step_out_of_range")
             continue
-        rows.append({"problem_id": r["problem_id"], "bucket": r["bucket"], "sample_index": r["sample_index"],
-                     "error_type": r["bucket"], "first_wrong_step": lab.first_wrong_step, "prefix": prefix})
+        rows.append(
+            {
+                "problem_id": r["problem_id"],
+                "bucket": r["bucket"],
+                "sample_index": r["sample_index"],
+                "error_type": r["bucket"],
+                "first_wrong_step": lab.first_wrong_step,
+                "prefix": prefix,
+            }
+        )
     stats.n_out = len(rows)
     return rows, stats
 
@@ -78,40 +101,64 @@ def first_correct_samples(graded: pl.DataFrame, steps: pl.DataFrame | None = Non
     ok = graded.filter(pl.col("correct")).sort(["problem_id", "sample_index"]).unique("problem_id", keep="first")
     pool = dict(zip(ok["problem_id"], ok["completion"]))
     if steps is not None and steps.height:
-        judged = (steps.filter(pl.col("dropped") == LOCATE_JUDGED_CORRECT).sort(["problem_id", "sample_index"])
-                  .unique("problem_id", keep="first"))
+        judged = (
+            steps.filter(pl.col("dropped") == LOCATE_JUDGED_CORRECT)
+            .sort(["problem_id", "sample_index"])
+            .unique("problem_id", keep="first")
+        )
         for pid, text in zip(judged["problem_id"], judged["completion"]):
             pool.setdefault(pid, text)
     return pool
 
 
-def correct(problems: pl.DataFrame, truncated: pl.DataFrame, graded: pl.DataFrame, teacher: Teacher,
-            strategy: str, phrases: list[str], steps: pl.DataFrame | None = None):
+def correct(
+    problems: pl.DataFrame,
+    truncated: pl.DataFrame,
+    graded: pl.DataFrame,
+    teacher: Teacher,
+    strategy: str,
+    phrases: list[str],
+    steps: pl.DataFrame | None = None,
+):
     stats = StageStats(f"correct:{strategy}")
     views = problem_views(problems)
     samples = first_correct_samples(graded, steps) if strategy == FRESH_RESTART else {}
     rows_in = truncated.to_dicts()
     stats.n_in = len(rows_in)
-    reqs = [CorrectRequest(problem=views[r["problem_id"]], prefix=r["prefix"], wrong_step=r["first_wrong_step"],
-                           error_type=r["error_type"],
-                           phrase=pick_phrase(phrases, r["problem_id"], r["bucket"], r["sample_index"], strategy),
-                           correct_sample=samples.get(r["problem_id"]), sample_index=r["sample_index"])
-            for r in rows_in]
+    reqs = [
+        CorrectRequest(
+            problem=views[r["problem_id"]],
+            prefix=r["prefix"],
+            wrong_step=r["first_wrong_step"],
+            error_type=r["error_type"],
+            phrase=pick_phrase(phrases, r["problem_id"], r["bucket"], r["sample_index"], strategy),
+            correct_sample=samples.get(r["problem_id"]),
+            sample_index=r["sample_index"],
+        )
+        for r in rows_in
+    ]
     method = {FIX_CONTINUE: teacher.fix_continue, FRESH_RESTART: teacher.fresh_restart}[strategy]
     rows = []
     for r, req, out in zip(rows_in, reqs, method(reqs)):
         if out.dropped or not out.text:
             stats.drop(out.dropped or "empty")
             continue
-        rows.append({**{k: r[k] for k in ("problem_id", "bucket", "sample_index", "error_type", "prefix")},
-                     "strategy": strategy, "phrase": req.phrase, "continuation": out.text,
-                     "trajectory": join_trajectory(r["prefix"], req.phrase, out.text, req.problem.style)})
+        rows.append(
+            {
+                **{k: r[k] for k in ("problem_id", "bucket", "sample_index", "error_type", "prefix")},
+                "strategy": strategy,
+                "phrase": req.phrase,
+                "continuation": out.text,
+                "trajectory": join_trajectory(r["prefix"], req.phrase, out.text, req.problem.style),
+            }
+        )
     stats.n_out = len(rows)
     return rows, stats
 
 
-def smooth_and_filter(problems: pl.DataFrame, corrections: pl.DataFrame, teacher: Teacher,
-                      grade_timeout: float = DEFAULT_TIMEOUT_S):
+def smooth_and_filter(
+    problems: pl.DataFrame, corrections: pl.DataFrame, teacher: Teacher, grade_timeout: float = DEFAULT_TIMEOUT_S
+):
     """Smooth each trajectory; keep it only if the rewrite still has the wrong prefix, a reflection
     and the correction's reasoning (lemma.reflection.check_smoothed: else dropped as
     smooth:prefix_lost / smooth:reflection_lost / smooth:correction_lost), and its final answer
@@ -120,7 +167,9 @@ def smooth_and_filter(problems: pl.DataFrame, corrections: pl.DataFrame, teacher
     views = problem_views(problems)
     rows_in = corrections.to_dicts()
     stats.n_in = len(rows_in)
-    smoothed = teacher.smooth([SmoothRequest(views[r["problem_id"]], r["trajectory"], r["sample_index"]) for r in rows_in])
+    smoothed = teacher.smooth(
+        [SmoothRequest(views[r["problem_id"]], r["trajectory"], r["sample_index"]) for r in rows_in]
+    )
     pending = []
     for r, s in zip(rows_in, smoothed):
         if s.dropped or not s.text:
@@ -129,8 +178,12 @@ def smooth_and_filter(problems: pl.DataFrame, corrections: pl.DataFrame, teacher
             stats.drop(f"smooth:{lost}")
         else:
             pending.append({**r, "smoothed": s.text})
-    grades = grade_texts([r["smoothed"] for r in pending], [views[r["problem_id"]].answer for r in pending],
-                         [views[r["problem_id"]].style for r in pending], timeout=grade_timeout)
+    grades = grade_texts(
+        [r["smoothed"] for r in pending],
+        [views[r["problem_id"]].answer for r in pending],
+        [views[r["problem_id"]].style for r in pending],
+        timeout=grade_timeout,
+    )
     rows = []
     for r, g in zip(pending, grades):
         r.update(pred_answer=g.pred_answer, correct=g.correct)

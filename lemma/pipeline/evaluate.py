@@ -29,21 +29,45 @@ def _texts(outs, stops: tuple[str, ...]) -> list[str]:
     return [cut_completion(c.text or "", stops)[0] for o in outs for c in o]
 
 
-def evaluate(problems: pl.DataFrame, engine: Engine, template, shots: int, benchmark: str,
-             max_new_tokens: int, grade_timeout: float = DEFAULT_TIMEOUT_S) -> list[dict]:
+def evaluate(
+    problems: pl.DataFrame,
+    engine: Engine,
+    template,
+    shots: int,
+    benchmark: str,
+    max_new_tokens: int,
+    grade_timeout: float = DEFAULT_TIMEOUT_S,
+) -> list[dict]:
     """The paper's protocol: greedy, n=1, its stop strings."""
     prompts, stops = eval_prompts(problems, template, shots, benchmark)
     params = SamplingParams(temperature=0.0, top_p=1.0, max_new_tokens=max_new_tokens, n=1, stop=stops)
     outs = engine.generate([Request(prompt=p, params=params) for p in prompts], progress=f"evaluate {benchmark}")
     texts = _texts([o[:1] for o in outs], stops)
     grades = grade_texts(texts, problems["answer"].to_list(), problems["style"].to_list(), timeout=grade_timeout)
-    return [{"problem_id": pid, "completion": t, "gold": gold, "pred_answer": g.pred_answer, "correct": g.correct,
-             "status": g.status}
-            for pid, t, gold, g in zip(problems["id"], texts, problems["answer"], grades)]
+    return [
+        {
+            "problem_id": pid,
+            "completion": t,
+            "gold": gold,
+            "pred_answer": g.pred_answer,
+            "correct": g.correct,
+            "status": g.status,
+        }
+        for pid, t, gold, g in zip(problems["id"], texts, problems["answer"], grades)
+    ]
 
 
-def majority_vote(problems: pl.DataFrame, engine: Engine, template, shots: int, benchmark: str,
-                  max_new_tokens: int, k: int, seed: int = 0, grade_timeout: float = DEFAULT_TIMEOUT_S) -> list[dict]:
+def majority_vote(
+    problems: pl.DataFrame,
+    engine: Engine,
+    template,
+    shots: int,
+    benchmark: str,
+    max_new_tokens: int,
+    k: int,
+    seed: int = 0,
+    grade_timeout: float = DEFAULT_TIMEOUT_S,
+) -> list[dict]:
     """maj@k as the paper reports it: k samples at T=0.7, the most frequent extracted answer wins
     (ties: the answer seen first); the item is right when that answer grades right."""
     prompts, stops = eval_prompts(problems, template, shots, benchmark)
@@ -65,11 +89,27 @@ def majority_vote(problems: pl.DataFrame, engine: Engine, template, shots: int, 
         if votes:
             winner = max(votes, key=lambda a: (votes[a], -first[a]))
             j = first[winner]
-            rows.append({"problem_id": pid, "completion": texts[j], "gold": gold, "pred_answer": winner,
-                         "correct": grades[j].correct, "status": "ok"})
+            rows.append(
+                {
+                    "problem_id": pid,
+                    "completion": texts[j],
+                    "gold": gold,
+                    "pred_answer": winner,
+                    "correct": grades[j].correct,
+                    "status": "ok",
+                }
+            )
         else:
-            rows.append({"problem_id": pid, "completion": texts[i * k], "gold": gold, "pred_answer": None,
-                         "correct": False, "status": "no_answer"})
+            rows.append(
+                {
+                    "problem_id": pid,
+                    "completion": texts[i * k],
+                    "gold": gold,
+                    "pred_answer": None,
+                    "correct": False,
+                    "status": "no_answer",
+                }
+            )
     return rows
 
 
@@ -84,8 +124,15 @@ def wilson_interval(k: int, n: int, z: float = 1.959964) -> tuple[float, float]:
     return (max(0.0, centre - half), min(1.0, centre + half))
 
 
-SCORES = {"variant": pl.Utf8, "benchmark": pl.Utf8, "n": pl.Int64, "correct": pl.Int64, "accuracy": pl.Float64,
-          "ci_low": pl.Float64, "ci_high": pl.Float64}
+SCORES = {
+    "variant": pl.Utf8,
+    "benchmark": pl.Utf8,
+    "n": pl.Int64,
+    "correct": pl.Int64,
+    "accuracy": pl.Float64,
+    "ci_low": pl.Float64,
+    "ci_high": pl.Float64,
+}
 
 
 def score_table(evals: dict[tuple[str, str], pl.DataFrame]) -> pl.DataFrame:
@@ -93,8 +140,17 @@ def score_table(evals: dict[tuple[str, str], pl.DataFrame]) -> pl.DataFrame:
     for (variant, bench), df in evals.items():
         n, k = df.height, int(df["correct"].sum())
         lo, hi = wilson_interval(k, n)
-        rows.append({"variant": variant, "benchmark": bench, "n": n, "correct": k, "accuracy": k / n if n else 0.0,
-                     "ci_low": lo, "ci_high": hi})
+        rows.append(
+            {
+                "variant": variant,
+                "benchmark": bench,
+                "n": n,
+                "correct": k,
+                "accuracy": k / n if n else 0.0,
+                "ci_low": lo,
+                "ci_high": hi,
+            }
+        )
     return pl.DataFrame(rows, schema=SCORES, orient="row")
 
 
@@ -115,14 +171,30 @@ def aggregate_seeds(run_scores: pl.DataFrame, runs: dict[str, tuple]) -> pl.Data
         mean = sum(accs) / len(accs)
         sd = math.sqrt(sum((a - mean) ** 2 for a in accs) / (len(accs) - 1)) if len(accs) > 1 else None
         lo, hi = wilson_interval(k, n)
-        rows.append({"variant": variant, "benchmark": bench, "n": n, "correct": k, "accuracy": mean, "ci_low": lo,
-                     "ci_high": hi, "seeds": len(rs), "sd": sd})
+        rows.append(
+            {
+                "variant": variant,
+                "benchmark": bench,
+                "n": n,
+                "correct": k,
+                "accuracy": mean,
+                "ci_low": lo,
+                "ci_high": hi,
+                "seeds": len(rs),
+                "sd": sd,
+            }
+        )
     return pl.DataFrame(rows, schema=AGG_SCORES, orient="row")
 
 
-def markdown_table(scores: pl.DataFrame, variants: list[str], benchmarks: list[str],
-                   average_over: list[str] | None = None, protocol: str | None = None,
-                   mechanism: pl.DataFrame | None = None) -> str:
+def markdown_table(
+    scores: pl.DataFrame,
+    variants: list[str],
+    benchmarks: list[str],
+    average_over: list[str] | None = None,
+    protocol: str | None = None,
+    mechanism: pl.DataFrame | None = None,
+) -> str:
     """The paper's Table 2 layout: a row per variant, a column per benchmark, then the average
     (of `average_over`, default every column: greedy columns only when maj@k ones are shown).
     With several seeds a cell is mean ± sd over seeds. `mechanism` (results/mechanism/
@@ -133,11 +205,15 @@ def markdown_table(scores: pl.DataFrame, variants: list[str], benchmarks: list[s
         lines.append(f"| {variant} | " + " | ".join(cells + rest) + " |")
     notes = "Accuracy in % (95% Wilson interval); greedy decoding, n=1."
     if table.several_seeds:
-        notes = ("Accuracy in %, mean ± standard deviation over seeds (95% Wilson interval on the answers pooled "
-                 "over seeds); greedy decoding, n=1.")
+        notes = (
+            "Accuracy in %, mean ± standard deviation over seeds (95% Wilson interval on the answers pooled "
+            "over seeds); greedy decoding, n=1."
+        )
     if mechanism is not None:
-        notes += (" reflects: answers with a reflection; wrong→right: of those, a wrong prefix (oracle step check) "
-                  "and a right final answer; right→wrong: a right prefix and a wrong final answer.")
+        notes += (
+            " reflects: answers with a reflection; wrong→right: of those, a wrong prefix (oracle step check) "
+            "and a right final answer; right→wrong: a right prefix and a wrong final answer."
+        )
     head = f"Training protocol: {protocol}.\n\n" if protocol else ""
     return head + "\n".join(lines) + "\n\n" + notes + "\n"
 
@@ -146,11 +222,18 @@ def paired_markdown(paired: pl.DataFrame) -> str:
     """The paired comparisons (results/compare/paired.csv) as a markdown table."""
     if paired.height == 0:
         return ""
-    lines = ["| benchmark | variant − baseline | difference (95% CI) | seeds | items | McNemar p |", "|---|---|---|---|---|---|"]
+    lines = [
+        "| benchmark | variant − baseline | difference (95% CI) | seeds | items | McNemar p |",
+        "|---|---|---|---|---|---|",
+    ]
     for r in paired.iter_rows(named=True):
         p = "–" if r["mcnemar_p"] is None else f"{r['mcnemar_p']:.3g}"
-        lines.append(f"| {r['benchmark']} | {r['variant']} − {r['baseline']} | {100 * r['difference']:+.1f} "
-                     f"({100 * r['ci_low']:+.1f} to {100 * r['ci_high']:+.1f}) | {r['seeds']} | {r['items']} | {p} |")
-    return ("\n".join(lines) + "\n\nDifferences in accuracy points over the same test items; 95% paired-bootstrap "
-            "interval (items resampled; with several seeds an item's score is its mean over seeds); McNemar's "
-            "exact test when each side is one run.\n")
+        lines.append(
+            f"| {r['benchmark']} | {r['variant']} − {r['baseline']} | {100 * r['difference']:+.1f} "
+            f"({100 * r['ci_low']:+.1f} to {100 * r['ci_high']:+.1f}) | {r['seeds']} | {r['items']} | {p} |"
+        )
+    return (
+        "\n".join(lines) + "\n\nDifferences in accuracy points over the same test items; 95% paired-bootstrap "
+        "interval (items resampled; with several seeds an item's score is its mean over seeds); McNemar's "
+        "exact test when each side is one run.\n"
+    )

@@ -7,8 +7,13 @@ from collections import defaultdict
 from lemma.grading import DEFAULT_TIMEOUT_S, Grade, grade_many
 
 
-def grade_texts(texts: list[str], golds: list[str], styles: list[str], workers: int | None = None,
-                timeout: float = DEFAULT_TIMEOUT_S) -> list[Grade]:
+def grade_texts(
+    texts: list[str],
+    golds: list[str],
+    styles: list[str],
+    workers: int | None = None,
+    timeout: float = DEFAULT_TIMEOUT_S,
+) -> list[Grade]:
     """Grade pairs whose styles may differ, batching each style through the grader's pool."""
     by_style: dict[str, list[int]] = defaultdict(list)
     for i, s in enumerate(styles):
@@ -25,8 +30,13 @@ def grade_samples(problems, samples, workers: int | None = None, timeout: float 
     gold = dict(zip(problems["id"], problems["answer"]))
     style = dict(zip(problems["id"], problems["style"]))
     rows = samples.to_dicts()
-    grades = grade_texts([r["completion"] for r in rows], [gold[r["problem_id"]] for r in rows],
-                         [style[r["problem_id"]] for r in rows], workers, timeout)
+    grades = grade_texts(
+        [r["completion"] for r in rows],
+        [gold[r["problem_id"]] for r in rows],
+        [style[r["problem_id"]] for r in rows],
+        workers,
+        timeout,
+    )
     for r, g in zip(rows, grades):
         r.update(pred_answer=g.pred_answer, correct=g.correct, status=g.status)
     return rows

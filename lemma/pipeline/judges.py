@@ -27,9 +27,11 @@ def wrong_samples(graded: pl.DataFrame, max_items: int | None, seed: int = 0) ->
     second each, and so on. Taking the first rows by problem id instead would give the whole cap
     to whichever dataset's ids sort first. The draw depends only on the seed and each row's
     identity, never on table order."""
-    wrong = (graded.filter(~pl.col("correct"))
-             .unique(subset=["problem_id", "completion"], keep="first", maintain_order=True)
-             .sort(["problem_id", "sample_index"]))
+    wrong = (
+        graded.filter(~pl.col("correct"))
+        .unique(subset=["problem_id", "completion"], keep="first", maintain_order=True)
+        .sort(["problem_id", "sample_index"])
+    )
     if not max_items or wrong.height <= max_items:
         return wrong
     ids, idx = wrong["problem_id"].to_list(), wrong["sample_index"].to_list()
@@ -45,8 +47,9 @@ def wrong_samples(graded: pl.DataFrame, max_items: int | None, seed: int = 0) ->
     return wrong.with_row_index("_row").filter(pl.col("_row").is_in(chosen)).drop("_row")
 
 
-def locate_student_errors(problems: pl.DataFrame, graded: pl.DataFrame, teacher: Teacher, max_items: int | None,
-                          seed: int = 0):
+def locate_student_errors(
+    problems: pl.DataFrame, graded: pl.DataFrame, teacher: Teacher, max_items: int | None, seed: int = 0
+):
     stats = StageStats("locate_errors")
     views = problem_views(problems)
     wrong = wrong_samples(graded, max_items, seed)
@@ -71,9 +74,16 @@ def classify_student_errors(problems: pl.DataFrame, steps: pl.DataFrame, teacher
     reqs = [ClassifyRequest(views[r["problem_id"]], r["completion"], r["first_wrong_step"]) for r in rows]
     out = []
     for r, lab in zip(rows, teacher.classify_errors(reqs, taxonomy)):
-        out.append({"problem_id": r["problem_id"], "sample_index": r["sample_index"],
-                    "first_wrong_step": r["first_wrong_step"], "error_type": lab.error_type,
-                    "rationale": lab.rationale, "dropped": lab.dropped})
+        out.append(
+            {
+                "problem_id": r["problem_id"],
+                "sample_index": r["sample_index"],
+                "first_wrong_step": r["first_wrong_step"],
+                "error_type": lab.error_type,
+                "rationale": lab.rationale,
+                "dropped": lab.dropped,
+            }
+        )
         if lab.dropped:
             stats.drop(lab.dropped)
         else:
@@ -84,8 +94,10 @@ def classify_student_errors(problems: pl.DataFrame, steps: pl.DataFrame, teacher
 def taxonomy_stats(labels: pl.DataFrame, taxonomy: list[TypeSpec]) -> list[dict]:
     counts = dict(labels.filter(pl.col("error_type").is_not_null()).group_by("error_type").len().iter_rows())
     total = sum(counts.values())
-    return [{"error_type": t.name, "count": counts.get(t.name, 0),
-             "share": counts.get(t.name, 0) / total if total else 0.0} for t in taxonomy]
+    return [
+        {"error_type": t.name, "count": counts.get(t.name, 0), "share": counts.get(t.name, 0) / total if total else 0.0}
+        for t in taxonomy
+    ]
 
 
 def plot_taxonomy(stats: list[dict], path: str, title: str = "Error types of the student's wrong samples") -> None:

@@ -20,8 +20,12 @@ def sample_shard(problems: pl.DataFrame, engine: Engine, template, sampling: dic
     Completions are cut at the template's stops and at an invented new task (lemma.prompting)."""
     fmt = PromptFormat.of(template)
     params = SamplingParams(
-        temperature=sampling["temperature"], top_p=sampling["top_p"], max_new_tokens=sampling["max_new_tokens"],
-        n=sampling["n"], stop=fmt.stops, seed=sampling["seed"] * 1000 + shard,
+        temperature=sampling["temperature"],
+        top_p=sampling["top_p"],
+        max_new_tokens=sampling["max_new_tokens"],
+        n=sampling["n"],
+        stop=fmt.stops,
+        seed=sampling["seed"] * 1000 + shard,
     )
     requests = [Request(prompt=fmt.prompt(q), params=params) for q in problems["question"]]
     outputs = engine.generate(requests, progress=f"sample shard {shard}")

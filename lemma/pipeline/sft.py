@@ -28,10 +28,18 @@ from lemma.vocabulary import STUDENT_BUCKET
 _ROW_KEYS = ("problem_id", "source", "bucket", "strategy", "error_type")
 
 
-def _row(prompt: str, response: str, problem_id: str | None, source: str, bucket=None, strategy=None,
-         error_type=None) -> dict:
-    return {"prompt": prompt, "response": response, "problem_id": problem_id, "source": source, "bucket": bucket,
-            "strategy": strategy, "error_type": error_type}
+def _row(
+    prompt: str, response: str, problem_id: str | None, source: str, bucket=None, strategy=None, error_type=None
+) -> dict:
+    return {
+        "prompt": prompt,
+        "response": response,
+        "problem_id": problem_id,
+        "source": source,
+        "bucket": bucket,
+        "strategy": strategy,
+        "error_type": error_type,
+    }
 
 
 def correct_sample_rows(problems: pl.DataFrame, graded: pl.DataFrame, template: str) -> list[dict]:
@@ -47,8 +55,15 @@ def correct_sample_rows(problems: pl.DataFrame, graded: pl.DataFrame, template: 
         if not text or key in seen or r["problem_id"] not in questions:
             continue
         seen.add(key)
-        rows.append(_row(format_prompt(questions[r["problem_id"]], template), text, r["problem_id"], "student_correct",
-                         bucket=STUDENT_BUCKET))
+        rows.append(
+            _row(
+                format_prompt(questions[r["problem_id"]], template),
+                text,
+                r["problem_id"],
+                "student_correct",
+                bucket=STUDENT_BUCKET,
+            )
+        )
     return rows
 
 
@@ -66,8 +81,9 @@ def _turns(turns, where: str, role_key: str, text_key: str, user: tuple, assista
             response = t[text_key]
             break
     if prompt is None or response is None:
-        raise ValueError(f"{where}: expected a {user[0]!r} turn followed by an {assistant[0]!r} turn "
-                         f"(field {role_key!r})")
+        raise ValueError(
+            f"{where}: expected a {user[0]!r} turn followed by an {assistant[0]!r} turn (field {role_key!r})"
+        )
     return prompt, response
 
 
@@ -81,8 +97,14 @@ def external_pair(row: object, where: str) -> tuple[str, str]:
     if "messages" in row:
         q, a = _turns(row["messages"], f"{where}: field 'messages'", "role", "content", ("user",), ("assistant",))
     elif "conversations" in row:
-        q, a = _turns(row["conversations"], f"{where}: field 'conversations'", "from", "value", ("human", "user"),
-                      ("gpt", "assistant", "chatgpt", "bard"))
+        q, a = _turns(
+            row["conversations"],
+            f"{where}: field 'conversations'",
+            "from",
+            "value",
+            ("human", "user"),
+            ("gpt", "assistant", "chatgpt", "bard"),
+        )
     elif "instruction" in row and "output" in row:
         q, a = row["instruction"], row["output"]
         extra = row.get("input") or ""
@@ -94,8 +116,10 @@ def external_pair(row: object, where: str) -> tuple[str, str]:
         if not isinstance(q, str) or not isinstance(a, str):
             raise ValueError(f"{where}: fields query and response must be strings")
     else:
-        raise ValueError(f"{where}: unknown SFT layout with keys {sorted(row)[:6]}; expected alpaca "
-                         "(instruction/input/output), query/response, sharegpt (conversations) or messages")
+        raise ValueError(
+            f"{where}: unknown SFT layout with keys {sorted(row)[:6]}; expected alpaca "
+            "(instruction/input/output), query/response, sharegpt (conversations) or messages"
+        )
     if not q.strip() or not a.strip():
         raise ValueError(f"{where}: empty question or response")
     return q.strip(), a.strip()
@@ -111,23 +135,50 @@ def external_rows(path: str, template: str) -> list[dict]:
     return rows
 
 
-def sft_rows(problems: pl.DataFrame, trajectories: pl.DataFrame | None, variant: dict, template: str,
-             labels: pl.DataFrame | None, seed: int, graded: pl.DataFrame | None = None) -> list[dict]:
+def sft_rows(
+    problems: pl.DataFrame,
+    trajectories: pl.DataFrame | None,
+    variant: dict,
+    template: str,
+    labels: pl.DataFrame | None,
+    seed: int,
+    graded: pl.DataFrame | None = None,
+) -> list[dict]:
     questions = dict(zip(problems["id"], problems["question"]))
     rows = []
     if variant.get("reference", True):
         for r in problems.iter_rows(named=True):
-            rows.append({"prompt": format_prompt(r["question"], template), "response": r["solution"],
-                         "problem_id": r["id"], "source": "reference", "bucket": None, "strategy": None, "error_type": None})
+            rows.append(
+                {
+                    "prompt": format_prompt(r["question"], template),
+                    "response": r["solution"],
+                    "problem_id": r["id"],
+                    "source": "reference",
+                    "bucket": None,
+                    "strategy": None,
+                    "error_type": None,
+                }
+            )
     if trajectories is not None and trajectories.height:
         # the student's own mistakes get their type from the type judge (None when unlabelled)
-        own_types = {} if labels is None else {(r["problem_id"], r["sample_index"]): r["error_type"]
-                                               for r in labels.iter_rows(named=True)}
+        own_types = (
+            {}
+            if labels is None
+            else {(r["problem_id"], r["sample_index"]): r["error_type"] for r in labels.iter_rows(named=True)}
+        )
         for r in trajectories.iter_rows(named=True):
             etype = r["error_type"] or own_types.get((r["problem_id"], r["sample_index"]))
-            rows.append({"prompt": format_prompt(questions[r["problem_id"]], template), "response": r["smoothed"],
-                         "problem_id": r["problem_id"], "source": "student" if r["bucket"] == STUDENT_BUCKET else "augmented",
-                         "bucket": r["bucket"], "strategy": r["strategy"], "error_type": etype})
+            rows.append(
+                {
+                    "prompt": format_prompt(questions[r["problem_id"]], template),
+                    "response": r["smoothed"],
+                    "problem_id": r["problem_id"],
+                    "source": "student" if r["bucket"] == STUDENT_BUCKET else "augmented",
+                    "bucket": r["bucket"],
+                    "strategy": r["strategy"],
+                    "error_type": etype,
+                }
+            )
     if variant.get("student_correct"):
         if graded is None:
             raise ValueError("variant with student_correct: no graded samples given")

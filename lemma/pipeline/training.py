@@ -62,8 +62,7 @@ def protocol_steps(training: dict, n_rows: int, n_tokens: int | None = None) -> 
 WORKFLOW_KEYS = ("protocol", "max_tokens", "gpus", "accelerate_config", "gpu_memory_gb")
 
 
-def train_params(training: dict, threads: int, checkpoint_dir: str | None = None,
-                 max_steps: int | None = None) -> dict:
+def train_params(training: dict, threads: int, checkpoint_dir: str | None = None, max_steps: int | None = None) -> dict:
     """The workflow's `training:` section as lemma.training.finetune.TrainParams fields: the same
     names, less WORKFLOW_KEYS, with what the rule decides: the job's threads, the protocol's step
     count and the checkpoint directory.
@@ -77,13 +76,21 @@ def train_params(training: dict, threads: int, checkpoint_dir: str | None = None
     return p
 
 
-def pretrain_params(pretrain: dict, seed: int, threads: int, checkpoint_dir: str | None = None,
-                    phrases: list[str] | None = None) -> dict:
+def pretrain_params(
+    pretrain: dict, seed: int, threads: int, checkpoint_dir: str | None = None, phrases: list[str] | None = None
+) -> dict:
     """The `pretrain:` section as lemma.world.student.pretrain_student params (TrainParams names
     where they are TrainParams fields: lr, max_steps; batch_size is both batch sizes there)."""
-    p = {"max_steps": pretrain["max_steps"], "batch_size": pretrain["batch_size"], "lr": pretrain["lr"],
-         "hidden": pretrain["hidden"], "layers": pretrain["layers"], "seed": seed, "threads": threads,
-         "checkpoint_dir": checkpoint_dir}
+    p = {
+        "max_steps": pretrain["max_steps"],
+        "batch_size": pretrain["batch_size"],
+        "lr": pretrain["lr"],
+        "hidden": pretrain["hidden"],
+        "layers": pretrain["layers"],
+        "seed": seed,
+        "threads": threads,
+        "checkpoint_dir": checkpoint_dir,
+    }
     if pretrain.get("retry_rate"):
         p.update(retry_rate=pretrain["retry_rate"], retry_phrases=list(phrases or []))
     return p
@@ -101,8 +108,9 @@ def count_tokens(model: str, examples: list[dict]) -> int:
     return n
 
 
-def run_training(model: str, sft_path: str, out_dir: str, training: dict, threads: int,
-                 checkpoint_dir: str | None = None) -> dict | None:
+def run_training(
+    model: str, sft_path: str, out_dir: str, training: dict, threads: int, checkpoint_dir: str | None = None
+) -> dict | None:
     """In this process for CPU or one GPU; through `accelerate launch` with the configured
     accelerate file (DDP, FSDP, ZeRO-2) when the job has several GPUs. The protocol's budget is
     turned into a step count first (protocol_steps) and recorded in the summary."""
@@ -120,7 +128,18 @@ def run_training(model: str, sft_path: str, out_dir: str, training: dict, thread
         cmd = [sys.executable, "-m", "accelerate.commands.launch", "--num_processes", str(training["gpus"])]
         if training["accelerate_config"]:
             cmd += ["--config_file", training["accelerate_config"]]
-        cmd += ["-m", "lemma.training.finetune", "--model", model, "--data", sft_path, "--out", out_dir, "--params", f.name]
+        cmd += [
+            "-m",
+            "lemma.training.finetune",
+            "--model",
+            model,
+            "--data",
+            sft_path,
+            "--out",
+            out_dir,
+            "--params",
+            f.name,
+        ]
         subprocess.run(cmd, check=True)
         return {"budget": budget}
     from lemma.training.finetune import train

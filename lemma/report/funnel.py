@@ -58,8 +58,11 @@ def read_stage_stats(path: str | Path) -> dict:
 
 def smoothed_count(stats: dict) -> int:
     """Rows that came out of the smoothing teacher (before the final-answer filter)."""
-    failed = sum(n for reason, n in stats["dropped"].items()
-                 if reason not in _FILTER_REASONS and not reason.startswith(_FILTER_PREFIX))
+    failed = sum(
+        n
+        for reason, n in stats["dropped"].items()
+        if reason not in _FILTER_REASONS and not reason.startswith(_FILTER_PREFIX)
+    )
     return stats["in"] - failed
 
 
@@ -97,8 +100,12 @@ def discover(results: Path) -> tuple[list[str], list[str], list[str]]:
     return [STUDENT_BUCKET, *sorted(types)], ordered(cuts, CUTS) or [FIRST_ERROR], ordered(strategies, STRATEGIES)
 
 
-def funnel(results: str | Path = "results", buckets: list[str] | None = None, cuts: list[str] | None = None,
-           strategies: list[str] | None = None) -> pl.DataFrame:
+def funnel(
+    results: str | Path = "results",
+    buckets: list[str] | None = None,
+    cuts: list[str] | None = None,
+    strategies: list[str] | None = None,
+) -> pl.DataFrame:
     """The funnel table (schema FUNNEL), one row per bucket x cut x strategy.
 
     buckets/cuts/strategies default to what is found under `results`; the workflow passes the
@@ -128,9 +135,21 @@ def funnel(results: str | Path = "results", buckets: list[str] | None = None, cu
                 if traj.exists():
                     st = read_stage_stats(traj)
                     smoothed, kept = smoothed_count(st), st["out"]
-                rows.append({"bucket": bucket, "cut": cut, "strategy": strategy, "samples": n_samples,
-                             "wrong": n_wrong, "classified": classified, "injected": injected,
-                             "truncated": truncated, "corrected": corrected, "smoothed": smoothed, "kept": kept})
+                rows.append(
+                    {
+                        "bucket": bucket,
+                        "cut": cut,
+                        "strategy": strategy,
+                        "samples": n_samples,
+                        "wrong": n_wrong,
+                        "classified": classified,
+                        "injected": injected,
+                        "truncated": truncated,
+                        "corrected": corrected,
+                        "smoothed": smoothed,
+                        "kept": kept,
+                    }
+                )
     return pl.DataFrame(rows, schema=FUNNEL, orient="row")
 
 
@@ -144,7 +163,9 @@ def drop_reasons(results: str | Path = "results") -> pl.DataFrame:
         st = read_stage_stats(p)
         for reason, n in st["dropped"].items():
             rows.append({"file": str(p.relative_to(results)), "stage": st["stage"], "reason": reason, "count": int(n)})
-    return pl.DataFrame(rows, schema={"file": pl.Utf8, "stage": pl.Utf8, "reason": pl.Utf8, "count": pl.Int64}, orient="row")
+    return pl.DataFrame(
+        rows, schema={"file": pl.Utf8, "stage": pl.Utf8, "reason": pl.Utf8, "count": pl.Int64}, orient="row"
+    )
 
 
 def plotted_stages(bucket: str) -> tuple[str, ...]:
@@ -152,7 +173,7 @@ def plotted_stages(bucket: str) -> tuple[str, ...]:
     an injected type from its injection on (its `classified` count is context, not an upstream stage)."""
     if bucket == STUDENT_BUCKET:
         return tuple(s for s in STAGES if s != "injected")
-    return STAGES[STAGES.index("injected"):]
+    return STAGES[STAGES.index("injected") :]
 
 
 def plot_funnel(table: pl.DataFrame, path: str | Path, title: str = "Data funnel: rows surviving each stage") -> None:
@@ -164,7 +185,9 @@ def plot_funnel(table: pl.DataFrame, path: str | Path, title: str = "Data funnel
     from matplotlib import ticker
 
     panels = table.select("cut", "strategy").unique(maintain_order=True).rows()
-    fig, axes = plt.subplots(1, max(1, len(panels)), figsize=(5.6 * max(1, len(panels)), 4.4), squeeze=False, sharey=True)
+    fig, axes = plt.subplots(
+        1, max(1, len(panels)), figsize=(5.6 * max(1, len(panels)), 4.4), squeeze=False, sharey=True
+    )
     x = list(range(len(STAGES)))
     for ax, (cut, strategy) in zip(axes[0], panels):
         part = table.filter((pl.col("cut") == cut) & (pl.col("strategy") == strategy))

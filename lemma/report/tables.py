@@ -14,8 +14,8 @@ from pathlib import Path
 
 import polars as pl
 
-from lemma.report.funnel import STAGES
 from lemma.records import TRAJECTORIES
+from lemma.report.funnel import STAGES
 from lemma.scores_table import scores_table
 from lemma.vocabulary import STUDENT_BUCKET
 
@@ -43,8 +43,10 @@ details{margin:.3em 0}
 
 
 def page(title: str, body: str) -> str:
-    return (f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{html.escape(title)}</title>"
-            f"<style>{_CSS}</style></head><body><h1>{html.escape(title)}</h1>\n{body}\n</body></html>\n")
+    return (
+        f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
+        f"<style>{_CSS}</style></head><body><h1>{html.escape(title)}</h1>\n{body}\n</body></html>\n"
+    )
 
 
 def _fmt(value, kind: str = "") -> str:
@@ -57,46 +59,67 @@ def _fmt(value, kind: str = "") -> str:
     return str(value)
 
 
-def html_table(rows: list[dict], columns: list[tuple[str, str]], kinds: dict[str, str] | None = None,
-               row_class=None) -> str:
+def html_table(
+    rows: list[dict], columns: list[tuple[str, str]], kinds: dict[str, str] | None = None, row_class=None
+) -> str:
     """rows -> <table>; columns: (key, header); kinds: key -> "pct" | "text" (left-aligned)."""
     kinds = kinds or {}
-    head = "".join(f"<th class=\"{'l' if kinds.get(k) == 'text' else ''}\">{html.escape(h)}</th>" for k, h in columns)
+    head = "".join(f'<th class="{"l" if kinds.get(k) == "text" else ""}">{html.escape(h)}</th>' for k, h in columns)
     body = []
     for r in rows:
-        cls = f" class=\"{row_class(r)}\"" if row_class and row_class(r) else ""
-        cells = "".join(f"<td class=\"{'l' if kinds.get(k) == 'text' else ''}\">{html.escape(_fmt(r.get(k), kinds.get(k, '')))}</td>"
-                        for k, _ in columns)
+        cls = f' class="{row_class(r)}"' if row_class and row_class(r) else ""
+        cells = "".join(
+            f'<td class="{"l" if kinds.get(k) == "text" else ""}">{html.escape(_fmt(r.get(k), kinds.get(k, "")))}</td>'
+            for k, _ in columns
+        )
         body.append(f"<tr{cls}>{cells}</tr>")
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
 # --- the data funnel -------------------------------------------------------------------------
 
+
 def funnel_html(table: pl.DataFrame) -> str:
     rows = []
     for r in table.iter_rows(named=True):
         start = r["injected"] if r["bucket"] != STUDENT_BUCKET else r["truncated"]
         rows.append({**r, "yield": (r["kept"] / start) if r["kept"] is not None and start else None})
-    cols = [("bucket", "bucket"), ("cut", "cut"), ("strategy", "strategy"), *[(s, s) for s in STAGES],
-            ("yield", "kept / start")]
-    note = ("<p class=\"note\">Rows surviving each stage. <b>student</b>: the student's own wrong samples; other rows: "
-            "one injected error type each. For an injected type, <i>classified</i> counts the student's own wrong "
-            "samples the type judge gave that type (context, not an upstream stage). <i>kept / start</i> is kept over "
-            "injected (injected types) or over truncated (student). – : not applicable or not built yet.</p>")
-    return page("Data funnel", note + html_table(rows, cols, {"bucket": "text", "cut": "text", "strategy": "text",
-                                                             "yield": "pct"},
-                                                  row_class=lambda r: "student" if r["bucket"] == STUDENT_BUCKET else ""))
+    cols = [
+        ("bucket", "bucket"),
+        ("cut", "cut"),
+        ("strategy", "strategy"),
+        *[(s, s) for s in STAGES],
+        ("yield", "kept / start"),
+    ]
+    note = (
+        '<p class="note">Rows surviving each stage. <b>student</b>: the student\'s own wrong samples; other rows: '
+        "one injected error type each. For an injected type, <i>classified</i> counts the student's own wrong "
+        "samples the type judge gave that type (context, not an upstream stage). <i>kept / start</i> is kept over "
+        "injected (injected types) or over truncated (student). – : not applicable or not built yet.</p>"
+    )
+    return page(
+        "Data funnel",
+        note
+        + html_table(
+            rows,
+            cols,
+            {"bucket": "text", "cut": "text", "strategy": "text", "yield": "pct"},
+            row_class=lambda r: "student" if r["bucket"] == STUDENT_BUCKET else "",
+        ),
+    )
 
 
 # --- SFT set statistics ------------------------------------------------------------------------
+
 
 def read_sft_stats(paths: dict[str, str | Path]) -> dict[str, dict]:
     """variant -> its build_sft statistics (results/sft/{variant}.stats.json), checked."""
     out = {}
     for variant, path in paths.items():
         d = json.loads(Path(path).read_text())
-        missing = [k for k in ("rows", "avg_tokens", "trajectory_share_by_type", "trajectory_share_by_strategy") if k not in d]
+        missing = [
+            k for k in ("rows", "avg_tokens", "trajectory_share_by_type", "trajectory_share_by_strategy") if k not in d
+        ]
         if missing:
             raise ValueError(f"{path}: SFT statistics lack {missing}")
         out[variant] = d
@@ -108,12 +131,30 @@ def sft_overview(stats: dict[str, dict]) -> pl.DataFrame:
     rows = []
     for v, d in stats.items():
         traj = d.get("trajectory_rows", d["rows"] - d.get("reference_rows", d["rows"]))
-        rows.append({"variant": v, "rows": d["rows"], "reference_rows": d.get("reference_rows"), "trajectory_rows": traj,
-                     "trajectory_share": traj / d["rows"] if d["rows"] else 0.0, "avg_tokens": float(d["avg_tokens"]),
-                     "token_unit": d.get("token_unit", "")})
-    return pl.DataFrame(rows, schema={"variant": pl.Utf8, "rows": pl.Int64, "reference_rows": pl.Int64,
-                                      "trajectory_rows": pl.Int64, "trajectory_share": pl.Float64,
-                                      "avg_tokens": pl.Float64, "token_unit": pl.Utf8}, orient="row")
+        rows.append(
+            {
+                "variant": v,
+                "rows": d["rows"],
+                "reference_rows": d.get("reference_rows"),
+                "trajectory_rows": traj,
+                "trajectory_share": traj / d["rows"] if d["rows"] else 0.0,
+                "avg_tokens": float(d["avg_tokens"]),
+                "token_unit": d.get("token_unit", ""),
+            }
+        )
+    return pl.DataFrame(
+        rows,
+        schema={
+            "variant": pl.Utf8,
+            "rows": pl.Int64,
+            "reference_rows": pl.Int64,
+            "trajectory_rows": pl.Int64,
+            "trajectory_share": pl.Float64,
+            "avg_tokens": pl.Float64,
+            "token_unit": pl.Utf8,
+        },
+        orient="row",
+    )
 
 
 def sft_shares(stats: dict[str, dict], key: str) -> pl.DataFrame:
@@ -127,51 +168,78 @@ def sft_shares(stats: dict[str, dict], key: str) -> pl.DataFrame:
 def sft_stats_html(stats: dict[str, dict]) -> str:
     overview = sft_overview(stats)
     unit = ", ".join(sorted(set(overview["token_unit"]) - {""})) or "tokens"
-    body = [html_table(overview.to_dicts(), [("variant", "variant"), ("rows", "rows"), ("reference_rows", "reference"),
-                                             ("trajectory_rows", "trajectories"), ("trajectory_share", "trajectory share"),
-                                             ("avg_tokens", f"avg length ({unit})")],
-                       {"variant": "text", "trajectory_share": "pct"})]
-    for key, title in (("type", "Share of trajectories by error type"), ("strategy", "Share of trajectories by strategy")):
+    body = [
+        html_table(
+            overview.to_dicts(),
+            [
+                ("variant", "variant"),
+                ("rows", "rows"),
+                ("reference_rows", "reference"),
+                ("trajectory_rows", "trajectories"),
+                ("trajectory_share", "trajectory share"),
+                ("avg_tokens", f"avg length ({unit})"),
+            ],
+            {"variant": "text", "trajectory_share": "pct"},
+        )
+    ]
+    for key, title in (
+        ("type", "Share of trajectories by error type"),
+        ("strategy", "Share of trajectories by strategy"),
+    ):
         t = sft_shares(stats, key)
         body.append(f"<h2>{title}</h2>")
         if t.height:
-            body.append(html_table(t.to_dicts(), [(c, c) for c in t.columns], {key: "text", **{v: "pct" for v in stats}}))
+            body.append(
+                html_table(t.to_dicts(), [(c, c) for c in t.columns], {key: "text", **{v: "pct" for v in stats}})
+            )
         else:
-            body.append("<p class=\"note\">No variant has error-correction trajectories.</p>")
+            body.append('<p class="note">No variant has error-correction trajectories.</p>')
     return page("SFT sets", "\n".join(body))
 
 
 # --- scores ------------------------------------------------------------------------------------
 
-def scores_html(scores: pl.DataFrame, variants: list[str] | None = None, benchmarks: list[str] | None = None,
-                average_over: list[str] | None = None, mechanism: pl.DataFrame | None = None) -> str:
+
+def scores_html(
+    scores: pl.DataFrame,
+    variants: list[str] | None = None,
+    benchmarks: list[str] | None = None,
+    average_over: list[str] | None = None,
+    mechanism: pl.DataFrame | None = None,
+) -> str:
     """The paper's Table 2 layout (variant x benchmark, accuracy with its 95% interval, average),
     the table of lemma.scores_table as HTML; each cell also shows correct/total."""
     table = scores_table(scores, variants or None, benchmarks or None, average_over, mechanism)
-    head = "<th class=\"l\">variant</th>" + "".join(f"<th>{html.escape(h)}</th>" for h in table.headers[1:])
+    head = '<th class="l">variant</th>' + "".join(f"<th>{html.escape(h)}</th>" for h in table.headers[1:])
     body = []
+
     def cell_html(c) -> str:
         acc, spread, ci = c.texts()
-        return f"<b>{acc}</b>{spread} <span class=\"note\">({ci})</span><br><span class=\"note\">{c.correct}/{c.n}</span>"
+        return f'<b>{acc}</b>{spread} <span class="note">({ci})</span><br><span class="note">{c.correct}/{c.n}</span>'
 
     for variant, cells, rest in table.text_rows(cell_html):
         tds = "".join(f"<td>{x}</td>" for x in cells) + "".join(f"<td>{html.escape(x)}</td>" for x in rest)
-        body.append(f"<tr><td class=\"l\">{html.escape(variant)}</td>{tds}</tr>")
-    table = f"<table id=\"scores\"><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
-    note = ("<p class=\"note\">Accuracy in % with its 95% Wilson interval in brackets, and correct/total; greedy "
-            "decoding, n=1. The average is the unweighted mean over benchmarks, as in the paper's Table 2. With several "
-            "seeds: the mean over seeds ± its standard deviation; the interval and counts are pooled over seeds.</p>")
+        body.append(f'<tr><td class="l">{html.escape(variant)}</td>{tds}</tr>')
+    table = f'<table id="scores"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
+    note = (
+        '<p class="note">Accuracy in % with its 95% Wilson interval in brackets, and correct/total; greedy '
+        "decoding, n=1. The average is the unweighted mean over benchmarks, as in the paper's Table 2. With several "
+        "seeds: the mean over seeds ± its standard deviation; the interval and counts are pooled over seeds.</p>"
+    )
     return page("Scores", table + note)
 
 
 # --- example trajectories ----------------------------------------------------------------------
 
+
 def student_types(labels: pl.DataFrame | None) -> dict[tuple[str, int], str]:
     """(problem_id, sample_index) -> the type judge's label, for the student's own mistakes."""
     if labels is None:
         return {}
-    return {(r["problem_id"], r["sample_index"]): r["error_type"]
-            for r in labels.drop_nulls("error_type").iter_rows(named=True)}
+    return {
+        (r["problem_id"], r["sample_index"]): r["error_type"]
+        for r in labels.drop_nulls("error_type").iter_rows(named=True)
+    }
 
 
 def with_types(traj: pl.DataFrame, labels: pl.DataFrame | None) -> pl.DataFrame:
@@ -179,8 +247,10 @@ def with_types(traj: pl.DataFrame, labels: pl.DataFrame | None) -> pl.DataFrame:
     own = student_types(labels)
     if not own or traj.height == 0:
         return traj
-    filled = [t if t is not None else own.get((p, s)) for t, p, s in
-              zip(traj["error_type"], traj["problem_id"], traj["sample_index"])]
+    filled = [
+        t if t is not None else own.get((p, s))
+        for t, p, s in zip(traj["error_type"], traj["problem_id"], traj["sample_index"])
+    ]
     return traj.with_columns(pl.Series("error_type", filled, dtype=pl.Utf8))
 
 
@@ -195,8 +265,9 @@ def read_trajectories(paths: list[str | Path]) -> pl.DataFrame:
     return pl.concat(frames, how="diagonal_relaxed") if frames else pl.DataFrame(schema=TRAJECTORIES)
 
 
-def pick_examples(traj: pl.DataFrame, n: int, error_type: str | None = None, strategy: str | None = None,
-                  bucket: str | None = None) -> pl.DataFrame:
+def pick_examples(
+    traj: pl.DataFrame, n: int, error_type: str | None = None, strategy: str | None = None, bucket: str | None = None
+) -> pl.DataFrame:
     """At most n trajectories, distinct problems first, in a stable order (sorted by problem and sample)."""
     df = traj
     if error_type:
@@ -209,49 +280,66 @@ def pick_examples(traj: pl.DataFrame, n: int, error_type: str | None = None, str
     first = df.unique(subset=["problem_id"], keep="first", maintain_order=True)
     if first.height >= n:
         return first.head(n)
-    rest = df.join(first.select("problem_id", "bucket", "sample_index", "strategy"),
-                   on=["problem_id", "bucket", "sample_index", "strategy"], how="anti")
+    rest = df.join(
+        first.select("problem_id", "bucket", "sample_index", "strategy"),
+        on=["problem_id", "bucket", "sample_index", "strategy"],
+        how="anti",
+    )
     return pl.concat([first, rest.head(n - first.height)])
 
 
 def _part(cls: str, tag: str, text: str) -> str:
-    return f"<div class=\"part {cls}\"><span class=\"tag\">{html.escape(tag)}</span>{html.escape(text)}</div>"
+    return f'<div class="part {cls}"><span class="tag">{html.escape(tag)}</span>{html.escape(text)}</div>'
 
 
 def example_html(r: dict, question: str | None = None) -> str:
     where = "the student's own mistake" if r["bucket"] == STUDENT_BUCKET else "injected by the teacher"
-    head = (f"{html.escape(r['problem_id'])} · sample {r['sample_index']} · {html.escape(r['error_type'] or 'unlabelled')} "
-            f"· {html.escape(r['strategy'])} · {where}")
+    head = (
+        f"{html.escape(r['problem_id'])} · sample {r['sample_index']} · {html.escape(r['error_type'] or 'unlabelled')} "
+        f"· {html.escape(r['strategy'])} · {where}"
+    )
     parts = [f"<h3>{head}</h3>"]
     if question:
         parts.append(_part("q", "question", question))
-    parts += [_part("prefix", "wrong prefix (up to its first wrong step)", r["prefix"]),
-              _part("phrase", "reflection", r["phrase"]),
-              _part("fix", "correction", r["continuation"])]
+    parts += [
+        _part("prefix", "wrong prefix (up to its first wrong step)", r["prefix"]),
+        _part("phrase", "reflection", r["phrase"]),
+        _part("fix", "correction", r["continuation"]),
+    ]
     if r.get("smoothed"):
-        parts.append(f"<details><summary>smoothed trajectory (the SFT response)</summary>"
-                     f"{_part('smooth', 'smoothed', r['smoothed'])}</details>")
-    return f"<div class=\"ex\">{''.join(parts)}</div>"
+        parts.append(
+            f"<details><summary>smoothed trajectory (the SFT response)</summary>"
+            f"{_part('smooth', 'smoothed', r['smoothed'])}</details>"
+        )
+    return f'<div class="ex">{"".join(parts)}</div>'
 
 
-def examples_html(traj: pl.DataFrame, title: str, n_per_strategy: int, questions: dict[str, str] | None = None,
-                  strategies: list[str] | None = None) -> str:
+def examples_html(
+    traj: pl.DataFrame,
+    title: str,
+    n_per_strategy: int,
+    questions: dict[str, str] | None = None,
+    strategies: list[str] | None = None,
+) -> str:
     questions = questions or {}
     if not strategies:
         strategies = sorted(set(traj["strategy"])) if traj.height else []
-    body = ["<p class=\"note\">Kept trajectories: the <b>wrong prefix</b> (red), the <b>reflection phrase</b> (yellow) "
-            "and the teacher's <b>correction</b> (green), as written before smoothing; the smoothed text that enters "
-            "the SFT set is folded below each.</p>"]
+    body = [
+        '<p class="note">Kept trajectories: the <b>wrong prefix</b> (red), the <b>reflection phrase</b> (yellow) '
+        "and the teacher's <b>correction</b> (green), as written before smoothing; the smoothed text that enters "
+        "the SFT set is folded below each.</p>"
+    ]
     for s in strategies:
         ex = pick_examples(traj, n_per_strategy, strategy=s)
         body.append(f"<h2>{html.escape(s)} ({ex.height} of {traj.filter(pl.col('strategy') == s).height})</h2>")
         body += [example_html(r, questions.get(r["problem_id"])) for r in ex.iter_rows(named=True)]
         if ex.height == 0:
-            body.append("<p class=\"note\">No kept trajectory.</p>")
+            body.append('<p class="note">No kept trajectory.</p>')
     return page(title, "\n".join(body))
 
 
 # --- training curves ---------------------------------------------------------------------------
+
 
 def read_curves(path: str | Path) -> list[dict]:
     """curves.csv written by the train rule (lemma/report/curves.py): one row per logging step."""
@@ -259,14 +347,18 @@ def read_curves(path: str | Path) -> list[dict]:
 
     path = Path(path)
     if not path.exists():
-        raise FileNotFoundError(f"{path}: no training curves; the train rule writes curves.csv into the model directory")
+        raise FileNotFoundError(
+            f"{path}: no training curves; the train rule writes curves.csv into the model directory"
+        )
     df = pl.read_csv(path, infer_schema=False)
     missing = [c for c in COLUMNS if c not in df.columns]
     if missing:
         raise ValueError(f"{path}: columns {missing} missing; expected {COLUMNS}")
     # empty cells (a metric not logged) read as NaN, as curve_rows writes them
-    num = df.select([pl.col("step").cast(pl.Int64)] + [pl.col(c).cast(pl.Float64, strict=False).fill_null(float("nan"))
-                                                        for c in COLUMNS if c != "step"])
+    num = df.select(
+        [pl.col("step").cast(pl.Int64)]
+        + [pl.col(c).cast(pl.Float64, strict=False).fill_null(float("nan")) for c in COLUMNS if c != "step"]
+    )
     return num.to_dicts()
 
 

@@ -46,7 +46,7 @@ class TypeSpec:
     code: str = ""
 
     @classmethod
-    def from_dict(cls, d: dict) -> "TypeSpec":
+    def from_dict(cls, d: dict) -> TypeSpec:
         """From a taxonomy entry as plain data (how rules pass it in params)."""
         return cls(d["name"], d["definition"], tuple(d.get("examples", ())), d.get("code", ""))
 
@@ -132,9 +132,7 @@ class Teacher(ABC):
     def locate_errors(self, requests: list[LocateRequest]) -> list[StepLabel]: ...
 
     @abstractmethod
-    def classify_errors(
-        self, requests: list[ClassifyRequest], taxonomy: list[TypeSpec]
-    ) -> list[TypeLabel]: ...
+    def classify_errors(self, requests: list[ClassifyRequest], taxonomy: list[TypeSpec]) -> list[TypeLabel]: ...
 
     @abstractmethod
     def inject_errors(self, requests: list[InjectRequest]) -> list[Mistake]: ...

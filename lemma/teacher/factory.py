@@ -40,18 +40,32 @@ import os
 import re
 from collections.abc import Mapping
 
-from lemma.engines.cache import RequestCache
 from lemma.engines.base import SamplingParams
-from lemma.teacher.base import Teacher
+from lemma.engines.cache import RequestCache
 from lemma.engines.usage import Prices, UsageLog
+from lemma.teacher.base import Teacher
 
 KINDS = ("oracle", "llm")
 LLM_ENGINES = ("openai", "vllm", "hf")
-OPERATIONAL_KEYS = ("budget_usd", "mode", "batch", "requests_per_minute", "tokens_per_minute", "estimate",
-                    "max_failed_fraction")
+OPERATIONAL_KEYS = (
+    "budget_usd",
+    "mode",
+    "batch",
+    "requests_per_minute",
+    "tokens_per_minute",
+    "estimate",
+    "max_failed_fraction",
+)
 # Passed through to lemma.engines.factory.build_engine when the teacher runs on a local engine.
-LOCAL_ENGINE_KEYS = {"tensor_parallel_size", "gpu_memory_utilization", "dtype", "max_model_len", "batch_size",
-                     "threads", "device"}
+LOCAL_ENGINE_KEYS = {
+    "tensor_parallel_size",
+    "gpu_memory_utilization",
+    "dtype",
+    "max_model_len",
+    "batch_size",
+    "threads",
+    "device",
+}
 # Paper defaults for teacher sampling (T=0.7, top_p=1.0, up to 4096 tokens).
 DEFAULT_PARAMS = {"temperature": 0.7, "top_p": 1.0, "max_new_tokens": 4096}
 OPENAI_URL = "https://api.openai.com/v1"
@@ -63,9 +77,12 @@ ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]{0,63}$")
 _SECRET_NAME = re.compile(r"(?:^|_)(?:api_?key|secret|token|password|passwd|authorization|bearer)$", re.I)
 _SECRET_VALUE = re.compile(
     r"^(?:sk-[A-Za-z0-9_\-]{12,}|sk_[A-Za-z0-9]{16,}|hf_[A-Za-z0-9]{20,}|(?:Bearer|Basic)\s+\S{8,}|"
-    r"gh[pousr]_[A-Za-z0-9]{20,}|AKIA[0-9A-Z]{16}|(?=[A-Za-z]*\d)(?=\d*[A-Za-z])[A-Za-z0-9]{40,})$")
-KEY_ADVICE = ("put the key in an environment variable and give its NAME in teacher.api_key_env "
-              "(e.g. api_key_env: OPENAI_API_KEY, then `export OPENAI_API_KEY=...`)")
+    r"gh[pousr]_[A-Za-z0-9]{20,}|AKIA[0-9A-Z]{16}|(?=[A-Za-z]*\d)(?=\d*[A-Za-z])[A-Za-z0-9]{40,})$"
+)
+KEY_ADVICE = (
+    "put the key in an environment variable and give its NAME in teacher.api_key_env "
+    "(e.g. api_key_env: OPENAI_API_KEY, then `export OPENAI_API_KEY=...`)"
+)
 
 
 def _walk(obj, path: str):
@@ -93,9 +110,13 @@ def env_name_problem(value) -> str | None:
     it may be the key itself."""
     if isinstance(value, str) and ENV_NAME.match(value):
         return None
-    what = ("this looks like the key itself, not the name of an environment variable" if looks_like_secret(value)
-            else ("expected the NAME of an environment variable (upper-case letters, digits and _, not starting "
-                  "with a digit)"))
+    what = (
+        "this looks like the key itself, not the name of an environment variable"
+        if looks_like_secret(value)
+        else (
+            "expected the NAME of an environment variable (upper-case letters, digits and _, not starting with a digit)"
+        )
+    )
     return f"{what} (value not shown: it may be the key itself); {KEY_ADVICE}"
 
 
@@ -112,8 +133,15 @@ def secret_problems(section, path: str = "teacher") -> list[tuple[str, str]]:
         elif _SECRET_NAME.search(leaf) and value not in (None, ""):
             out.append((key, f"API keys and tokens must not be written in the config; {KEY_ADVICE}"))
         elif looks_like_secret(value):
-            out.append((key, (f"this value looks like an API key or token; keys must not be written in the "
-                              f"config; {KEY_ADVICE}")))
+            out.append(
+                (
+                    key,
+                    (
+                        f"this value looks like an API key or token; keys must not be written in the "
+                        f"config; {KEY_ADVICE}"
+                    ),
+                )
+            )
     return out
 
 
@@ -145,8 +173,10 @@ def teacher_problems(cfg: Mapping) -> tuple[list[tuple[str, str]], list[str]]:
         if not _is_local(url):
             warnings.append(f"teacher.api_key_env is not set: requests to {url} are sent without a key")
     elif ENV_NAME.match(env) and not os.environ.get(env):
-        warnings.append(f"teacher.api_key_env: the environment variable {env} is not set in this shell; "
-                        f"the teacher rules will fail unless it is set where they run")
+        warnings.append(
+            f"teacher.api_key_env: the environment variable {env} is not set in this shell; "
+            f"the teacher rules will fail unless it is set where they run"
+        )
     return errors, warnings
 
 
@@ -168,9 +198,14 @@ def _params(cfg: Mapping, seed: int) -> SamplingParams:
     stop = merged.get("stop") or ()
     if isinstance(stop, str):
         stop = (stop,)
-    p = SamplingParams(temperature=float(merged["temperature"]), top_p=float(merged["top_p"]),
-                       max_new_tokens=int(merged["max_new_tokens"]), n=1, stop=tuple(stop),
-                       seed=int(merged.get("seed", seed)))
+    p = SamplingParams(
+        temperature=float(merged["temperature"]),
+        top_p=float(merged["top_p"]),
+        max_new_tokens=int(merged["max_new_tokens"]),
+        n=1,
+        stop=tuple(stop),
+        seed=int(merged.get("seed", seed)),
+    )
     if p.temperature < 0 or not 0 < p.top_p <= 1 or p.max_new_tokens < 1:
         raise ValueError(f"expected temperature >= 0, 0 < top_p <= 1, max_new_tokens >= 1; got {dict(cfg)}")
     return p
@@ -189,8 +224,9 @@ def answer_keys(teacher_cfg: Mapping) -> dict:
     return {k: v for k, v in teacher_cfg.items() if k not in OPERATIONAL_KEYS}
 
 
-def build_teacher(teacher_cfg: dict, *, cache_path: str | None, usage_path: str | None = None, seed: int = 0,
-                  rule: str = "") -> Teacher:
+def build_teacher(
+    teacher_cfg: dict, *, cache_path: str | None, usage_path: str | None = None, seed: int = 0, rule: str = ""
+) -> Teacher:
     """The teacher a rule uses. kind oracle -> OracleTeacher(seed); kind llm -> LLMTeacher over the
     configured engine, behind the request cache at `cache_path` (None: no cache), writing its
     usage table to `usage_path` (None: log lines only). `seed` seeds the oracle, and is the LLM
@@ -214,19 +250,33 @@ def build_teacher(teacher_cfg: dict, *, cache_path: str | None, usage_path: str 
     if engine_kind == "openai":
         from lemma.engines.openai_engine import OpenAIEngine
 
-        usage = UsageLog(usage_path, engine=engine_kind, model=model, rule=rule,
-                         prices=Prices.from_config(teacher_cfg.get("prices") or None))
+        usage = UsageLog(
+            usage_path,
+            engine=engine_kind,
+            model=model,
+            rule=rule,
+            prices=Prices.from_config(teacher_cfg.get("prices") or None),
+        )
 
         engine = OpenAIEngine(
-            model, base_url=teacher_cfg.get("base_url") or OPENAI_URL, api_key_env=teacher_cfg.get("api_key_env"),
+            model,
+            base_url=teacher_cfg.get("base_url") or OPENAI_URL,
+            api_key_env=teacher_cfg.get("api_key_env"),
             max_concurrency=int(teacher_cfg.get("max_concurrency", 16)),
             request_timeout_s=float(teacher_cfg.get("request_timeout_s", 120)),
-            max_retries=int(teacher_cfg.get("max_retries", 8)), cache=cache, usage=usage,
-            prices=usage.prices, budget_usd=teacher_cfg.get("budget_usd"),
+            max_retries=int(teacher_cfg.get("max_retries", 8)),
+            cache=cache,
+            usage=usage,
+            prices=usage.prices,
+            budget_usd=teacher_cfg.get("budget_usd"),
             requests_per_minute=teacher_cfg.get("requests_per_minute"),
             tokens_per_minute=teacher_cfg.get("tokens_per_minute"),
-            token_limit=teacher_cfg.get("token_limit_param", "auto"), mode=teacher_cfg.get("mode", "live"),
-            batch=teacher_cfg.get("batch"), job=job_label(usage_path, rule), tokenizer=teacher_cfg.get("tokenizer"))
+            token_limit=teacher_cfg.get("token_limit_param", "auto"),
+            mode=teacher_cfg.get("mode", "live"),
+            batch=teacher_cfg.get("batch"),
+            job=job_label(usage_path, rule),
+            tokenizer=teacher_cfg.get("tokenizer"),
+        )
     else:
         # Local engines (vllm, hf) come from the engine factory; LLMTeacher wraps them in the cache.
         from lemma.engines.factory import build_engine

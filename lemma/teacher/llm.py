@@ -19,8 +19,8 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 
-from lemma.engines.cache import CachedEngine, RequestCache
 from lemma.engines.base import Completion, Engine, Request, SamplingParams
+from lemma.engines.cache import CachedEngine, RequestCache
 from lemma.steps import number_steps, split_steps
 from lemma.teacher import parsing
 from lemma.teacher.base import (
@@ -48,6 +48,7 @@ def row_seed(seed: int, sample_index: int) -> int:
     seeds gives each sample the answer it gave before this change)."""
     return (seed + 7919 * sample_index) % (2**31)
 
+
 # How a generated solution should be laid out so lemma.steps splits it like the problem's style.
 LAYOUT = {
     "world": "Write one step per line, like the correct solution.",
@@ -63,8 +64,7 @@ def _readable(name: str | None) -> str:
 class LLMTeacher(Teacher):
     name = "llm"
 
-    def __init__(self, engine: Engine, prompts: PromptSet, params: SamplingParams,
-                 cache: RequestCache | None = None):
+    def __init__(self, engine: Engine, prompts: PromptSet, params: SamplingParams, cache: RequestCache | None = None):
         """`cache` is the shared request cache. An engine that caches by itself (the openai engine
         stores each answer as it arrives) is handed the cache at construction; any other engine is
         wrapped here so its answers are cached at the end of each batch."""
@@ -90,8 +90,9 @@ class LLMTeacher(Teacher):
         for messages, index in items:
             key = (tuple(tuple(sorted(m.items())) for m in messages), index)
             if key not in requests:
-                requests[key] = Request(messages=messages,
-                                        params=replace(self.params, n=1, seed=row_seed(self.params.seed, index)))
+                requests[key] = Request(
+                    messages=messages, params=replace(self.params, n=1, seed=row_seed(self.params.seed, index))
+                )
             keys.append(key)
         order = list(requests)
         answers = self.engine.generate([requests[k] for k in order], progress=stage) if order else []
@@ -115,9 +116,18 @@ class LLMTeacher(Teacher):
                 out[i] = StepLabel(None, dropped="locate:empty_solution")
                 continue
             numbered = number_steps(r.solution, r.problem.style)
-            asks.append((self.prompts["judge_step"].render(
-                question=r.problem.question, reference_solution=r.problem.solution,
-                reference_answer=r.problem.answer, numbered_solution=numbered, n_steps=len(steps)), 0))
+            asks.append(
+                (
+                    self.prompts["judge_step"].render(
+                        question=r.problem.question,
+                        reference_solution=r.problem.solution,
+                        reference_answer=r.problem.answer,
+                        numbered_solution=numbered,
+                        n_steps=len(steps),
+                    ),
+                    0,
+                )
+            )
             where.append((i, len(steps), numbered))
         for (i, n, numbered), comp in zip(where, self._ask("locate", asks)):
             failed = self._failed("locate", comp)
@@ -137,18 +147,32 @@ class LLMTeacher(Teacher):
     def classify_errors(self, requests: list[ClassifyRequest], taxonomy: list[TypeSpec]) -> list[TypeLabel]:
         if not taxonomy:
             raise ValueError("classify_errors needs a non-empty taxonomy")
-        labels = "\n".join(f"- {t.name}" + (f" ({t.code})" if t.code else "") + f": {t.definition.strip()}"
-                           for t in taxonomy)
+        labels = "\n".join(
+            f"- {t.name}" + (f" ({t.code})" if t.code else "") + f": {t.definition.strip()}" for t in taxonomy
+        )
         label_names = ", ".join(t.name for t in taxonomy)
         asks, shown = [], []
         for r in requests:
             shown.append(number_steps(r.solution, r.problem.style))
-            hint = (f"\nA first check suggests the first mistake is in step {r.first_wrong_step}.\n"
-                    if r.first_wrong_step else "")
-            asks.append((self.prompts["judge_type"].render(
-                question=r.problem.question, reference_solution=r.problem.solution,
-                reference_answer=r.problem.answer, numbered_solution=shown[-1],
-                labels=labels, label_names=label_names, step_hint=hint), 0))
+            hint = (
+                f"\nA first check suggests the first mistake is in step {r.first_wrong_step}.\n"
+                if r.first_wrong_step
+                else ""
+            )
+            asks.append(
+                (
+                    self.prompts["judge_type"].render(
+                        question=r.problem.question,
+                        reference_solution=r.problem.solution,
+                        reference_answer=r.problem.answer,
+                        numbered_solution=shown[-1],
+                        labels=labels,
+                        label_names=label_names,
+                        step_hint=hint,
+                    ),
+                    0,
+                )
+            )
         out = []
         for numbered, comp in zip(shown, self._ask("classify", asks)):
             failed = self._failed("classify", comp)
@@ -171,11 +195,20 @@ class LLMTeacher(Teacher):
         for r in requests:
             t = r.error_type
             examples = "\n".join(f"- {e}" for e in t.examples) or "- (no examples given)"
-            asks.append((self.prompts["inject"].render(
-                type_name=_readable(t.name), type_definition=t.definition.strip(), type_examples=examples,
-                question=r.problem.question, reference_solution=r.problem.solution,
-                reference_answer=r.problem.answer, layout=LAYOUT.get(r.problem.style, LAYOUT["world"])),
-                r.sample_index))
+            asks.append(
+                (
+                    self.prompts["inject"].render(
+                        type_name=_readable(t.name),
+                        type_definition=t.definition.strip(),
+                        type_examples=examples,
+                        question=r.problem.question,
+                        reference_solution=r.problem.solution,
+                        reference_answer=r.problem.answer,
+                        layout=LAYOUT.get(r.problem.style, LAYOUT["world"]),
+                    ),
+                    r.sample_index,
+                )
+            )
         out = []
         for r, comp in zip(requests, self._ask("inject", asks)):
             failed = self._failed("inject", comp) or ("inject:truncated" if comp.finish_reason == "length" else None)
@@ -195,13 +228,22 @@ class LLMTeacher(Teacher):
         for i, r in enumerate(requests):
             steps = split_steps(r.prefix, r.problem.style)
             if not 1 <= r.wrong_step <= len(steps):
-                out[i] = Text(None, dropped=f"{stage}:wrong_step_out_of_range",
-                              meta={"note": f"step {r.wrong_step} of {len(steps)}"})
+                out[i] = Text(
+                    None,
+                    dropped=f"{stage}:wrong_step_out_of_range",
+                    meta={"note": f"step {r.wrong_step} of {len(steps)}"},
+                )
                 continue
-            values = dict(question=r.problem.question, reference_solution=r.problem.solution,
-                          reference_answer=r.problem.answer, numbered_attempt=number_steps(r.prefix, r.problem.style),
-                          wrong_step=r.wrong_step, wrong_step_text=steps[r.wrong_step - 1],
-                          error_type=_readable(r.error_type), phrase=r.phrase.strip())
+            values = dict(
+                question=r.problem.question,
+                reference_solution=r.problem.solution,
+                reference_answer=r.problem.answer,
+                numbered_attempt=number_steps(r.prefix, r.problem.style),
+                wrong_step=r.wrong_step,
+                wrong_step_text=steps[r.wrong_step - 1],
+                error_type=_readable(r.error_type),
+                phrase=r.phrase.strip(),
+            )
             if stage == FRESH_RESTART:
                 if r.correct_sample:
                     values.update(guide_solution=r.correct_sample, guide_kind="Another correct solution")
@@ -229,7 +271,10 @@ class LLMTeacher(Teacher):
         return self._correct(FRESH_RESTART, requests)
 
     def smooth(self, requests: list[SmoothRequest]) -> list[Text]:
-        asks = [(self.prompts["smooth"].render(question=r.problem.question, trajectory=r.trajectory), r.sample_index) for r in requests]
+        asks = [
+            (self.prompts["smooth"].render(question=r.problem.question, trajectory=r.trajectory), r.sample_index)
+            for r in requests
+        ]
         out = []
         for comp in self._ask("smooth", asks):
             failed = self._failed("smooth", comp) or ("smooth:truncated" if comp.finish_reason == "length" else None)

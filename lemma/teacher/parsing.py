@@ -24,11 +24,52 @@ from lemma.grading.extract import ANSWER_STATEMENT, answer_statement, find_marke
 from lemma.steps import split_steps
 from lemma.teacher.base import TypeSpec
 
-_WORDS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven",
-          "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty"]
-_ORDINALS = ["zeroth", "first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth",
-             "tenth", "eleventh", "twelfth", "thirteenth", "fourteenth", "fifteenth", "sixteenth",
-             "seventeenth", "eighteenth", "nineteenth", "twentieth"]
+_WORDS = [
+    "zero",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "thirteen",
+    "fourteen",
+    "fifteen",
+    "sixteen",
+    "seventeen",
+    "eighteen",
+    "nineteen",
+    "twenty",
+]
+_ORDINALS = [
+    "zeroth",
+    "first",
+    "second",
+    "third",
+    "fourth",
+    "fifth",
+    "sixth",
+    "seventh",
+    "eighth",
+    "ninth",
+    "tenth",
+    "eleventh",
+    "twelfth",
+    "thirteenth",
+    "fourteenth",
+    "fifteenth",
+    "sixteenth",
+    "seventeenth",
+    "eighteenth",
+    "nineteenth",
+    "twentieth",
+]
 NUMBER_WORDS = {w: i for i, w in enumerate(_WORDS)} | {w: i for i, w in enumerate(_ORDINALS)}
 _NUM = r"(\d+|" + "|".join(sorted(NUMBER_WORDS, key=len, reverse=True)) + r")"
 
@@ -50,13 +91,22 @@ def _to_int(token: str) -> int:
 _WRONG = r"(?:wrong|incorrect|erroneous|mistaken|faulty|flawed|bad)"
 _STEP_PATTERNS = [
     # "the first wrong step is step 3", "first incorrect step: Step #3", "first wrong step is 3"
-    re.compile(r"first\s+" + _WRONG + r"\s+step\s*(?:is|:|=|would\s+be|occurs\s+(?:in|at))?\s*"
-               r"(?:at\s+|in\s+)?(?:step\s*)?(?:#|no\.?\s*|number\s*)?" + _NUM + r"\b", re.I),
+    re.compile(
+        r"first\s+" + _WRONG + r"\s+step\s*(?:is|:|=|would\s+be|occurs\s+(?:in|at))?\s*"
+        r"(?:at\s+|in\s+)?(?:step\s*)?(?:#|no\.?\s*|number\s*)?" + _NUM + r"\b",
+        re.I,
+    ),
     # "the first error is in step 3", "the first mistake occurs at step three"
-    re.compile(r"first\s+(?:error|mistake)\s+(?:is|occurs|appears|happens|starts|begins)\s+(?:in|at)\s+"
-               r"step\s*(?:#|no\.?\s*)?" + _NUM + r"\b", re.I),
+    re.compile(
+        r"first\s+(?:error|mistake)\s+(?:is|occurs|appears|happens|starts|begins)\s+(?:in|at)\s+"
+        r"step\s*(?:#|no\.?\s*)?" + _NUM + r"\b",
+        re.I,
+    ),
     # "step 3 is the first wrong step"
-    re.compile(r"step\s*(?:#\s*)?" + _NUM + r"\s+is\s+the\s+first\s+(?:" + _WRONG + r"|step\s+with\s+an?\s+(?:error|mistake))", re.I),
+    re.compile(
+        r"step\s*(?:#\s*)?" + _NUM + r"\s+is\s+the\s+first\s+(?:" + _WRONG + r"|step\s+with\s+an?\s+(?:error|mistake))",
+        re.I,
+    ),
     # "the first wrong step is the third step"
     re.compile(r"first\s+" + _WRONG + r"\s+step\s+is\s+the\s+" + _NUM + r"(?:st|nd|rd|th)?\s+(?:step|one)\b", re.I),
 ]
@@ -64,8 +114,11 @@ _ANY_STEP = re.compile(r"\bstep\s*(?:#\s*)?" + _NUM + r"\b", re.I)
 # The one bare form still read as a verdict: a last line that is nothing but a labelled step
 # ("Answer: Step 4.", "Verdict - step 4"). A line that names a step and says more is not a verdict:
 # it is typically the student's own numbered line echoed back ("Step 8: The answer is correct: 105").
-_LABELLED_STEP_LINE = re.compile(r"^\s*(?:(?:final\s+)?(?:answer|verdict|conclusion)|first\s+" + _WRONG + r"\s+step)"
-                                 r"\s*[:=\-–—]\s*(?:the\s+)?step\s*(?:#\s*)?" + _NUM + r"\s*[.!]?\s*$", re.I)
+_LABELLED_STEP_LINE = re.compile(
+    r"^\s*(?:(?:final\s+)?(?:answer|verdict|conclusion)|first\s+" + _WRONG + r"\s+step)"
+    r"\s*[:=\-–—]\s*(?:the\s+)?step\s*(?:#\s*)?" + _NUM + r"\s*[.!]?\s*$",
+    re.I,
+)
 
 # "This solution is correct": a verdict the judges may give (the grader can be wrong). Only
 # statements about the whole solution count; "step 2 is correct" or "the answer is correct" (a
@@ -73,11 +126,17 @@ _LABELLED_STEP_LINE = re.compile(r"^\s*(?:(?:final\s+)?(?:answer|verdict|conclus
 CORRECT = "correct"
 _CORRECT_PATTERNS = [
     # not "the rest of the solution is correct", which a judge says beside a wrong step
-    re.compile(r"(?<!of\s)(?<!of\sthe\s)(?<!of\shis\s)(?<!of\sher\s)\b(?:the\s+)?(?:student'?s\s+)?(?:whole\s+|entire\s+)?"
-               r"solution(?:\s+to\s+(?:the|this)(?:\s+math)?\s+(?:problem|question)|\s*\([^)\n]{0,40}\))?\s+is\s+"
-               r"(?:(?!not\b|in)[a-z]+\s+)?(?:correct|right)\b", re.I),
-    re.compile(r"\b(?:there\s+is\s+)?no\s+(?:" + _WRONG + r"\s+step|step\s+is\s+" + _WRONG + r"|mistakes?|errors?)\b"
-               r"(?:\s+(?:at\s+all|anywhere|in\s+(?:the|this)\s+(?:student'?s\s+)?solution))?\s*[.!]?\s*$", re.I | re.M),
+    re.compile(
+        r"(?<!of\s)(?<!of\sthe\s)(?<!of\shis\s)(?<!of\sher\s)\b(?:the\s+)?(?:student'?s\s+)?(?:whole\s+|entire\s+)?"
+        r"solution(?:\s+to\s+(?:the|this)(?:\s+math)?\s+(?:problem|question)|\s*\([^)\n]{0,40}\))?\s+is\s+"
+        r"(?:(?!not\b|in)[a-z]+\s+)?(?:correct|right)\b",
+        re.I,
+    ),
+    re.compile(
+        r"\b(?:there\s+is\s+)?no\s+(?:" + _WRONG + r"\s+step|step\s+is\s+" + _WRONG + r"|mistakes?|errors?)\b"
+        r"(?:\s+(?:at\s+all|anywhere|in\s+(?:the|this)\s+(?:student'?s\s+)?solution))?\s*[.!]?\s*$",
+        re.I | re.M,
+    ),
     re.compile(r"\b(?:all|every)\s+(?:of\s+the\s+)?steps?\s+(?:is|are)\s+(?:correct|right)\b", re.I),
 ]
 _ECHO_LABEL = re.compile(r"^\s*(?:[-*>]\s*)?step\s*" + r"\d+\s*:", re.I)
@@ -275,6 +334,7 @@ def find_final_answer(text: str) -> tuple[str, int] | None:
 def answers_match(a: str, b: str) -> bool:
     """A cheap equality of two final answers (numbers compared as numbers). The workflow's grader
     is the authority; this only lets a teacher drop injections that kept the right answer."""
+
     def norm(x: str) -> str:
         return re.sub(r"\s+|,(?=\d{3}\b)|^\$|\\[,!]|\\text\{[^}]*\}", "", x.strip()).lower()
 
@@ -291,7 +351,8 @@ _FENCE = re.compile(r"^```[^\n]*\n|\n?```\s*$", re.M)
 _LEAD_LABEL = re.compile(
     r"^\s*(?:#+\s*)?(?:\*\*)?(?:here\s+is[^\n]*?:|(?:the\s+)?(?:wrong|incorrect|rewritten|smoothed|revised|new|"
     r"student'?s?|careless)?\s*(?:solution|continuation|answer|response|rewrite|version)\s*:)(?:\*\*)?[ \t]*\n?",
-    re.I)
+    re.I,
+)
 
 
 def _tidy(text: str) -> str:
@@ -303,8 +364,9 @@ def _tidy(text: str) -> str:
     return t
 
 
-_CONNECTOR_TAIL = re.compile(r"(?:^|[\s,;:.])*(?:\b(?:so|thus|therefore|hence|and|then|finally|which\s+means|that\s+means)\b[\s,;:]*)*$",
-                             re.I)
+_CONNECTOR_TAIL = re.compile(
+    r"(?:^|[\s,;:.])*(?:\b(?:so|thus|therefore|hence|and|then|finally|which\s+means|that\s+means)\b[\s,;:]*)*$", re.I
+)
 
 
 def _end_at_final_answer(text: str) -> tuple[str, str] | None:
@@ -362,7 +424,7 @@ def parse_injection(reply: str | None, reference_answer: str, style: str) -> Par
     if m is None or not m.group(1).strip():
         return ParsedMistake(None, reason="no_explanation")
     explanation = m.group(1).strip()
-    body = _tidy(reply[: m.start()] + reply[m.end():])
+    body = _tidy(reply[: m.start()] + reply[m.end() :])
     ended = _end_at_final_answer(body)
     if ended is None:
         return ParsedMistake(None, explanation=explanation, reason="no_final_answer")
@@ -385,6 +447,7 @@ def parse_injection(reply: str | None, reference_answer: str, style: str) -> Par
 def _strip_phrase(text: str, phrase: str) -> str:
     """Drop the reflection phrase at the start of a continuation, as often as it was written
     ("Wait, ... Wait, ... Step 2 ..." happens: a model that repeats once may repeat twice)."""
+
     def core(s: str) -> str:
         return re.sub(r"[^a-z0-9]+", " ", s.lower()).strip()
 
@@ -404,8 +467,10 @@ def _strip_phrase(text: str, phrase: str) -> str:
 
 # Our numbering of the attempt ("Step 3: "), as a re-typed line or a leaked label starts with it.
 _NUMBER_LABEL = re.compile(r"[ \t]*(?:[-*>][ \t]*)?(?:\*\*|__)?step[ \t]*\d+[ \t]*[:.](?:\*\*|__)?[ \t]*", re.I)
-_LEAKED_LABEL = re.compile(r"(?:(?<=\n)|(?<=^)|(?<=[.!?][ \t]))[ \t]*(?:#+[ \t]*)?(?:[-*>][ \t]*)?(?:\*\*|__)?step[ \t]*\d+[ \t]*:(?:\*\*|__)?[ \t]*",
-                           re.I)
+_LEAKED_LABEL = re.compile(
+    r"(?:(?<=\n)|(?<=^)|(?<=[.!?][ \t]))[ \t]*(?:#+[ \t]*)?(?:[-*>][ \t]*)?(?:\*\*|__)?step[ \t]*\d+[ \t]*:(?:\*\*|__)?[ \t]*",
+    re.I,
+)
 
 
 def _alnum(s: str) -> str:

@@ -31,15 +31,20 @@ PACKAGED_PROMPTS: Traversable = resources.files("lemma") / "prompts"
 
 # prompt name -> (placeholders it may use, placeholders it must use)
 PROMPTS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
-    "judge_type": (frozenset(_COMMON | {"numbered_solution", "labels", "label_names", "step_hint"}),
-                   frozenset({"question", "numbered_solution", "labels"})),
-    "judge_step": (frozenset(_COMMON | {"numbered_solution", "n_steps"}),
-                   frozenset({"question", "numbered_solution"})),
-    "inject": (frozenset(_COMMON | {"type_name", "type_definition", "type_examples", "layout"}),
-               frozenset({"question", "reference_solution", "type_name", "type_definition"})),
+    "judge_type": (
+        frozenset(_COMMON | {"numbered_solution", "labels", "label_names", "step_hint"}),
+        frozenset({"question", "numbered_solution", "labels"}),
+    ),
+    "judge_step": (frozenset(_COMMON | {"numbered_solution", "n_steps"}), frozenset({"question", "numbered_solution"})),
+    "inject": (
+        frozenset(_COMMON | {"type_name", "type_definition", "type_examples", "layout"}),
+        frozenset({"question", "reference_solution", "type_name", "type_definition"}),
+    ),
     FIX_CONTINUE: (frozenset(_CORRECT), frozenset({"question", "numbered_attempt", "phrase"})),
-    FRESH_RESTART: (frozenset(_CORRECT | {"guide_solution", "guide_kind"}),
-                      frozenset({"question", "numbered_attempt", "phrase", "guide_solution"})),
+    FRESH_RESTART: (
+        frozenset(_CORRECT | {"guide_solution", "guide_kind"}),
+        frozenset({"question", "numbered_attempt", "phrase", "guide_solution"}),
+    ),
     # The paper's smoothing teacher never sees the reference answer: a rewrite that erased the
     # correction cannot then pass the final filter by copying it.
     "smooth": (frozenset({"question", "trajectory"}), frozenset({"trajectory"})),
@@ -65,6 +70,7 @@ class PromptTemplate:
 
     def render(self, **values) -> tuple[dict, ...]:
         """The chat messages with every placeholder filled; a missing value is an error."""
+
         def fill(text: str) -> str:
             def sub(m: re.Match) -> str:
                 key = m.group(1)
@@ -104,7 +110,9 @@ def parse_prompt_file(name: str, text: str, path: str = "") -> PromptTemplate:
         used = tpl.placeholders()
         unknown = used - allowed
         if unknown:
-            raise PromptError(f"{where}: unknown placeholder(s) {sorted(unknown)}; prompt {name!r} may use {sorted(allowed)}")
+            raise PromptError(
+                f"{where}: unknown placeholder(s) {sorted(unknown)}; prompt {name!r} may use {sorted(allowed)}"
+            )
         missing = required - used
         if missing:
             raise PromptError(f"{where}: prompt {name!r} must use placeholder(s) {sorted(missing)}")
@@ -116,7 +124,7 @@ class PromptSet:
     templates: dict
 
     @classmethod
-    def load(cls, directory: str | Path | None = None) -> "PromptSet":
+    def load(cls, directory: str | Path | None = None) -> PromptSet:
         """The prompts in `directory`; None: the packaged ones (PACKAGED_PROMPTS)."""
         d = PACKAGED_PROMPTS if directory is None else Path(directory)
         if not d.is_dir():
@@ -129,8 +137,10 @@ class PromptSet:
                 continue
             templates[name] = parse_prompt_file(name, path.read_text(encoding="utf-8"), str(path))
         if missing:
-            raise PromptError(f"prompts directory {str(d)!r} lacks {missing}; expected one file per prompt: "
-                              f"{[n + '.md' for n in PROMPTS]}")
+            raise PromptError(
+                f"prompts directory {str(d)!r} lacks {missing}; expected one file per prompt: "
+                f"{[n + '.md' for n in PROMPTS]}"
+            )
         return cls(templates)
 
     def __getitem__(self, name: str) -> PromptTemplate:

@@ -44,9 +44,9 @@ from transformers import (
     TrainerCallback,
     TrainingArguments,
 )
-from transformers.utils import logging as hf_logging
 from transformers.trainer_callback import PrinterCallback, ProgressCallback
 from transformers.trainer_pt_utils import LengthGroupedSampler, get_length_grouped_indices
+from transformers.utils import logging as hf_logging
 
 from lemma.report.curves import plot_curves, write_curves_csv
 from lemma.training.sft_data import load_sft_jsonl, make_collator, tokenize_examples
@@ -172,8 +172,9 @@ class LogLineCallback(TrainerCallback):
     def on_train_begin(self, args, state, control, **kwargs):
         self._t0, self._step0 = time.perf_counter(), state.global_step
         if state.is_world_process_zero:
-            print(f"training: {state.max_steps} steps, starting at step {state.global_step}", file=self.stream,
-                  flush=True)
+            print(
+                f"training: {state.max_steps} steps, starting at step {state.global_step}", file=self.stream, flush=True
+            )
 
     def on_log(self, args, state, control, logs=None, **kwargs):
         if not state.is_world_process_zero or not logs or "loss" not in logs:
@@ -184,8 +185,13 @@ class LogLineCallback(TrainerCallback):
         elapsed = time.perf_counter() - self._t0
         done = step - self._step0
         eta = elapsed / done * (state.max_steps - step) if done else float("nan")
-        parts = [f"step {step}/{state.max_steps}", f"epoch {state.epoch:.2f}", f"loss {logs['loss']:.4f}",
-                 f"lr {logs.get('learning_rate', float('nan')):.3g}", f"grad_norm {logs.get('grad_norm', float('nan')):.3g}"]
+        parts = [
+            f"step {step}/{state.max_steps}",
+            f"epoch {state.epoch:.2f}",
+            f"loss {logs['loss']:.4f}",
+            f"lr {logs.get('learning_rate', float('nan')):.3g}",
+            f"grad_norm {logs.get('grad_norm', float('nan')):.3g}",
+        ]
         if "tokens_per_s" in logs:
             parts.append(f"tok/s {logs['tokens_per_s']:.0f}")
         parts.append(f"elapsed {elapsed:.0f}s eta {eta:.0f}s")
@@ -285,8 +291,7 @@ def _training_args(p: TrainParams, ckpt_dir: Path, n_examples: int, tty: bool) -
     else:
         save = {"save_strategy": "epoch"}
     if n_examples < p.global_batch:
-        log.warning("only %d examples for a global batch of %d: one short step per epoch",
-                    n_examples, p.global_batch)
+        log.warning("only %d examples for a global batch of %d: one short step per epoch", n_examples, p.global_batch)
     return TrainingArguments(
         output_dir=str(ckpt_dir),
         per_device_train_batch_size=p.per_device_batch,
@@ -351,8 +356,10 @@ def _prepare_dirs(out: Path, ckpt_dir: Path, run_key: str) -> Path | None:
     names = {c.name for c in out.iterdir()}
     if names and not names & _OUR_FILES:
         # A fresh start clears out_dir: refuse to do that to a directory this code did not write.
-        raise ValueError(f"output dir {out} holds files that are not a training run's ({sorted(names)[:5]}...); "
-                         "give an empty or new directory")
+        raise ValueError(
+            f"output dir {out} holds files that are not a training run's ({sorted(names)[:5]}...); "
+            "give an empty or new directory"
+        )
     (out / COMPLETE_MARKER).unlink(missing_ok=True)  # never leave an old "done" on a new run
     key_file = ckpt_dir / RUN_KEY_FILE
     resume = _last_complete_checkpoint(ckpt_dir)
@@ -415,8 +422,11 @@ def train(
     if p.packing and "flash" not in str(getattr(model.config, "_attn_implementation", "")):
         # Correct (block-diagonal mask from position_ids) but the mask is a full matrix over the
         # whole packed row: with short examples this is slower than padding (bench/RESULTS.md).
-        log.warning("packing with %s attention computes attention over the whole packed row; "
-                    "it pays off with flash_attention_2", model.config._attn_implementation)
+        log.warning(
+            "packing with %s attention computes attention over the whole packed row; "
+            "it pays off with flash_attention_2",
+            model.config._attn_implementation,
+        )
     cbs = [CurvesCallback(out / "curves.csv"), NoCheckpointAtTheEnd(), *(callbacks or [])]
     if not tty:
         cbs.append(LogLineCallback(p.log_every or p.logging_steps))
@@ -432,9 +442,16 @@ def train(
     if not tty:
         trainer.remove_callback(PrinterCallback)  # dict dumps; LogLineCallback writes readable lines
         trainer.remove_callback(ProgressCallback)
-    log.info("train: %d examples (%d truncated, %d dropped), %d tokens, grad_accum %d, world %d, resume %s",
-             len(data), data.truncated, data.dropped, data.n_tokens, args.gradient_accumulation_steps,
-             _world_size(), resume)
+    log.info(
+        "train: %d examples (%d truncated, %d dropped), %d tokens, grad_accum %d, world %d, resume %s",
+        len(data),
+        data.truncated,
+        data.dropped,
+        data.n_tokens,
+        args.gradient_accumulation_steps,
+        _world_size(),
+        resume,
+    )
     t0 = time.time()
     with _quiet_progress_bars(not tty):
         result = trainer.train(resume_from_checkpoint=str(resume) if resume else None)

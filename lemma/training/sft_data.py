@@ -101,8 +101,13 @@ def tokenize_examples(
         items.append({"input_ids": ids, "labels": [IGNORE_INDEX] * len(prompt_ids) + response_ids})
         lengths.append(len(ids))
     if truncated or dropped:
-        log.warning("cutoff_len=%d: %d responses truncated, %d examples dropped (prompt too long) of %d",
-                    cutoff_len, truncated, dropped, len(examples))
+        log.warning(
+            "cutoff_len=%d: %d responses truncated, %d examples dropped (prompt too long) of %d",
+            cutoff_len,
+            truncated,
+            dropped,
+            len(examples),
+        )
     if not items:
         raise ValueError(f"no example fits cutoff_len={cutoff_len}")
     return TokenizedSFT(items=items, truncated=truncated, dropped=dropped, lengths=lengths)

@@ -21,11 +21,19 @@ class Person:
     her: str
 
 
-PEOPLE = [Person(n, "she", "her") for n in ("Mia", "Ava", "Zoe", "Lily", "Nora", "Ruby", "Ivy", "Emma", "Lena", "Sara")] + [
-    Person(n, "he", "his") for n in ("Leo", "Sam", "Ben", "Max", "Owen", "Eli", "Jack", "Noah", "Omar", "Tom")
+PEOPLE = [
+    Person(n, "she", "her") for n in ("Mia", "Ava", "Zoe", "Lily", "Nora", "Ruby", "Ivy", "Emma", "Lena", "Sara")
+] + [Person(n, "he", "his") for n in ("Leo", "Sam", "Ben", "Max", "Owen", "Eli", "Jack", "Noah", "Omar", "Tom")]
+SHOP_ITEMS = [
+    ("notebooks", "notebook"),
+    ("pens", "pen"),
+    ("apples", "apple"),
+    ("books", "book"),
+    ("cups", "cup"),
+    ("toy cars", "toy car"),
+    ("candles", "candle"),
+    ("plates", "plate"),
 ]
-SHOP_ITEMS = [("notebooks", "notebook"), ("pens", "pen"), ("apples", "apple"), ("books", "book"),
-              ("cups", "cup"), ("toy cars", "toy car"), ("candles", "candle"), ("plates", "plate")]
 THINGS = ["stickers", "marbles", "cards", "shells", "stamps", "coins", "beads"]
 FOODS = ["cookies", "cupcakes", "muffins", "apples", "candies"]
 DISTRACTORS = [
@@ -57,8 +65,9 @@ def _join(parts: list[str]) -> str:
     return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
-def _ask(facts: list[str], ask: str, d: Draw, rng: random.Random, p: Person, chance: float = 0.3,
-         extra: tuple | None = None) -> str:
+def _ask(
+    facts: list[str], ask: str, d: Draw, rng: random.Random, p: Person, chance: float = 0.3, extra: tuple | None = None
+) -> str:
     """The question text; sometimes with a distractor sentence whose number the solution never uses.
     `extra` = (ref, sentence, op): one more step `ref op x` told by `sentence` before the question."""
     if extra is not None:
@@ -70,7 +79,9 @@ def _ask(facts: list[str], ask: str, d: Draw, rng: random.Random, p: Person, cha
         value = rng.randint(3, 60)
         d.q(value, "a distractor", used=False)
         # a distractor must not be about what the question counts ("read in all" and pages read last week)
-        options = [t for t in DISTRACTORS if not any(w in ask for w in t.rstrip(".").split() if len(w) > 4 and w.isalpha())]
+        options = [
+            t for t in DISTRACTORS if not any(w in ask for w in t.rstrip(".").split() if len(w) > 4 and w.isalpha())
+        ]
         facts = facts + [rng.choice(options or DISTRACTORS).format(p=p.name, d=value)]
     return " ".join(facts + [ask])
 
@@ -121,7 +132,9 @@ def rate(rng: random.Random, hard: bool) -> tuple[str, Draw]:
             mins = d.step("+", mins, d.q(m, "the extra minutes"), "the total minutes")
             when = f"{h} hours and {m} minutes"
         d.step("*", mins, qr, f"the {thing} made")
-        return _ask([f"A machine makes {r} {thing} every minute."], f"How many {thing} does it make in {when}?", d, rng, p), d
+        return _ask(
+            [f"A machine makes {r} {thing} every minute."], f"How many {thing} does it make in {when}?", d, rng, p
+        ), d
     if kind == "trip":
         v1, t1 = N.n(10, 50), rng.randint(2, 6)
         q1, qt1 = d.q(v1, "the first speed"), d.q(t1, "the first hours")
@@ -178,7 +191,10 @@ def sharing(rng: random.Random, hard: bool) -> tuple[str, Draw]:
         given = d.step("*", qf, qe, f"the {food} given away")
         d.step("-", qt, given, f"the {food} left")
         d.alternative(given)
-        facts = [f"{p.name} has {total} {food}.", f"{p.she.capitalize()} gives {each} {food} to each of {p.her} {f} friends."]
+        facts = [
+            f"{p.name} has {total} {food}.",
+            f"{p.she.capitalize()} gives {each} {food} to each of {p.her} {f} friends.",
+        ]
         return _ask(facts, f"How many {food} are left?", d, rng, p), d
     each, keep = N.n(2, 12), N.n(2, 15)
     people = f + 1 if kind == "share_self" else f
@@ -188,10 +204,15 @@ def sharing(rng: random.Random, hard: bool) -> tuple[str, Draw]:
     among = f"among {p.her} {f} friends"
     if kind == "share_self":
         qf = d.step("+", qf, const(1, "count", p.name + " as well"), "the people sharing", kind="count", raw=qf)
-        among = f"between {p.her}self and {p.her} {f} friends" if p.her == "her" else f"between himself and his {f} friends"
+        among = (
+            f"between {p.her}self and {p.her} {f} friends" if p.her == "her" else f"between himself and his {f} friends"
+        )
     share = d.step("/", rest, qf, "the share of each")
     d.alternative(rest)
-    facts = [f"{p.name} bakes {total} {food} and keeps {keep}.", f"{p.she.capitalize()} shares the rest equally {among}."]
+    facts = [
+        f"{p.name} bakes {total} {food} and keeps {keep}.",
+        f"{p.she.capitalize()} shares the rest equally {among}.",
+    ]
     ask = f"How many {food} does each {'person' if kind == 'share_self' else 'friend'} get?"
     if hard:
         extra = N.n(2, 20)
@@ -221,38 +242,87 @@ def units(rng: random.Random, hard: bool) -> tuple[str, Draw]:
         return _ask(facts, ask, d, rng, p), d
     if kind == "rope":
         meters, cut = rng.randint(2, 9), N.n(5, 90)
-        cm = d.step("*", d.q(meters, "the meters"), const(100, "unit", "centimeters in a meter"), "the length in cm", kind="convert")
+        cm = d.step(
+            "*",
+            d.q(meters, "the meters"),
+            const(100, "unit", "centimeters in a meter"),
+            "the length in cm",
+            kind="convert",
+        )
         left = d.step("-", cm, d.q(cut, "the cut piece"), "the rope left")
         d.alternative(cm)
         facts = [f"A rope is {meters} meters long.", f"{p.name} cuts off {cut} centimeters."]
-        return _ask(facts, "How many centimeters of rope are left?", d, rng, p, extra=(left, "Then {she} cuts off {x} more centimeters.", "-") if hard else None), d
+        return _ask(
+            facts,
+            "How many centimeters of rope are left?",
+            d,
+            rng,
+            p,
+            extra=(left, "Then {she} cuts off {x} more centimeters.", "-") if hard else None,
+        ), d
     if kind == "eggs":
         dozens, used = rng.randint(2, 6 if not hard else 15), N.n(3, 20)
-        eggs = d.step("*", d.q(dozens, "the dozens"), const(12, "unit", "eggs in a dozen"), "the eggs bought", kind="convert")
+        eggs = d.step(
+            "*", d.q(dozens, "the dozens"), const(12, "unit", "eggs in a dozen"), "the eggs bought", kind="convert"
+        )
         left = d.step("-", eggs, d.q(used, "the eggs used"), "the eggs left")
         d.alternative(eggs)
         facts = [f"{p.name} buys {dozens} dozen eggs and uses {used} of them for baking."]
-        return _ask(facts, "How many eggs are left?", d, rng, p, extra=(left, "Then a neighbor gives {name} {x} eggs.", "+") if hard else None), d
+        return _ask(
+            facts,
+            "How many eggs are left?",
+            d,
+            rng,
+            p,
+            extra=(left, "Then a neighbor gives {name} {x} eggs.", "+") if hard else None,
+        ), d
     if kind == "weeks":
         weeks, mins = rng.randint(2, 5 if not hard else 12), N.n(5, 45)
         days = d.step("*", d.q(weeks, "the weeks"), const(7, "unit", "days in a week"), "the days", kind="convert")
         read = d.step("*", days, d.q(mins, "minutes a day"), "the minutes read")
         facts = [f"{p.name} reads for {mins} minutes every day for {weeks} weeks."]
-        return _ask(facts, f"How many minutes does {p.she} read in all?", d, rng, p, extra=(read, "{She} also reads {x} minutes on a long train ride.", "+") if hard else None), d
+        return _ask(
+            facts,
+            f"How many minutes does {p.she} read in all?",
+            d,
+            rng,
+            p,
+            extra=(read, "{She} also reads {x} minutes on a long train ride.", "+") if hard else None,
+        ), d
     if kind == "rice":
         kg, grams = rng.randint(2, 5 if not hard else 9), N.n(50, 900)
         if grams >= 1000:
             raise BadDraw("grams must be under a kilogram")
-        g = d.step("*", d.q(kg, "the kilograms"), const(1000, "unit", "grams in a kilogram"), "the rice in grams", kind="convert")
+        g = d.step(
+            "*",
+            d.q(kg, "the kilograms"),
+            const(1000, "unit", "grams in a kilogram"),
+            "the rice in grams",
+            kind="convert",
+        )
         left = d.step("-", g, d.q(grams, "the rice used"), "the rice left")
         d.alternative(g)
         facts = [f"A bag holds {kg} kilograms of rice.", f"{p.name} cooks {grams} grams of it."]
-        return _ask(facts, "How many grams of rice are left?", d, rng, p, extra=(left, "The next day {she} cooks {x} grams more.", "-") if hard else None), d
+        return _ask(
+            facts,
+            "How many grams of rice are left?",
+            d,
+            rng,
+            p,
+            extra=(left, "The next day {she} cooks {x} grams more.", "-") if hard else None,
+        ), d
     days, hours = rng.randint(2, 5 if not hard else 9), rng.randint(2, 20)
     h = d.step("*", d.q(days, "the days"), const(24, "unit", "hours in a day"), "the hours", kind="convert")
     total = d.step("+", h, d.q(hours, "the extra hours"), "the trip in hours")
     facts = [f"{p.name}'s train trip lasts {days} days and {hours} hours."]
-    return _ask(facts, "How many hours long is the trip?", d, rng, p, extra=(total, "The train is then {x} hours late.", "+") if hard else None), d
+    return _ask(
+        facts,
+        "How many hours long is the trip?",
+        d,
+        rng,
+        p,
+        extra=(total, "The train is then {x} hours late.", "+") if hard else None,
+    ), d
 
 
 FRACTION_WORDS = {2: "Half", 3: "One third", 4: "One quarter", 5: "One fifth", 10: "One tenth"}
@@ -269,9 +339,16 @@ def fractions(rng: random.Random, hard: bool) -> tuple[str, Draw]:
         walk = d.step("/", qt, ck, "the students who walk")
         rest = d.step("-", qt, walk, "the students who take the bus")
         d.alternative(walk)
-        d.misread("confusing_concept_error", rest, [("-", qt, ck, "the students left")],
-                  f"takes '{FRACTION_WORDS[k].lower()}' as {k} students")
-        facts = [f"A class has {total} students.", f"{FRACTION_WORDS[k]} of them walk to school and the rest take the bus."]
+        d.misread(
+            "confusing_concept_error",
+            rest,
+            [("-", qt, ck, "the students left")],
+            f"takes '{FRACTION_WORDS[k].lower()}' as {k} students",
+        )
+        facts = [
+            f"A class has {total} students.",
+            f"{FRACTION_WORDS[k]} of them walk to school and the rest take the bus.",
+        ]
         ask = "How many students take the bus?"
         if hard:
             rain = N.n(2, 10)
@@ -302,8 +379,9 @@ def fractions(rng: random.Random, hard: bool) -> tuple[str, Draw]:
     red = d.step("/", x, const(100, "percent", "100 percent"), "the red apples")
     rest = d.step("-", qn, red, "the apples that are not red")
     d.alternative(red)
-    d.misread("confusing_concept_error", rest, [("-", qn, qr, "the apples that are not red")],
-              f"takes {r}% as {r} apples")
+    d.misread(
+        "confusing_concept_error", rest, [("-", qn, qr, "the apples that are not red")], f"takes {r}% as {r} apples"
+    )
     facts = [f"A box holds {base} apples.", f"{r}% of them are red."]
     return _ask(facts, "How many apples are not red?", d, rng, p), d
 
@@ -326,24 +404,40 @@ def transfer(rng: random.Random, hard: bool) -> tuple[str, Draw]:
         times = rng.random() < 0.5
         m = rng.randint(2, 4) if times else N.n(3, 20)
         qm = d.q(m, "the relation")
-        facts = [f"{b.name} has {bv} {thing}.",
-                 f"{a.name} has {m} times as many {thing} as {b.name}." if times else f"{a.name} has {m} more {thing} than {b.name}."]
+        facts = [
+            f"{b.name} has {bv} {thing}.",
+            f"{a.name} has {m} times as many {thing} as {b.name}."
+            if times
+            else f"{a.name} has {m} more {thing} than {b.name}.",
+        ]
         av = bv * m if times else bv + m
         a_before = d.step("*" if times else "+", qb, qm, f"{a.name}'s {thing}")
-        d.misread("confusing_concept_error", a_before, [("+" if times else "*", qb, qm, f"{a.name}'s {thing}")],
-                  f"reads '{m} times as many' as '{m} more'" if times else f"reads '{m} more' as '{m} times as many'")
+        d.misread(
+            "confusing_concept_error",
+            a_before,
+            [("+" if times else "*", qb, qm, f"{a.name}'s {thing}")],
+            f"reads '{m} times as many' as '{m} more'" if times else f"reads '{m} more' as '{m} times as many'",
+        )
     g = rng.randint(2, max(2, min(av - 1, 25 if not hard else 80)))
     qg = d.q(g, "the gift")
     facts.append(f"{a.name} gives {b.name} {g} {thing}.")
     if ask_who == "b":
         b_after = d.step("+", qb, qg, f"{b.name}'s {thing} now")
-        d.misread("question_misinterpretation", b_after, [("-", a_before, qg, f"{a.name}'s {thing} now")],
-                  f"counts {a.name}'s {thing} instead of {b.name}'s")
+        d.misread(
+            "question_misinterpretation",
+            b_after,
+            [("-", a_before, qg, f"{a.name}'s {thing} now")],
+            f"counts {a.name}'s {thing} instead of {b.name}'s",
+        )
         ask = f"How many {thing} does {b.name} have now?"
     elif ask_who == "a":
         a_after = d.step("-", a_before, qg, f"{a.name}'s {thing} now")
-        d.misread("question_misinterpretation", a_after, [("+", qb, qg, f"{b.name}'s {thing} now")],
-                  f"counts {b.name}'s {thing} instead of {a.name}'s")
+        d.misread(
+            "question_misinterpretation",
+            a_after,
+            [("+", qb, qg, f"{b.name}'s {thing} now")],
+            f"counts {b.name}'s {thing} instead of {a.name}'s",
+        )
         ask = f"How many {thing} does {a.name} have now?"
         if hard:
             z = N.n(3, 20)
@@ -440,8 +534,10 @@ def perimeter(rng: random.Random, hard: bool) -> tuple[str, Draw]:
         facts = [f"A square garden has sides of {s} meters.", f"Fencing costs ${price} per meter."]
         cost = d.step("*", per, d.q(price, "the price per meter"), "the cost of the fence")
         d.alternative(per)
-        d.misread("formula_confusion_error", per, [("*", qs, qs, "the perimeter")], "uses the area instead of the perimeter")
-        ask = f"How much does it cost to fence the garden?"
+        d.misread(
+            "formula_confusion_error", per, [("*", qs, qs, "the perimeter")], "uses the area instead of the perimeter"
+        )
+        ask = "How much does it cost to fence the garden?"
     else:
         length = N.n(5, 30)
         width = rng.randint(2, length - 1)
@@ -451,11 +547,17 @@ def perimeter(rng: random.Random, hard: bool) -> tuple[str, Draw]:
             area = d.step("*", ql, qw, "the area")
             cost = d.step("*", area, d.q(price, "the price per square meter"), "the cost of the carpet")
             d.alternative(area)
-            d.misread("formula_confusion_error", area,
-                      [("+", ql, qw, "half the perimeter"), ("*", {"m": 0}, const(2, "formula", "two of each side"), "the perimeter")],
-                      "uses the perimeter instead of the area")
+            d.misread(
+                "formula_confusion_error",
+                area,
+                [
+                    ("+", ql, qw, "half the perimeter"),
+                    ("*", {"m": 0}, const(2, "formula", "two of each side"), "the perimeter"),
+                ],
+                "uses the perimeter instead of the area",
+            )
             facts.append(f"Carpet costs ${price} per square meter.")
-            ask = f"How much does carpet for the whole floor cost?"
+            ask = "How much does carpet for the whole floor cost?"
         else:
             two = const(2, "formula", "two of each side")
             half = d.step("+", ql, qw, "half the perimeter")
@@ -465,7 +567,12 @@ def perimeter(rng: random.Random, hard: bool) -> tuple[str, Draw]:
             d.alt("+", l2, w2, "the perimeter")
             cost = d.step("*", per, d.q(price, "the price per meter"), "the cost of the trim")
             d.alternative(per)
-            d.misread("formula_confusion_error", per, [("*", ql, qw, "the perimeter")], "uses the area instead of the perimeter")
+            d.misread(
+                "formula_confusion_error",
+                per,
+                [("*", ql, qw, "the perimeter")],
+                "uses the area instead of the perimeter",
+            )
             facts.append(f"Wood trim along all four walls costs ${price} per meter.")
             ask = "How much does the trim cost?"
     if hard:

@@ -69,7 +69,11 @@ def _split(name: str, n: int, seed: int, hard: bool, seen: set[str]) -> list[dic
             raise RuntimeError(f"split {name}: only {len(rows)} distinct problems of {n} after {tries} draws")
         # every family first (so each occurs in every split), then families at their weights; the
         # family is fixed before drawing so families whose draws fail more often are not rarer
-        family = names[len(rows)] if len(rows) < len(names) else rng.choices(names, [FAMILY_WEIGHTS.get(f, 1.0) for f in names])[0]
+        family = (
+            names[len(rows)]
+            if len(rows) < len(names)
+            else rng.choices(names, [FAMILY_WEIGHTS.get(f, 1.0) for f in names])[0]
+        )
         row = draw_problem(rng, hard, family)
         if row["question"] in seen:
             continue

@@ -26,7 +26,8 @@ from lemma.steps import truncate_after
 
 def retry_solution(structure: str, rng: random.Random, phrases: Sequence[str]) -> tuple[str, str] | None:
     """(retry text, error type) for one world problem, or None when no error can be injected."""
-    from lemma.teacher.oracle import inject as oracle_inject, write as oracle_write
+    from lemma.teacher.oracle import inject as oracle_inject
+    from lemma.teacher.oracle import write as oracle_write
     from lemma.teacher.oracle.model import WorldModel
 
     model = WorldModel(structure)

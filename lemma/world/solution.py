@@ -11,8 +11,8 @@ statement, written and read by `lemma.grading.extract` (`answer_statement`,
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 from lemma.grading.extract import answer_of_statement_line, answer_statement
 

@@ -83,7 +83,9 @@ class Draw:
         return {"s": len(self.steps) - 1}
 
     def alt(self, op: str, a: dict, b: dict, name: str) -> dict:
-        self.alt_steps.append({"op": op, "a": a, "b": b, "result": self._compute(op, a, b), "kind": "plain", "name": name})
+        self.alt_steps.append(
+            {"op": op, "a": a, "b": b, "result": self._compute(op, a, b), "kind": "plain", "name": name}
+        )
         return {"a": len(self.alt_steps) - 1}
 
     def misread(self, error_type: str, replace: dict, steps: list[tuple], note: str) -> None:

@@ -103,9 +103,7 @@ def build_student(
 
 
 @torch.no_grad()
-def greedy_accuracy(
-    model, tokenizer, rows: Sequence[dict], batch_size: int = 64, max_new_tokens: int = 96
-) -> float:
+def greedy_accuracy(model, tokenizer, rows: Sequence[dict], batch_size: int = 64, max_new_tokens: int = 96) -> float:
     """Share of `rows` whose greedy completion states the reference answer (a quick log figure;
     the workflow grades properly with lemma.grading)."""
     if not rows:
@@ -194,10 +192,20 @@ def pretrain_student(train_rows: Sequence[dict], out_dir: str, params: dict | No
     t0 = time.time()
     eval_rows = eval_source[: int(p["eval_problems"])]
     acc = greedy_accuracy(model, tokenizer, eval_rows, int(p["eval_batch_size"]), int(p["max_new_tokens"]))
-    summary.update(train_accuracy=acc, eval_problems=len(eval_rows), eval_seconds=round(time.time() - t0, 1),
-                   params_count=n_params, retry_rows=sum(retry_counts.values()), retry_types=retry_counts)
-    log.info("student greedy accuracy on %d train problems: %.1f%% (%.1fs)", len(eval_rows), 100 * acc,
-             summary["eval_seconds"])
+    summary.update(
+        train_accuracy=acc,
+        eval_problems=len(eval_rows),
+        eval_seconds=round(time.time() - t0, 1),
+        params_count=n_params,
+        retry_rows=sum(retry_counts.values()),
+        retry_types=retry_counts,
+    )
+    log.info(
+        "student greedy accuracy on %d train problems: %.1f%% (%.1fs)",
+        len(eval_rows),
+        100 * acc,
+        summary["eval_seconds"],
+    )
     # An extra report next to the model; written after training's completion marker, so a rerun
     # after a kill here simply retrains (Snakemake removes incomplete outputs anyway).
     (out / "student_pretrain.json").write_text(json.dumps(summary, indent=2) + "\n")

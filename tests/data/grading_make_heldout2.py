@@ -29,19 +29,39 @@ ROWS: list[tuple[str, str, str | None, bool]] = [
     ("Solving, x = 3 or x = -2.\n\nThe answer is $x = 3$ or $x = -2$.", "-2, 3", "3, -2", T),
     ("So he saves 12 * 4 = 48 dollars in total.", "48", "48", T),
     ("The train covers 50 * 3 = 150 km.\n\n**Answer: 150 km**", "150", "150", T),
-    ("We compute $\\frac{2}{4} = \\frac{1}{2}$.\n\nHence, the answer is $\\frac{1}{2}$.", "\\frac{1}{2}", "\\frac{1}{2}", T),
+    (
+        "We compute $\\frac{2}{4} = \\frac{1}{2}$.\n\nHence, the answer is $\\frac{1}{2}$.",
+        "\\frac{1}{2}",
+        "\\frac{1}{2}",
+        T,
+    ),
     ("The total is 7 + 8 = 15.\nThe answer is 15.\n\n### Problem 2\nSolve 2x = 10.\nThe answer is 5.", "15", "15", T),
     ("I think it is 20. Let me check: 4 * 6 = 24, not 20.\nThe correct answer is 24.", "24", "24", T),
     ("The roots are $x = 1$ and $x = 6$, so their product is 6.\n\nThe answer is $\\boxed{6}$", "6", "6", T),
     ("He has 5 apples, eats 2, so 3 remain.\nThe answer is 3", "4", "3", F),
     ("There are 12 months, so 12 * 100 = 1200.\n\n#### 1200", "1100", "1200", F),
     ("The sum is 2 + 3 + 5 = 10.\n\nFinal Answer: The final answer is $10$. I hope it is correct.", "10", "10", T),
-    ("Let's see. 45 minutes plus 30 minutes is 75 minutes, which is 1 hour and 15 minutes.\nThe answer is 75 minutes.", "75", "75", T),
-    ("The probability is $\\frac{3}{6} = \\frac{1}{2}$.\n\nThe answer is $\\frac{1}{2}$", "\\frac{1}{3}", "\\frac{1}{2}", F),
+    (
+        "Let's see. 45 minutes plus 30 minutes is 75 minutes, which is 1 hour and 15 minutes.\nThe answer is 75 minutes.",
+        "75",
+        "75",
+        T,
+    ),
+    (
+        "The probability is $\\frac{3}{6} = \\frac{1}{2}$.\n\nThe answer is $\\frac{1}{2}$",
+        "\\frac{1}{3}",
+        "\\frac{1}{2}",
+        F,
+    ),
     ("Step 1: 8 * 3 = 24\nStep 2: 24 + 6 = 30\nStep 3: 30 / 5 = 6\nThe answer is 6", "6", "6", T),
     ("Since $2^5 = 32$, we get $n = 5$.\n\nAnswer: $n = 5$", "5", "5", T),
     ("The average is (80 + 90 + 100) / 3 = 90.\n\nSo, the average score is **90**.", "90", "90", T),
-    ("Multiply 7 by 6 to get 42 legs.\n\nThe answer is 42 legs.\n\n#### Explanation\nEach spider has 8 legs but we counted 6.", "42", "42", T),
+    (
+        "Multiply 7 by 6 to get 42 legs.\n\nThe answer is 42 legs.\n\n#### Explanation\nEach spider has 8 legs but we counted 6.",
+        "42",
+        "42",
+        T,
+    ),
     ("The volume is $4 \\cdot 3 \\cdot 2 = 24$ cubic units.\n\n$\\boxed{24}$", "24", "24", T),
     ("After the discount, 80 - 0.25 * 80 = 60.\nThe answer is $60.00.", "60", "60", T),
     ("He walks 3 km a day for 7 days. That's 3 * 7 =", "21", None, F),
@@ -55,7 +75,13 @@ def main() -> None:
     out = Path(__file__).with_name("grading_heldout2.jsonl")
     with out.open("w", encoding="utf-8") as f:
         for i, (completion, gold, human_answer, expected) in enumerate(ROWS):
-            row = {"id": f"k{i:03d}", "completion": completion, "gold": gold, "human_answer": human_answer, "expected": expected}
+            row = {
+                "id": f"k{i:03d}",
+                "completion": completion,
+                "gold": gold,
+                "human_answer": human_answer,
+                "expected": expected,
+            }
             f.write(json.dumps(row, ensure_ascii=False) + "\n")
     print(f"wrote {len(ROWS)} rows to {out}")
 

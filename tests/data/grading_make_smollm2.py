@@ -34,27 +34,54 @@ GSM8K = [
     ("Tom reads 12 pages every day. How many pages does he read in 3 weeks?", "252"),
     ("A baker makes 48 muffins and packs them in boxes of 6. How many boxes does she fill?", "8"),
     ("Lisa has $50. She buys 3 books at $12 each. How much money does she have left?", "14"),
-    ("A farmer has 7 cows and each cow gives 9 liters of milk a day. How many liters of milk does he get in 5 days?", "315"),
-    ("Sam ran 3 miles on Monday, twice as far on Tuesday, and 4 miles on Wednesday. How many miles did he run in total?", "13"),
-    ("There are 24 students in a class. One third of them walk to school and the rest take the bus. How many students take the bus?", "16"),
+    (
+        "A farmer has 7 cows and each cow gives 9 liters of milk a day. How many liters of milk does he get in 5 days?",
+        "315",
+    ),
+    (
+        "Sam ran 3 miles on Monday, twice as far on Tuesday, and 4 miles on Wednesday. How many miles did he run in total?",
+        "13",
+    ),
+    (
+        "There are 24 students in a class. One third of them walk to school and the rest take the bus. How many students take the bus?",
+        "16",
+    ),
     ("A shirt costs $25 and is on sale for 20% off. What is the sale price in dollars?", "20"),
     ("Jake has 5 boxes with 14 marbles each. He gives away 23 marbles. How many marbles does he have left?", "47"),
-    ("A train travels at 60 miles per hour for 4 hours, then at 45 miles per hour for 2 hours. How many miles does it travel?", "330"),
+    (
+        "A train travels at 60 miles per hour for 4 hours, then at 45 miles per hour for 2 hours. How many miles does it travel?",
+        "330",
+    ),
     ("Emma earns $15 per hour and works 6 hours a day for 5 days. How many dollars does she earn?", "450"),
     ("A garden has 8 rows of 15 tulips. Rabbits eat 17 tulips. How many tulips are left?", "103"),
-    ("Maria buys 4 packs of pencils with 10 pencils in each pack and shares them equally among 5 friends. How many pencils does each friend get?", "8"),
+    (
+        "Maria buys 4 packs of pencils with 10 pencils in each pack and shares them equally among 5 friends. How many pencils does each friend get?",
+        "8",
+    ),
     ("A pizza is cut into 8 slices. If 3 friends each eat 2 slices, how many slices are left?", "2"),
     ("John is 3 times as old as his son. His son is 11 years old. How old will John be in 5 years?", "38"),
-    ("A tank holds 120 liters. It is filled at 8 liters per minute. How many minutes does it take to fill the empty tank?", "15"),
-    ("A store sold 35 apples in the morning and twice as many in the afternoon. How many apples did it sell that day?", "105"),
+    (
+        "A tank holds 120 liters. It is filled at 8 liters per minute. How many minutes does it take to fill the empty tank?",
+        "15",
+    ),
+    (
+        "A store sold 35 apples in the morning and twice as many in the afternoon. How many apples did it sell that day?",
+        "105",
+    ),
     ("Kate saves $7 each week. How many weeks does she need to save $91?", "13"),
-    ("A bus has 52 seats. 19 people get on at the first stop and 14 more at the second stop. How many seats are still empty?", "19"),
+    (
+        "A bus has 52 seats. 19 people get on at the first stop and 14 more at the second stop. How many seats are still empty?",
+        "19",
+    ),
     ("A rope is 90 cm long. It is cut into pieces of 15 cm each. How many pieces are there?", "6"),
     ("Ben buys 2 notebooks at $3.50 each and a pen for $1.25. How many dollars does he spend?", "8.25"),
     ("A school has 450 students. 40% of them are boys. How many girls are there?", "270"),
     ("Anna walks 2.5 km every day. How many km does she walk in 2 weeks?", "35"),
     ("A box of 12 eggs costs $3. How many dollars do 60 eggs cost?", "15"),
-    ("Mike had 200 stickers. He gave 35 to his sister and 48 to his friend. How many stickers does he have now?", "117"),
+    (
+        "Mike had 200 stickers. He gave 35 to his sister and 48 to his friend. How many stickers does he have now?",
+        "117",
+    ),
 ]
 
 MATH = [

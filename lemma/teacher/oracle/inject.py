@@ -46,8 +46,9 @@ class Option:
     explanation: str
 
 
-def _finish(model: WorldModel, plan: list[PlanStep], answer_key: str, wrong_step: int, why: str,
-            answer: int | None = None) -> Option | None:
+def _finish(
+    model: WorldModel, plan: list[PlanStep], answer_key: str, wrong_step: int, why: str, answer: int | None = None
+) -> Option | None:
     values = model.evaluate(plan)
     if values is None:
         return None
@@ -92,8 +93,13 @@ def calculation(model: WorldModel) -> list[Option]:
             wrong += [a * (b + 1), a * (b - 1)]
         for w in dict.fromkeys(wrong):
             if w > 0 and w != r:
-                o = _finish(model, plan[:i] + [replace(st, override=w)] + plan[i + 1:], model.target, i + 1,
-                            f"Step {i + 1} computes {a} {st.op} {b} as {w} instead of {r}.")
+                o = _finish(
+                    model,
+                    plan[:i] + [replace(st, override=w)] + plan[i + 1 :],
+                    model.target,
+                    i + 1,
+                    f"Step {i + 1} computes {a} {st.op} {b} as {w} instead of {r}.",
+                )
                 out.append(o)
     return out
 
@@ -107,8 +113,15 @@ def operator(model: WorldModel) -> list[Option]:
             r2 = apply_op(op2, a, b)
             if r2 is None or r2 <= 0 or model.any_sig(op2, a, b):
                 continue
-            out.append(_finish(model, plan[:i] + [replace(st, op=op2)] + plan[i + 1:], model.target, i + 1,
-                               f"Step {i + 1} uses {op2} instead of {st.op}: {a} {op2} {b} = {r2}."))
+            out.append(
+                _finish(
+                    model,
+                    plan[:i] + [replace(st, op=op2)] + plan[i + 1 :],
+                    model.target,
+                    i + 1,
+                    f"Step {i + 1} uses {op2} instead of {st.op}: {a} {op2} {b} = {r2}.",
+                )
+            )
     return out
 
 
@@ -118,7 +131,7 @@ def _swap_operand(model, plan, i, slot, new_key, why) -> Option | None:
     vals = _vals(model, plan[:i] + [new], i)
     if vals is None or not _clean(model, st.op, vals[0], vals[1], st.key):
         return None
-    return _finish(model, plan[:i] + [new] + plan[i + 1:], model.target, i + 1, why)
+    return _finish(model, plan[:i] + [new] + plan[i + 1 :], model.target, i + 1, why)
 
 
 def _extra_q(model: WorldModel, value: int) -> str:
@@ -137,14 +150,33 @@ def context_value(model: WorldModel) -> list[Option]:
             x = model.value(key)
             others = [f"q{j}" for j, v in enumerate(model.qvalues) if v != x and not model.qused[j]]
             others += [f"q{j}" for j, v in enumerate(model.qvalues) if v != x and model.qused[j]]
-            miscopies = [y for y in (int(str(x)[::-1]) if x >= 10 else 0, x + 1, x - 1, x + 10, x - 10)
-                         if near_miss(y, x) and y not in model.all_values]
+            miscopies = [
+                y
+                for y in (int(str(x)[::-1]) if x >= 10 else 0, x + 1, x - 1, x + 10, x - 10)
+                if near_miss(y, x) and y not in model.all_values
+            ]
             for k in others:
-                out.append(_swap_operand(model, plan, i, slot, k,
-                                         f"Step {i + 1} uses {model.value(k)} ({model.name(k)}) instead of {x} ({model.name(key)})."))
+                out.append(
+                    _swap_operand(
+                        model,
+                        plan,
+                        i,
+                        slot,
+                        k,
+                        f"Step {i + 1} uses {model.value(k)} ({model.name(k)}) instead of {x} ({model.name(key)}).",
+                    )
+                )
             for y in miscopies:
-                out.append(_swap_operand(model, plan, i, slot, _extra_q(model, y),
-                                         f"Step {i + 1} copies {model.name(key)} as {y} instead of {x}."))
+                out.append(
+                    _swap_operand(
+                        model,
+                        plan,
+                        i,
+                        slot,
+                        _extra_q(model, y),
+                        f"Step {i + 1} copies {model.name(key)} as {y} instead of {x}.",
+                    )
+                )
     return out
 
 
@@ -158,7 +190,7 @@ def missing_step(model: WorldModel) -> list[Option]:
         for o in (st.a, st.b):
             if o.startswith("c") or model.value(o) == node.value:
                 continue
-            rest = substitute(plan[:i] + plan[i + 1:], st.key, o)
+            rest = substitute(plan[:i] + plan[i + 1 :], st.key, o)
             users = consumers(rest, o)
             users = [j for j in users if j >= i]
             if not users:
@@ -167,9 +199,16 @@ def missing_step(model: WorldModel) -> list[Option]:
             vals = _vals(model, rest, j)
             if vals is None or not _clean(model, rest[j].op, vals[0], vals[1], rest[j].key):
                 continue
-            out.append(_finish(model, rest, model.target, j + 1,
-                               f"The step for {node.name} ({model.value(st.a)} {st.op} {model.value(st.b)} = {node.value}) "
-                               f"is skipped; step {j + 1} uses {model.value(o)} in its place."))
+            out.append(
+                _finish(
+                    model,
+                    rest,
+                    model.target,
+                    j + 1,
+                    f"The step for {node.name} ({model.value(st.a)} {st.op} {model.value(st.b)} = {node.value}) "
+                    f"is skipped; step {j + 1} uses {model.value(o)} in its place.",
+                )
+            )
     return out
 
 
@@ -177,7 +216,7 @@ def _misread_plan(model: WorldModel, m) -> tuple[list[PlanStep], int] | None:
     plan = model.reference_plan()
     pos = next(i for i, s in enumerate(plan) if s.key == m.replace)
     new = [PlanStep(k, model.nodes[k].op, model.nodes[k].a, model.nodes[k].b) for k in m.keys]
-    rest = substitute(plan[pos + 1:], m.replace, m.keys[-1])
+    rest = substitute(plan[pos + 1 :], m.replace, m.keys[-1])
     answer = m.keys[-1] if m.replace == model.target else model.target
     full = prune(plan[:pos] + new + rest, answer)
     first = next(i for i, s in enumerate(full) if s.key in m.keys)
@@ -195,8 +234,15 @@ def misreadings(model: WorldModel, kind: str) -> list[Option]:
     if kind == "question_misinterpretation":
         for k in model.alternatives:
             sub = prune(model.reference_plan(), k)
-            out.append(_finish(model, sub, k, len(sub) + 1,
-                               f"The answer gives {model.name(k)} ({model.value(k)}) instead of {model.name(model.target)}."))
+            out.append(
+                _finish(
+                    model,
+                    sub,
+                    k,
+                    len(sub) + 1,
+                    f"The answer gives {model.name(k)} ({model.value(k)}) instead of {model.name(model.target)}.",
+                )
+            )
     return out
 
 
@@ -207,16 +253,30 @@ def counting(model: WorldModel) -> list[Option]:
         node = model.nodes[st.key]
         if node.kind != "count" or not node.raw:
             continue
-        rest = substitute(plan[:i] + plan[i + 1:], st.key, node.raw)
+        rest = substitute(plan[:i] + plan[i + 1 :], st.key, node.raw)
         if st.key == model.target:
             rest = prune(rest, node.raw)
-            out.append(_finish(model, rest, node.raw, len(rest) + 1,
-                               f"The count of {node.name} is off by one: {model.value(node.raw)} instead of {node.value}."))
+            out.append(
+                _finish(
+                    model,
+                    rest,
+                    node.raw,
+                    len(rest) + 1,
+                    f"The count of {node.name} is off by one: {model.value(node.raw)} instead of {node.value}.",
+                )
+            )
             continue
         users = [j for j in consumers(rest, node.raw) if j >= i]
         if users:
-            out.append(_finish(model, rest, model.target, users[0] + 1,
-                               f"Step {users[0] + 1} counts {node.name} as {model.value(node.raw)} instead of {node.value} (off by one)."))
+            out.append(
+                _finish(
+                    model,
+                    rest,
+                    model.target,
+                    users[0] + 1,
+                    f"Step {users[0] + 1} counts {node.name} as {model.value(node.raw)} instead of {node.value} (off by one).",
+                )
+            )
     return out
 
 
@@ -231,8 +291,15 @@ def unit_conversion(model: WorldModel) -> list[Option]:
             x = model.value(key)
             for y in UNIT_CONFUSIONS.get(x, ()):
                 new = replace(st, **{slot: f"c{y}"})
-                out.append(_finish(model, plan[:i] + [new] + plan[i + 1:], model.target, i + 1,
-                                   f"Step {i + 1} uses {y} for {model.name(key)} instead of {x}."))
+                out.append(
+                    _finish(
+                        model,
+                        plan[:i] + [new] + plan[i + 1 :],
+                        model.target,
+                        i + 1,
+                        f"Step {i + 1} uses {y} for {model.name(key)} instead of {x}.",
+                    )
+                )
     return out
 
 
@@ -248,15 +315,29 @@ def contradictory(model: WorldModel) -> list[Option]:
             x = node.value
             for y in (int(str(x)[::-1]) if x >= 10 else 0, x + 1, x - 1, x + 10, x - 10):
                 if near_miss(y, x) and y not in model.all_values:
-                    o = _swap_operand(model, plan, i, slot, f"c{y}",
-                                      f"Step {i + 1} uses {y} for {node.name}, but an earlier step found {x}.")
+                    o = _swap_operand(
+                        model,
+                        plan,
+                        i,
+                        slot,
+                        f"c{y}",
+                        f"Step {i + 1} uses {y} for {node.name}, but an earlier step found {x}.",
+                    )
                     out.append(o)
     t = model.target_value
     if model.nodes[model.target].kind != "count":
         for y in (int(str(t)[::-1]) if t >= 10 else 0, t + 1, t - 1, t + 10, t - 10):
             if near_miss(y, t) and y not in model.all_values:
-                out.append(_finish(model, plan, model.target, len(plan) + 1,
-                                   f"The answer line says {y}, but the last step found {t}.", answer=y))
+                out.append(
+                    _finish(
+                        model,
+                        plan,
+                        model.target,
+                        len(plan) + 1,
+                        f"The answer line says {y}, but the last step found {t}.",
+                        answer=y,
+                    )
+                )
     return out
 
 
@@ -264,8 +345,15 @@ def hallucination(model: WorldModel) -> list[Option]:
     out = []
     plan = model.reference_plan()
     known = model.all_values
-    made_up = [h for h in range(2, 100) if h not in known and h not in UNIT_VALUES
-               and h - 1 not in known and h + 1 not in known and not any(near_miss(h, v) for v in known)]
+    made_up = [
+        h
+        for h in range(2, 100)
+        if h not in known
+        and h not in UNIT_VALUES
+        and h - 1 not in known
+        and h + 1 not in known
+        and not any(near_miss(h, v) for v in known)
+    ]
     if not made_up:
         return out
     for i, st in enumerate(plan):
@@ -276,11 +364,18 @@ def hallucination(model: WorldModel) -> list[Option]:
             if op == "-" and x - h <= 0:
                 continue
             new = PlanStep(f"h{i}", op, st.key, f"c{h}")
-            rest = substitute(plan[i + 1:], st.key, new.key)
+            rest = substitute(plan[i + 1 :], st.key, new.key)
             answer = new.key if st.key == model.target else model.target
             what = "adds" if op == "+" else "takes away"
-            out.append(_finish(model, plan[:i + 1] + [new] + rest, answer, i + 2,
-                               f"Step {i + 2} {what} {h}, a number the problem never mentions."))
+            out.append(
+                _finish(
+                    model,
+                    plan[: i + 1] + [new] + rest,
+                    answer,
+                    i + 2,
+                    f"Step {i + 2} {what} {h}, a number the problem never mentions.",
+                )
+            )
     return out
 
 

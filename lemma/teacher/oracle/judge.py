@@ -40,8 +40,10 @@ def _ready(model: WorldModel, key: str, computed: set[int]) -> bool:
 def step_ok(model: WorldModel, p: StepLine, computed: set[int]) -> bool:
     if apply_op(p.op, p.a, p.b) != p.c:
         return False
-    return any(model.matches(n, p.op, p.a, p.b) and _ready(model, n.a, computed) and _ready(model, n.b, computed)
-               for n in model.valid)
+    return any(
+        model.matches(n, p.op, p.a, p.b) and _ready(model, n.a, computed) and _ready(model, n.b, computed)
+        for n in model.valid
+    )
 
 
 def judge(model: WorldModel, text: str) -> Finding | None:
@@ -58,8 +60,13 @@ def judge(model: WorldModel, text: str) -> Finding | None:
         label = step_label(line)
         if p is None:
             short = line if len(line) <= 40 else line[:37] + "..."
-            return Finding(i, "nonsensical_output", f"Step {i} is neither a calculation nor an answer: {short!r}.",
-                           f"step {i} does not make sense.", label=label)
+            return Finding(
+                i,
+                "nonsensical_output",
+                f"Step {i} is neither a calculation nor an answer: {short!r}.",
+                f"step {i} does not make sense.",
+                label=label,
+            )
         if isinstance(p, AnswerLine):
             if p.value == model.target_value:
                 continue
@@ -68,8 +75,13 @@ def judge(model: WorldModel, text: str) -> Finding | None:
             computed.add(p.c)
             continue
         return _step(model, i, p, computed, label)
-    return Finding(len(lines), "nonsensical_output", "The solution never states a final answer.",
-                   "the solution has no final answer.", label=step_label(lines[-1]))
+    return Finding(
+        len(lines),
+        "nonsensical_output",
+        "The solution never states a final answer.",
+        "the solution has no final answer.",
+        label=step_label(lines[-1]),
+    )
 
 
 def _answer(model: WorldModel, i: int, v: int, computed: set[int]) -> Finding:
@@ -80,26 +92,43 @@ def _answer(model: WorldModel, i: int, v: int, computed: set[int]) -> Finding:
         return Finding(i, kind, rationale, note, None, None, True)
 
     if target.kind == "count" and target.raw and v == model.value(target.raw):
-        return f("counting_error", f"The answer {v} is off by one: {tname} is {t}.",
-                 f"{tname} is {t}, not {v}; the count was off by one.")
+        return f(
+            "counting_error",
+            f"The answer {v} is off by one: {tname} is {t}.",
+            f"{tname} is {t}, not {v}; the count was off by one.",
+        )
     for k in model.alternatives:
         if model.value(k) == v:
-            return f("question_misinterpretation", f"The answer gives {model.name(k)} ({v}), but the question asks for {tname} ({t}).",
-                     f"the question asks for {tname}, not {model.name(k)}.")
+            return f(
+                "question_misinterpretation",
+                f"The answer gives {model.name(k)} ({v}), but the question asks for {tname} ({t}).",
+                f"the question asks for {tname}, not {model.name(k)}.",
+            )
     for m in model.misreadings:
         if m.replace == model.target and m.final == v:
             return f(m.type, f"The answer {v} {m.note}; the question asks for {tname} ({t}).", f"the answer {m.note}.")
     if v in computed:
         if t in computed:
-            return f("question_misinterpretation", f"The answer states {v}, but the question asks for {tname} ({t}).",
-                     f"the question asks for {tname}, not {v}.")
-        return f("missing_step", f"The answer stops at {v}; the steps that give {tname} are missing.",
-                 f"{v} is not yet {tname}; a step is missing.")
+            return f(
+                "question_misinterpretation",
+                f"The answer states {v}, but the question asks for {tname} ({t}).",
+                f"the question asks for {tname}, not {v}.",
+            )
+        return f(
+            "missing_step",
+            f"The answer stops at {v}; the steps that give {tname} are missing.",
+            f"{v} is not yet {tname}; a step is missing.",
+        )
     if v in model.qvalues:
-        return f("question_misinterpretation", f"The answer repeats {v} from the question; it asks for {tname} ({t}).",
-                 f"the question asks for {tname}, not {v}.")
+        return f(
+            "question_misinterpretation",
+            f"The answer repeats {v} from the question; it asks for {tname} ({t}).",
+            f"the question asks for {tname}, not {v}.",
+        )
     if near_miss(v, t) or t in computed:
-        return f("contradictory_step", f"The answer says {v}, but the steps found {t}.", f"the steps found {t}, not {v}.")
+        return f(
+            "contradictory_step", f"The answer says {v}, but the steps found {t}.", f"the steps found {t}, not {v}."
+        )
     return f("hallucination", f"The answer {v} does not follow from any step.", f"{v} does not follow from the steps.")
 
 
@@ -134,24 +163,47 @@ def _step(model: WorldModel, i: int, p: StepLine, computed: set[int], label: int
             missing = [k for k in (n.a, n.b) if not _ready(model, k, computed)]
             if missing:
                 k = missing[0]
-                return Finding(i, "missing_step", f"Step {i} uses {model.value(k)} ({model.name(k)}) before any step computes it.",
-                               f"{model.name(k)} ({model.value(k)}) has to be worked out first.", k, label)
+                return Finding(
+                    i,
+                    "missing_step",
+                    f"Step {i} uses {model.value(k)} ({model.name(k)}) before any step computes it.",
+                    f"{model.name(k)} ({model.value(k)}) has to be worked out first.",
+                    k,
+                    label,
+                )
             right = "not a whole number" if r is None else str(r)
-            return Finding(i, "calculation_error", f"Step {i} computes {expr} as {p.c}; it is {right}.",
-                           f"{expr} is {right}, not {p.c}.", n.key, label)
+            return Finding(
+                i,
+                "calculation_error",
+                f"Step {i} computes {expr} as {p.c}; it is {right}.",
+                f"{expr} is {right}, not {p.c}.",
+                n.key,
+                label,
+            )
     # 2. a known misreading of the problem
     for m in model.misreadings:
         for k in m.keys:
             if model.matches(model.nodes[k], p.op, p.a, p.b):
-                return Finding(i, m.type, f"Step {i} {m.note}: {expr} does not give {model.name(m.replace)}.",
-                               f"step {label or i} {m.note}.", None, label)
+                return Finding(
+                    i,
+                    m.type,
+                    f"Step {i} {m.note}: {expr} does not give {model.name(m.replace)}.",
+                    f"step {label or i} {m.note}.",
+                    None,
+                    label,
+                )
     # 3. the right numbers with another operator (or the operands of - or / reversed)
     for n in model.valid:
         va, vb = model.operands(n)
         if sorted((va, vb)) == sorted((p.a, p.b)) and _ready(model, n.a, computed) and _ready(model, n.b, computed):
-            return Finding(i, "operator_error",
-                           f"Step {i} computes {expr}; it should be {va} {n.op} {vb} = {n.value} ({model.name(n.key)}).",
-                           f"{model.name(n.key)} is {va} {n.op} {vb}, not {expr}.", n.key, label)
+            return Finding(
+                i,
+                "operator_error",
+                f"Step {i} computes {expr}; it should be {va} {n.op} {vb} = {n.value} ({model.name(n.key)}).",
+                f"{model.name(n.key)} is {va} {n.op} {vb}, not {expr}.",
+                n.key,
+                label,
+            )
     # 4. one operand right, the other swapped for something else
     best = None
     for n in model.valid:
@@ -184,10 +236,27 @@ def _step(model: WorldModel, i: int, p: StepLine, computed: set[int], label: int
         if y not in model.leaf_values and y not in computed:
             if any(near_miss(y, q) for q in model.qvalues):
                 q = next(q for q in model.qvalues if near_miss(y, q))
-                return Finding(i, "context_value_error", f"Step {i} uses {y}; the question says {q}.",
-                               f"the question says {q}, not {y}.", None, label)
-            return Finding(i, "hallucination", f"Step {i} uses {y}, a number that is not in the problem.",
-                           f"step {label or i} uses {y}, which the problem never gives, so that step does not belong.",
-                           None, label)
-    return Finding(i, "formula_confusion_error", f"Step {i} computes {expr}, which the problem does not call for.",
-                   f"{expr} is not what the problem needs.", None, label)
+                return Finding(
+                    i,
+                    "context_value_error",
+                    f"Step {i} uses {y}; the question says {q}.",
+                    f"the question says {q}, not {y}.",
+                    None,
+                    label,
+                )
+            return Finding(
+                i,
+                "hallucination",
+                f"Step {i} uses {y}, a number that is not in the problem.",
+                f"step {label or i} uses {y}, which the problem never gives, so that step does not belong.",
+                None,
+                label,
+            )
+    return Finding(
+        i,
+        "formula_confusion_error",
+        f"Step {i} computes {expr}, which the problem does not call for.",
+        f"{expr} is not what the problem needs.",
+        None,
+        label,
+    )

@@ -84,15 +84,18 @@ class WorldModel:
             self.qvalues = [int(q["value"]) for q in st["quantities"]]
             self.qnames = [str(q.get("name", "")) for q in st["quantities"]]
             self.qused = [bool(q.get("used", True)) for q in st["quantities"]]
-            self.constants = {int(c["value"]): (c.get("kind", "plain"), c.get("name", "")) for c in st.get("constants", [])}
+            self.constants = {
+                int(c["value"]): (c.get("kind", "plain"), c.get("name", "")) for c in st.get("constants", [])
+            }
             self.nodes: dict[str, Node] = {}
             self.ref_keys = [self._add(f"s{j}", s) for j, s in enumerate(st["steps"])]
             self.alt_keys = [self._add(f"a{k}", s) for k, s in enumerate(st.get("alt_steps", []))]
             self.misreadings = []
             for n, m in enumerate(st.get("misreadings", [])):
                 keys = tuple(self._add(f"m{n}.{i}", s, mis=n) for i, s in enumerate(m["steps"]))
-                self.misreadings.append(Misreading(m["type"], f"s{m['replace']}", keys, m.get("note", ""),
-                                                   self.nodes[keys[-1]].value))
+                self.misreadings.append(
+                    Misreading(m["type"], f"s{m['replace']}", keys, m.get("note", ""), self.nodes[keys[-1]].value)
+                )
             self.target = f"s{int(st['target'])}"
             self.alternatives = [f"s{int(j)}" for j in st.get("alternatives", [])]
             self.target_value = self.nodes[self.target].value
@@ -106,8 +109,16 @@ class WorldModel:
 
     def _add(self, key: str, s: dict, mis: int | None = None) -> str:
         raw = _key(s["raw"]) if s.get("raw") else None
-        self.nodes[key] = Node(key, s["op"], _key(s["a"], mis), _key(s["b"], mis), int(s["result"]),
-                               s.get("kind", "plain"), s.get("name", ""), raw)
+        self.nodes[key] = Node(
+            key,
+            s["op"],
+            _key(s["a"], mis),
+            _key(s["b"], mis),
+            int(s["result"]),
+            s.get("kind", "plain"),
+            s.get("name", ""),
+            raw,
+        )
         return key
 
     # -- values and names ----------------------------------------------------------------------

@@ -18,7 +18,6 @@ import logging
 import random
 from functools import lru_cache
 
-from lemma.teacher.oracle import inject as oracle_inject, write as oracle_write
 from lemma.teacher.base import (
     ClassifyRequest,
     CorrectRequest,
@@ -33,6 +32,8 @@ from lemma.teacher.base import (
     TypeLabel,
     TypeSpec,
 )
+from lemma.teacher.oracle import inject as oracle_inject
+from lemma.teacher.oracle import write as oracle_write
 from lemma.teacher.oracle.judge import judge
 from lemma.teacher.oracle.model import StructureError, WorldModel
 
@@ -135,8 +136,13 @@ class OracleTeacher(Teacher):
             opts = oracle_inject.options(world, kind)
             random.Random(f"{self.seed}|{req.problem.id}|{kind}").shuffle(opts)
             if req.sample_index >= len(opts):
-                log.info("problem %s: %d distinct site(s) for %s, sample %d asked", req.problem.id, len(opts), kind,
-                         req.sample_index)
+                log.info(
+                    "problem %s: %d distinct site(s) for %s, sample %d asked",
+                    req.problem.id,
+                    len(opts),
+                    kind,
+                    req.sample_index,
+                )
                 return Mistake(None, dropped=f"no_site:{kind}")
             o = opts[req.sample_index]
             return Mistake(o.solution, o.wrong_step, o.explanation)

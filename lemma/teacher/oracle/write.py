@@ -177,13 +177,13 @@ def _merge(phrase: str, sentence: str) -> str:
 
 def smooth(model: WorldModel | None, trajectory: str) -> str:
     """Rewrite a joined trajectory so it reads as one solver thinking aloud:
-      * whitespace normalised, one step per line;
-      * steps numbered 1, 2, ... within each attempt (a restart starts again at 1, a fix goes on
-        from the step it redoes), whatever numbers the student or teacher wrote;
-      * the reflection phrase and the sentence after it merged into one sentence;
-      * a wrong "The answer is" inside the attempt becomes "That gives N." so the text ends with
-        exactly one answer line, the one of the corrected reasoning (checked against the last
-        step when the trajectory has no answer line of its own)."""
+    * whitespace normalised, one step per line;
+    * steps numbered 1, 2, ... within each attempt (a restart starts again at 1, a fix goes on
+      from the step it redoes), whatever numbers the student or teacher wrote;
+    * the reflection phrase and the sentence after it merged into one sentence;
+    * a wrong "The answer is" inside the attempt becomes "That gives N." so the text ends with
+      exactly one answer line, the one of the corrected reasoning (checked against the last
+      step when the trajectory has no answer line of its own)."""
     raw_lines = [re.sub(r"\s+", " ", ln).strip() for ln in trajectory.strip().splitlines()]
     raw_lines = [ln for ln in raw_lines if ln]
     out: list[str] = []

@@ -50,17 +50,26 @@ def main(model_dir: str, out_path: str, max_new_tokens: int = 200, seed: int = 1
         if template == "alpaca":
             prompts = [ALPACA.format(question=q) for q in QUESTIONS]
         else:
-            prompts = [tok.apply_chat_template([{"role": "user", "content": q}], tokenize=False, add_generation_prompt=True)
-                       for q in QUESTIONS]
+            prompts = [
+                tok.apply_chat_template([{"role": "user", "content": q}], tokenize=False, add_generation_prompt=True)
+                for q in QUESTIONS
+            ]
         batch = tok(prompts, return_tensors="pt", padding=True, add_special_tokens=True)
         torch.manual_seed(seed)
         with torch.inference_mode():
             # no stop strings: keep what the model writes past where it should stop (eos ends a
             # row, as in every engine)
-            out = model.generate(**batch, do_sample=True, temperature=0.7, top_p=1.0, top_k=0,
-                                 max_new_tokens=max_new_tokens, pad_token_id=tok.pad_token_id,
-                                 eos_token_id=tok.eos_token_id)
-        for q, prompt, ids in zip(QUESTIONS, prompts, out[:, batch["input_ids"].shape[1]:].tolist()):
+            out = model.generate(
+                **batch,
+                do_sample=True,
+                temperature=0.7,
+                top_p=1.0,
+                top_k=0,
+                max_new_tokens=max_new_tokens,
+                pad_token_id=tok.pad_token_id,
+                eos_token_id=tok.eos_token_id,
+            )
+        for q, prompt, ids in zip(QUESTIONS, prompts, out[:, batch["input_ids"].shape[1] :].tolist()):
             if tok.eos_token_id in ids:  # what follows eos is padding
                 ids = ids[: ids.index(tok.eos_token_id)]
             text = tok.decode(ids, skip_special_tokens=False)
