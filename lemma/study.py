@@ -33,9 +33,13 @@ def cell_name(protocol: str, retry: float) -> str:
 def make_cell(
     out: Path, base_config: dict, taxonomy: Path, protocol: str, retry: float, seeds: list[int] | None
 ) -> Path:
-    cfg = yaml.safe_load(yaml.safe_dump(base_config))  # a deep copy
+    # A deep copy in the config's own key order: Snakemake compares a rule's params with their key
+    # order, so a reordered section would rerun every job that takes it (and defeat seed_from).
+    cfg = yaml.safe_load(yaml.safe_dump(base_config, sort_keys=False))
     cfg.setdefault("training", {})["protocol"] = protocol
-    cfg.setdefault("pretrain", {})["retry_rate"] = retry
+    pretrain = cfg.setdefault("pretrain", {})
+    if pretrain.get("retry_rate", 0) != retry:  # an added key moves the filled-in defaults after it
+        pretrain["retry_rate"] = retry
     if seeds:
         cfg["seeds"] = seeds
     wd = out / cell_name(protocol, retry)
