@@ -18,6 +18,7 @@ rows = evaluate(
     w.benchmark,
     p.evaluation["max_new_tokens"],
     grade_timeout=p.grading["timeout_s"],
+    source_format=p.source.get("format"),
 )
 df = write_table(rows, snakemake.output[0], EVAL)
 log.info("%s on %s: %.1f%% of %d", w.run, w.benchmark, 100 * (df["correct"].mean() or 0.0), df.height)

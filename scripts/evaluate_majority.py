@@ -21,6 +21,7 @@ rows = majority_vote(
     k,
     seed=p.seed,
     grade_timeout=p.grading["timeout_s"],
+    source_format=p.source.get("format"),
 )
 df = write_table(rows, snakemake.output[0], EVAL)
 log.info("%s on %s, maj@%d: %.1f%% of %d", w.run, w.benchmark, k, 100 * (df["correct"].mean() or 0.0), df.height)

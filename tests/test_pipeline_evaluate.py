@@ -72,6 +72,17 @@ def test_eval_prompts_zero_and_few_shot():
     assert stops == fewshot_stops("alpaca") and set(fmt.stops) <= set(stops)
 
 
+def test_eval_prompts_take_the_exemplars_of_the_source_format_not_the_dataset_name():
+    # a benchmark may be named anything: its loader format picks the exemplars
+    named, _ = eval_prompts(PROBLEMS_DF, "alpaca", 2, "svamp_test", source_format="svamp")
+    assert named == eval_prompts(PROBLEMS_DF, "alpaca", 2, "svamp")[0]
+    math, _ = eval_prompts(PROBLEMS_DF, "alpaca", 1, "deepmind_math", source_format="deepmind_mathematics")
+    assert math[0] == fewshot_prompt(PROBLEMS_DF["question"][0], default_shots("math")[:1], "alpaca")
+    # more shots than exemplars is refused, naming the count, instead of silently using fewer
+    with pytest.raises(ValueError, match="5 shots asked for 'svamp'"):
+        eval_prompts(PROBLEMS_DF, "alpaca", 5, "svamp_test", source_format="svamp")
+
+
 def student(body: dict):
     """Greedy: one reply per problem (with an invented next task for `a`); sampled (maj@k): the
     answers below by sample index."""

@@ -13,13 +13,18 @@ from lemma.prompting import PromptFormat, cut_completion
 from lemma.scores_table import scores_table
 
 
-def eval_prompts(problems: pl.DataFrame, template, shots: int, benchmark: str) -> tuple[list[str], tuple[str, ...]]:
-    """The prompts and their stop strings (k-shot prompts also stop at a new exemplar)."""
+def eval_prompts(
+    problems: pl.DataFrame, template, shots: int, benchmark: str, source_format: str | None = None
+) -> tuple[list[str], tuple[str, ...]]:
+    """The prompts and their stop strings (k-shot prompts also stop at a new exemplar). The
+    exemplars are chosen by the benchmark's loader format (`source_format`; the benchmark's name
+    when it has none, as a builtin split), so a dataset may be called anything; more shots than
+    there are exemplars is an error, not a silent cap."""
     fmt = PromptFormat.of(template)
     if shots:
         from lemma.data.fewshot import default_shots, fewshot_prompt, fewshot_stops
 
-        exemplars = default_shots(benchmark)[:shots]
+        exemplars = default_shots(source_format or benchmark, shots)
         return [fewshot_prompt(q, exemplars, fmt) for q in problems["question"]], fewshot_stops(fmt)
     return [fmt.prompt(q) for q in problems["question"]], fmt.stops
 
@@ -37,9 +42,10 @@ def evaluate(
     benchmark: str,
     max_new_tokens: int,
     grade_timeout: float = DEFAULT_TIMEOUT_S,
+    source_format: str | None = None,
 ) -> list[dict]:
     """The paper's protocol: greedy, n=1, its stop strings."""
-    prompts, stops = eval_prompts(problems, template, shots, benchmark)
+    prompts, stops = eval_prompts(problems, template, shots, benchmark, source_format)
     params = SamplingParams(temperature=0.0, top_p=1.0, max_new_tokens=max_new_tokens, n=1, stop=stops)
     outs = engine.generate([Request(prompt=p, params=params) for p in prompts], progress=f"evaluate {benchmark}")
     texts = _texts([o[:1] for o in outs], stops)
@@ -67,10 +73,11 @@ def majority_vote(
     k: int,
     seed: int = 0,
     grade_timeout: float = DEFAULT_TIMEOUT_S,
+    source_format: str | None = None,
 ) -> list[dict]:
     """maj@k as the paper reports it: k samples at T=0.7, the most frequent extracted answer wins
     (ties: the answer seen first); the item is right when that answer grades right."""
-    prompts, stops = eval_prompts(problems, template, shots, benchmark)
+    prompts, stops = eval_prompts(problems, template, shots, benchmark, source_format)
     params = SamplingParams(temperature=0.7, top_p=1.0, max_new_tokens=max_new_tokens, n=k, stop=stops, seed=seed)
     outs = engine.generate([Request(prompt=p, params=params) for p in prompts], progress=f"maj@{k} {benchmark}")
     texts = _texts(outs, stops)
