@@ -15,10 +15,11 @@ from lemma.pipeline.correct import (
     truncate_mistakes,
     truncate_student,
 )
-from lemma.records import CORRECTIONS, GRADED, MISTAKES, PROBLEMS, STEP_LABELS, TRAJECTORIES, TRUNCATED
+from lemma.records import CORRECTIONS, MISTAKES, PROBLEMS, STEP_LABELS, TRAJECTORIES, TRUNCATED
 from lemma.reflection import join_trajectory
 from lemma.teacher.oracle import OracleTeacher
 from lemma.world.problems import generate_world
+from tests.pipeline_tables import graded
 
 # train-00000 "Step 1: 40 - 14 = 26\nStep 2: 26 - 1 = 25\nThe answer is: 25"
 # train-00002 "Step 1: 20 + 11 = 31\nStep 2: 31 * 2 = 62\nStep 3: 62 * 4 = 248\nThe answer is: 248"
@@ -43,24 +44,6 @@ def step_labels(rows: list[tuple]) -> pl.DataFrame:
             for p, k, c, s, d in rows
         ],
         schema=STEP_LABELS,
-    )
-
-
-def graded(rows: list[tuple]) -> pl.DataFrame:
-    return pl.DataFrame(
-        [
-            {
-                "problem_id": p,
-                "sample_index": k,
-                "completion": c,
-                "finish_reason": "stop",
-                "pred_answer": None,
-                "correct": ok,
-                "status": "ok",
-            }
-            for p, k, c, ok in rows
-        ],
-        schema=GRADED,
     )
 
 

@@ -17,6 +17,7 @@ from lemma.records import GRADED, PROBLEMS, STEP_LABELS, TYPE_LABELS
 from lemma.teacher.base import TypeSpec
 from lemma.teacher.oracle import OracleTeacher
 from lemma.world.problems import generate_world
+from tests.pipeline_tables import graded
 
 # train-00000: "Step 1: 40 - 14 = 26\nStep 2: 26 - 1 = 25\nThe answer is: 25" (floors strictly between)
 # train-00003: "Step 1: 12 * 6 = 72\nStep 2: 72 * 4 = 288\nThe answer is: 288"
@@ -39,24 +40,6 @@ ARITHMETIC = "Step 1: 40 - 14 = 24\nStep 2: 24 - 1 = 23\nThe answer is: 23"  # s
 OFF_BY_ONE = "Step 1: 40 - 14 = 26\nThe answer is: 26"  # step 2, counting_error
 RIGHT = "Step 1: 12 * 6 = 72\nStep 2: 72 * 4 = 288\nThe answer is: 288"  # misgraded wrong: the judge disagrees
 TAXONOMY = [TypeSpec(n, f"definition of {n}") for n in ("calculation_error", "counting_error", "operator_error")]
-
-
-def graded(rows: list[tuple]) -> pl.DataFrame:
-    return pl.DataFrame(
-        [
-            {
-                "problem_id": p,
-                "sample_index": k,
-                "completion": c,
-                "finish_reason": "stop",
-                "pred_answer": None,
-                "correct": ok,
-                "status": "ok",
-            }
-            for p, k, c, ok in rows
-        ],
-        schema=GRADED,
-    )
 
 
 GRADED_DF = graded(

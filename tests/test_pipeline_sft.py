@@ -11,7 +11,8 @@ import pytest
 
 from lemma.pipeline.sft import correct_sample_rows, export_rows, external_rows, sft_rows, sft_stats
 from lemma.prompting import format_prompt
-from lemma.records import GRADED, PROBLEMS, TRAJECTORIES, TYPE_LABELS
+from lemma.records import PROBLEMS, TRAJECTORIES, TYPE_LABELS
+from tests.pipeline_tables import graded
 
 ALPACA = Path(__file__).parent / "data" / "sft_layouts" / "alpaca.jsonl"
 PROBLEMS_DF = pl.DataFrame(
@@ -81,27 +82,15 @@ LABELS = pl.DataFrame(
     ],
     schema=TYPE_LABELS,
 )
-GRADED_DF = pl.DataFrame(
+GRADED_DF = graded(
     [
-        {
-            "problem_id": p,
-            "sample_index": k,
-            "completion": c,
-            "finish_reason": "stop",
-            "pred_answer": None,
-            "correct": ok,
-            "status": "ok",
-        }
-        for p, k, c, ok in [
-            ("p2", 1, "right  two\nThe answer is: 2", True),
-            ("p1", 0, "wrong", False),
-            ("p2", 0, "right two\nThe answer is: 2 ", True),  # the same text, spaced otherwise
-            ("p1", 2, "  ", True),
-            ("p9", 0, "not a problem here", True),
-            ("p1", 1, "right one", None),
-        ]
-    ],
-    schema=GRADED,
+        ("p2", 1, "right  two\nThe answer is: 2", True),
+        ("p1", 0, "wrong", False),
+        ("p2", 0, "right two\nThe answer is: 2 ", True),  # the same text, spaced otherwise
+        ("p1", 2, "  ", True),
+        ("p9", 0, "not a problem here", True),
+        ("p1", 1, "right one", None),
+    ]
 )
 
 
