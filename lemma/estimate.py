@@ -608,23 +608,31 @@ class Estimator:
 # -- presentation -------------------------------------------------------------------------------------
 
 
+# The Row fields that add up over jobs, stages and cuts (grouped rows and the total).
+SUMMED_FIELDS = (
+    "calls_done",
+    "calls_todo",
+    "prompt_done",
+    "prompt_todo",
+    "completion_done",
+    "completion_todo",
+    "cost_done",
+    "cost_todo",
+    "shared",
+)
+
+
+def _add_counts(into: Row, row: Row) -> None:
+    for f in SUMMED_FIELDS:
+        setattr(into, f, getattr(into, f) + getattr(row, f))
+
+
 def grouped(rows: list[Row]) -> list[Row]:
     """Rows summed by `group` (stage, cut and, for inject, the type), in first-seen order."""
     out: dict[str, Row] = {}
     for r in rows:
         g = out.setdefault(r.group, Row(r.group, r.stage, r.cut, r.group))
-        for f in (
-            "calls_done",
-            "calls_todo",
-            "prompt_done",
-            "prompt_todo",
-            "completion_done",
-            "completion_todo",
-            "cost_done",
-            "cost_todo",
-            "shared",
-        ):
-            setattr(g, f, getattr(g, f) + getattr(r, f))
+        _add_counts(g, r)
         g.exact = g.exact and r.exact
     members: dict[str, list[Row]] = defaultdict(list)
     for r in rows:
@@ -669,18 +677,7 @@ def grouped(rows: list[Row]) -> list[Row]:
 def totals(rows: list[Row]) -> Row:
     t = Row("total", "", group="total")
     for r in rows:
-        for f in (
-            "calls_done",
-            "calls_todo",
-            "prompt_done",
-            "prompt_todo",
-            "completion_done",
-            "completion_todo",
-            "cost_done",
-            "cost_todo",
-            "shared",
-        ):
-            setattr(t, f, getattr(t, f) + getattr(r, f))
+        _add_counts(t, r)
     t.exact = all(r.exact for r in rows)
     return t
 
