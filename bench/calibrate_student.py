@@ -57,8 +57,9 @@ def corpus(world: dict, extra: int, hard_share: float, drills: float) -> list[di
     rng, names = random.Random("extra"), sorted(problems.FAMILIES)
     rows = list(world["train"])
     while len(rows) < len(world["train"]) + extra:
+        hard = rng.random() < hard_share  # drawn before the family: the order the figures were measured with
         fam = rng.choices(names, [problems.FAMILY_WEIGHTS.get(f, 1.0) for f in names])[0]
-        row = problems.draw_problem(rng, rng.random() < hard_share, fam)
+        row = problems.draw_problem(rng, hard, fam)
         if row["question"] not in seen:
             seen.add(row["question"])
             rows.append(row)
