@@ -82,7 +82,7 @@ def test_train_params_maps_every_key():
 
 
 def test_pretrain_params_with_and_without_retry_data():
-    pretrain = {"max_steps": 100, "batch_size": 8, "lr": 1e-3, "hidden": 64, "layers": 2}
+    pretrain = {"max_steps": 100, "batch_size": 8, "lr": 1e-3, "hidden": 64, "layers": 2, "vocab_size": 400}
     plain = pretrain_params(pretrain, seed=3, threads=2)
     assert plain == {
         "max_steps": 100,
@@ -90,6 +90,7 @@ def test_pretrain_params_with_and_without_retry_data():
         "lr": 1e-3,
         "hidden": 64,
         "layers": 2,
+        "vocab_size": 400,
         "seed": 3,
         "threads": 2,
         "checkpoint_dir": None,

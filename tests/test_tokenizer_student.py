@@ -10,6 +10,7 @@ import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from lemma.grading.extract import extract_answer
+from lemma.prompting import format_prompt
 from lemma.world.student import build_student, greedy_accuracy, pretrain_student
 from lemma.world.tokenizer import train_tokenizer
 
@@ -123,6 +124,10 @@ def test_pretrain_student_end_to_end(tmp_path):
     model = AutoModelForCausalLM.from_pretrained(str(out))
     tk = AutoTokenizer.from_pretrained(str(out))
     assert len(tk) == model.config.vocab_size
+    # the tokenizer learned the prompt template's words too (trained on the bare questions it cut
+    # "Question:" and "Let's think step by step." into ~25 byte pieces, a quarter of each example)
+    prompt = tk.tokenize(format_prompt("How many?", "world"))
+    assert len(prompt) <= 16, prompt  # Question : How many ? \n Answer : Let 's think step by step . \n
     # the figure in the summary is reproducible from the saved model
     assert greedy_accuracy(model, tk, rows[:16], max_new_tokens=40) == s["train_accuracy"]
     assert json.loads((out / "student_pretrain.json").read_text())["steps"] == 20

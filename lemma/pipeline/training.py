@@ -87,6 +87,7 @@ def pretrain_params(
         "lr": pretrain["lr"],
         "hidden": pretrain["hidden"],
         "layers": pretrain["layers"],
+        "vocab_size": pretrain["vocab_size"],
         "seed": seed,
         "threads": threads,
         "checkpoint_dir": checkpoint_dir,

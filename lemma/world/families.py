@@ -45,15 +45,26 @@ DISTRACTORS = [
 ]
 
 
+# Number ranges, calibrated so the default tiny student solves about half of its training problems
+# (docs/world-study.md, "Calibration"): its errors are arithmetic, so the in-distribution operands
+# stay small; out-of-distribution operands are the upper half of a family's range to twice it.
+IN_DIST_MAX = 25
+OOD_SCALE = 2
+OOD_MAX = 100
+
+
 class Nums:
-    """Number ranges: in-distribution as given; out-of-distribution up to 4 times bigger (max 200)."""
+    """Number ranges: in-distribution as a family gives them, capped at IN_DIST_MAX;
+    out-of-distribution from half the family's upper bound to OOD_SCALE times it (at most OOD_MAX)."""
 
     def __init__(self, rng: random.Random, hard: bool) -> None:
         self.rng, self.hard = rng, hard
 
     def n(self, lo: int, hi: int) -> int:
         if self.hard:
-            lo, hi = max(lo, hi // 2), min(200, max(hi * 4, lo + 1))
+            lo, hi = max(lo, hi // 2), min(OOD_MAX, max(hi * OOD_SCALE, lo + 1))
+        else:
+            hi = min(hi, max(lo, IN_DIST_MAX))
         return self.rng.randint(lo, max(lo, hi))
 
 

@@ -1,8 +1,8 @@
 """The built-in world's problem generator: seeded, disjoint train/test/test_ood splits of short
 multi-step word problems with `Step k: a op b = c` reference solutions.
 
-train and test: 1-4 steps (mostly 1-3), numbers mostly 2-50. test_ood: 3-5 steps and numbers up
-to about 200, drawn from the families' longer variants. Every row has the keys of
+train and test: 1-4 steps (mostly 1-3), operands mostly 2-25. test_ood: 3-5 steps and operands up
+to 100, drawn from the families' longer variants (ranges in lemma.world.families.Nums). Every row has the keys of
 `lemma.records.PROBLEMS`; `structure` is the JSON the oracle teacher reads.
 """
 

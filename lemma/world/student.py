@@ -37,7 +37,7 @@ PRETRAIN_DEFAULTS = {
     "heads": 4,
     "intermediate": None,  # 2 * hidden
     "max_positions": 512,
-    "vocab_size": 512,
+    "vocab_size": 1024,  # the world's text needs ~820 merges: whole words, digits one by one
     "max_steps": 3000,
     "batch_size": 16,
     "lr": 1e-3,
@@ -150,10 +150,14 @@ def pretrain_student(train_rows: Sequence[dict], out_dir: str, params: dict | No
         train_rows, retry_counts = with_retries(train_rows, float(p["retry_rate"]), int(p["seed"]), p["retry_phrases"])
         log.info("retry data: %d of %d solutions (%s)", sum(retry_counts.values()), len(train_rows), retry_counts)
     out = Path(out_dir)
+    examples = [{"prompt": format_prompt(r["question"], "world"), "response": r["solution"]} for r in train_rows]
+    # The tokenizer learns from exactly the text the model trains on, prompt template included:
+    # trained on the bare questions it spelled "Question:" and "Let's think step by step." in
+    # ~25 byte-sized pieces, a quarter of every example's tokens, all of them compute.
     # train() saves the tokenizer into the final model dir; this copy is only a scratch file.
     with tempfile.TemporaryDirectory() as tok_dir:
         tokenizer = train_tokenizer(
-            (r["question"] + "\n" + r["solution"] for r in train_rows), tok_dir, vocab_size=int(p["vocab_size"])
+            (e["prompt"] + e["response"] for e in examples), tok_dir, vocab_size=int(p["vocab_size"])
         )
     model = build_student(
         tokenizer,
@@ -166,7 +170,6 @@ def pretrain_student(train_rows: Sequence[dict], out_dir: str, params: dict | No
     )
     n_params = sum(t.numel() for t in model.parameters())
     log.info("student: %d parameters, vocab %d, %d train problems", n_params, len(tokenizer), len(train_rows))
-    examples = [{"prompt": format_prompt(r["question"], "world"), "response": r["solution"]} for r in train_rows]
     train_params = {
         "max_steps": int(p["max_steps"]),
         "global_batch": int(p["batch_size"]),
