@@ -16,8 +16,8 @@ from tests.tiny_models import TINY_CHAT_TEMPLATE, build_tiny_llama
 from tests.workflow_helpers import REPO, planned_jobs
 
 ALL_EXAMPLES = sorted((REPO / "config/examples").glob("*.yaml"))
-# real-model examples; world-study*.yaml run the built-in world (checked below)
-EXAMPLES = [p for p in ALL_EXAMPLES if not p.name.startswith("world-study")]
+# real-model examples; world-*.yaml run the built-in world (checked below)
+EXAMPLES = [p for p in ALL_EXAMPLES if not p.name.startswith("world-")]
 LOADERS = REPO / "tests/data/loaders"
 # A small local file in each loader format's public layout (tests/data/loaders), for the examples'
 # /path/to/... placeholders.
@@ -60,6 +60,20 @@ def test_world_study_config_is_valid_and_the_default_world():
     for key in ("world", "pretrain", "sampling", "augment", "reflection_phrases"):
         assert cfg[key] == default[key], key  # the study runs on the default (calibrated) world
     assert len(cfg["seeds"]) >= 3 and {"sft", "rft", "lemma"} <= set(cfg["variants"])
+
+
+def test_world_ablations_config_is_the_default_plus_the_papers_ablations():
+    path = REPO / "config/examples/world-ablations.yaml"
+    cfg, default = load_yaml(path), load_yaml("config/config.yaml")
+    ablations = {k: v for k, v in cfg["variants"].items() if k not in default["variants"]}
+    assert ablations == {
+        "no_augment": {"trajectories": True, "sources": ["student"]},
+        "no_restart": {"trajectories": True, "strategies": ["fix_continue"]},
+        "no_truncate": {"trajectories": True, "truncate": False},
+    }
+    # the default keeps three models so that it finishes in about 12 minutes; the rest must not drift
+    del cfg["variants"], default["variants"]
+    assert cfg == default
 
 
 @pytest.fixture(scope="module")
