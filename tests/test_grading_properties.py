@@ -165,7 +165,7 @@ def test_extraction_of_hostile_text_is_linear():
         "1 + 1 = " * 20_000,
     ]
     for text in texts:
-        t0 = time.monotonic()
+        t0 = time.process_time()
         extract_answer(text, "math")
         extract_answer(text, "gsm8k")
-        assert time.monotonic() - t0 < 2.0, text[:40]
+        assert time.process_time() - t0 < 2.0, text[:40]  # CPU time: a loaded machine does not inflate it

@@ -52,7 +52,7 @@ def teacher():
 
 @pytest.fixture(scope="module")
 def train():
-    return generate_world(21, 240, 0, 0)["train"]
+    return generate_world(21, 320, 0, 0)["train"]  # enough problems with a site for every type
 
 
 @pytest.fixture(scope="module")

@@ -14,13 +14,13 @@ from lemma.records import GRADED, MISTAKES, PROBLEMS, TAXONOMY_STATS
 from lemma.teacher.base import TypeSpec
 from lemma.teacher.factory import build_teacher
 from lemma.teacher.oracle import OracleTeacher
-from lemma.world.problems import generate_world
 from tests.fake_openai_server import FakeOpenAIServer, last_user_text
+from tests.world_rows import world_rows
 
 ROOT = Path(__file__).resolve().parent.parent
 # train-00000 "Step 1: 40 - 14 = 26\nStep 2: 26 - 1 = 25\nThe answer is: 25"
 # train-00002 "Step 1: 20 + 11 = 31\nStep 2: 31 * 2 = 62\nStep 3: 62 * 4 = 248\nThe answer is: 248"
-WORLD = pl.DataFrame(generate_world(7, 4, 0, 0)["train"], schema=PROBLEMS)
+WORLD = pl.DataFrame(world_rows(4), schema=PROBLEMS)
 
 
 def graded(rows: list[tuple]) -> pl.DataFrame:

@@ -18,12 +18,12 @@ from lemma.pipeline.correct import (
 from lemma.records import CORRECTIONS, MISTAKES, PROBLEMS, STEP_LABELS, TRAJECTORIES, TRUNCATED
 from lemma.reflection import join_trajectory
 from lemma.teacher.oracle import OracleTeacher
-from lemma.world.problems import generate_world
 from tests.pipeline_tables import graded
+from tests.world_rows import world_rows
 
 # train-00000 "Step 1: 40 - 14 = 26\nStep 2: 26 - 1 = 25\nThe answer is: 25"
 # train-00002 "Step 1: 20 + 11 = 31\nStep 2: 31 * 2 = 62\nStep 3: 62 * 4 = 248\nThe answer is: 248"
-WORLD = pl.DataFrame(generate_world(7, 4, 0, 0)["train"], schema=PROBLEMS)
+WORLD = pl.DataFrame(world_rows(4), schema=PROBLEMS)
 PHRASES = ["Wait, let me check.", "Hmm, that is off."]
 
 FLOORS_WRONG = "Step 1: 40 - 14 = 26\nStep 2: 26 - 1 = 26\nThe answer is: 26"

@@ -16,12 +16,12 @@ from lemma.pipeline.judges import (
 from lemma.records import GRADED, PROBLEMS, STEP_LABELS, TYPE_LABELS
 from lemma.teacher.base import TypeSpec
 from lemma.teacher.oracle import OracleTeacher
-from lemma.world.problems import generate_world
 from tests.pipeline_tables import graded
+from tests.world_rows import world_rows
 
 # train-00000: "Step 1: 40 - 14 = 26\nStep 2: 26 - 1 = 25\nThe answer is: 25" (floors strictly between)
 # train-00003: "Step 1: 12 * 6 = 72\nStep 2: 72 * 4 = 288\nThe answer is: 288"
-WORLD = generate_world(7, 4, 0, 0)["train"]
+WORLD = world_rows(4)
 GSM8K = {
     "id": "gsm8k-0",
     "dataset": "gsm8k",

@@ -18,6 +18,7 @@ from lemma.pipeline.sft import external_pair, external_rows, sft_rows, sft_stats
 from lemma.pipeline.training import describe_protocol, protocol_steps, resolve_protocol
 from lemma.stats import compare_runs, discordant, mcnemar_exact, paired_bootstrap
 from lemma.world.problems import generate_world
+from tests.world_rows import world_rows
 
 LAYOUTS = Path(__file__).parent / "data" / "sft_layouts"
 PHRASES = [
@@ -27,7 +28,6 @@ PHRASES = [
     "Let me double-check this.",
     "On second thought, this step is wrong.",
 ]
-
 
 # --- protocols ---------------------------------------------------------------------------------
 
@@ -304,7 +304,7 @@ def test_scores_aggregate_seeds_with_mean_and_spread():
 @pytest.fixture(scope="module")
 def pay_problem():
     """'Max earns $12 an hour and works 6 hours a day for 4 days. How much does he earn?' (288)."""
-    rows = generate_world(7, 20, 0, 0)["train"]
+    rows = world_rows(20)
     r = next(r for r in rows if r["question"].startswith("Max earns $12 an hour"))
     assert r["answer"] == "288"
     return r["structure"]
