@@ -4,7 +4,7 @@ import polars as pl
 import pytest
 
 from lemma.engines.base import Completion, Engine
-from lemma.pipeline.evaluate import majority_vote, markdown_table, score_table, wilson_interval
+from lemma.pipeline.evaluate import EvalSpec, majority_vote, markdown_table, score_table, wilson_interval
 
 
 def preds(flags):
@@ -60,12 +60,12 @@ class ScriptedEngine(Engine):
 def test_majority_vote_takes_the_most_frequent_answer():
     problems = pl.DataFrame({"id": ["p"], "question": ["q"], "answer": ["7"], "style": ["world"]})
     votes = ["The answer is: 5", "The answer is: 7", "no answer here", "The answer is: 7", "The answer is: 8"]
-    rows = majority_vote(problems, ScriptedEngine(votes), "world", 0, "b", 16, k=5)
+    rows = majority_vote(problems, ScriptedEngine(votes), EvalSpec("b", "world", 16), k=5)
     assert rows[0]["pred_answer"] == "7" and rows[0]["correct"]
     # a tie goes to the answer seen first
-    rows = majority_vote(problems, ScriptedEngine(votes[:2]), "world", 0, "b", 16, k=2)
+    rows = majority_vote(problems, ScriptedEngine(votes[:2]), EvalSpec("b", "world", 16), k=2)
     assert rows[0]["pred_answer"] == "5" and not rows[0]["correct"]
-    rows = majority_vote(problems, ScriptedEngine(["nothing", "at all"]), "world", 0, "b", 16, k=2)
+    rows = majority_vote(problems, ScriptedEngine(["nothing", "at all"]), EvalSpec("b", "world", 16), k=2)
     assert rows[0]["status"] == "no_answer" and not rows[0]["correct"]
 
 

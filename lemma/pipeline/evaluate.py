@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import polars as pl
 
@@ -34,22 +35,30 @@ def _texts(outs, stops: tuple[str, ...]) -> list[str]:
     return [cut_completion(c.text or "", stops)[0] for o in outs for c in o]
 
 
-def evaluate(
-    problems: pl.DataFrame,
-    engine: Engine,
-    template,
-    shots: int,
-    benchmark: str,
-    max_new_tokens: int,
-    grade_timeout: float = DEFAULT_TIMEOUT_S,
-    source_format: str | None = None,
-) -> list[dict]:
+@dataclass(frozen=True)
+class EvalSpec:
+    """How one benchmark is evaluated, the same for greedy and maj@k: its prompt template and
+    shots (exemplars of `source_format`, else of the benchmark's name), the answer length, and
+    the grader's timeout."""
+
+    benchmark: str
+    template: str | dict
+    max_new_tokens: int
+    shots: int = 0
+    source_format: str | None = None
+    grade_timeout: float = DEFAULT_TIMEOUT_S
+
+    def prompts(self, problems: pl.DataFrame) -> tuple[list[str], tuple[str, ...]]:
+        return eval_prompts(problems, self.template, self.shots, self.benchmark, self.source_format)
+
+
+def evaluate(problems: pl.DataFrame, engine: Engine, spec: EvalSpec) -> list[dict]:
     """The paper's protocol: greedy, n=1, its stop strings."""
-    prompts, stops = eval_prompts(problems, template, shots, benchmark, source_format)
-    params = SamplingParams(temperature=0.0, top_p=1.0, max_new_tokens=max_new_tokens, n=1, stop=stops)
-    outs = engine.generate([Request(prompt=p, params=params) for p in prompts], progress=f"evaluate {benchmark}")
+    prompts, stops = spec.prompts(problems)
+    params = SamplingParams(temperature=0.0, top_p=1.0, max_new_tokens=spec.max_new_tokens, n=1, stop=stops)
+    outs = engine.generate([Request(prompt=p, params=params) for p in prompts], progress=f"evaluate {spec.benchmark}")
     texts = _texts([o[:1] for o in outs], stops)
-    grades = grade_texts(texts, problems["answer"].to_list(), problems["style"].to_list(), timeout=grade_timeout)
+    grades = grade_texts(texts, problems["answer"].to_list(), problems["style"].to_list(), timeout=spec.grade_timeout)
     return [
         {
             "problem_id": pid,
@@ -63,27 +72,16 @@ def evaluate(
     ]
 
 
-def majority_vote(
-    problems: pl.DataFrame,
-    engine: Engine,
-    template,
-    shots: int,
-    benchmark: str,
-    max_new_tokens: int,
-    k: int,
-    seed: int = 0,
-    grade_timeout: float = DEFAULT_TIMEOUT_S,
-    source_format: str | None = None,
-) -> list[dict]:
+def majority_vote(problems: pl.DataFrame, engine: Engine, spec: EvalSpec, k: int, seed: int = 0) -> list[dict]:
     """maj@k as the paper reports it: k samples at T=0.7, the most frequent extracted answer wins
     (ties: the answer seen first); the item is right when that answer grades right."""
-    prompts, stops = eval_prompts(problems, template, shots, benchmark, source_format)
-    params = SamplingParams(temperature=0.7, top_p=1.0, max_new_tokens=max_new_tokens, n=k, stop=stops, seed=seed)
-    outs = engine.generate([Request(prompt=p, params=params) for p in prompts], progress=f"maj@{k} {benchmark}")
+    prompts, stops = spec.prompts(problems)
+    params = SamplingParams(temperature=0.7, top_p=1.0, max_new_tokens=spec.max_new_tokens, n=k, stop=stops, seed=seed)
+    outs = engine.generate([Request(prompt=p, params=params) for p in prompts], progress=f"maj@{k} {spec.benchmark}")
     texts = _texts(outs, stops)
     golds = [g for g in problems["answer"] for _ in range(k)]
     styles = [s for s in problems["style"] for _ in range(k)]
-    grades = grade_texts(texts, golds, styles, timeout=grade_timeout)
+    grades = grade_texts(texts, golds, styles, timeout=spec.grade_timeout)
     rows = []
     for i, (pid, gold) in enumerate(zip(problems["id"], problems["answer"])):
         votes: dict[str, int] = {}
