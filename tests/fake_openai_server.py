@@ -46,6 +46,13 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
+def teacher_config(base_url: str, key_env: str, model: str = "fake-teacher", **settings) -> dict:
+    """The `teacher:` section of an LLM teacher that asks this server through the openai engine
+    (the key read from `key_env`); each test adds the settings it is about (timeouts, retries,
+    sampling params, prices, prompts_dir)."""
+    return {"kind": "llm", "engine": "openai", "model": model, "base_url": base_url, "api_key_env": key_env, **settings}
+
+
 def content_hash(body: dict) -> str:
     """The identity of a request by content: the body without transport-only fields."""
     keep = {k: v for k, v in body.items() if k not in ("stream", "user")}

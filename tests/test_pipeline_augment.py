@@ -15,7 +15,7 @@ from lemma.teacher.base import TypeSpec
 from lemma.teacher.factory import build_teacher
 from lemma.teacher.oracle import OracleTeacher
 from lemma.world.problems import generate_world
-from tests.fake_openai_server import FakeOpenAIServer, last_user_text
+from tests.fake_openai_server import FakeOpenAIServer, last_user_text, teacher_config
 
 ROOT = Path(__file__).resolve().parent.parent
 # train-00000 "Step 1: 40 - 14 = 26\nStep 2: 26 - 1 = 25\nThe answer is: 25"
@@ -181,15 +181,8 @@ def inject_reply(body: dict) -> str:
 def test_inject_errors_drops_right_answers_duplicates_and_unparsed_replies(tmp_path, monkeypatch):
     monkeypatch.setenv("LEMMA_TEST_TEACHER_KEY", "dummy")
     with FakeOpenAIServer(responder=inject_reply) as server:
-        cfg = {
-            "kind": "llm",
-            "engine": "openai",
-            "model": "m",
-            "base_url": server.base_url,
-            "api_key_env": "LEMMA_TEST_TEACHER_KEY",
-            "max_retries": 0,
-            "request_timeout_s": 5,
-        }  # the packaged prompts
+        # the packaged prompts
+        cfg = teacher_config(server.base_url, "LEMMA_TEST_TEACHER_KEY", "m", max_retries=0, request_timeout_s=5)
         teacher = build_teacher(cfg, cache_path=str(tmp_path / "cache.sqlite"), rule="test")
         try:
             g = graded([("g-dup", 0, False), ("m-half", 0, False), ("g-noexpl", 0, False)])
