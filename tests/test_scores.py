@@ -5,6 +5,7 @@ import pytest
 
 from lemma.engines.base import Completion, Engine
 from lemma.pipeline.evaluate import EvalSpec, majority_vote, markdown_table, score_table, wilson_interval
+from lemma.scores_table import scores_table
 
 
 def preds(flags):
@@ -38,7 +39,7 @@ def test_score_table_counts_each_variant_and_benchmark():
 
 def test_markdown_table_has_the_papers_layout_and_average():
     evals = {("sft", "a"): preds([True, False]), ("sft", "b"): preds([True, True]), ("lemma", "a"): preds([True, True])}
-    md = markdown_table(score_table(evals), ["sft", "lemma"], ["a", "b"])
+    md = markdown_table(scores_table(score_table(evals), ["sft", "lemma"], ["a", "b"]))
     lines = md.splitlines()
     assert lines[0] == "| variant | a | b | avg |"
     assert lines[2].startswith("| sft | 50.0 (") and lines[2].endswith("| 75.0 |")
@@ -71,5 +72,5 @@ def test_majority_vote_takes_the_most_frequent_answer():
 
 def test_average_leaves_out_the_majority_columns():
     evals = {("v", "a"): preds([True, False]), ("v", "a maj@4"): preds([True, True])}
-    md = markdown_table(score_table(evals), ["v"], ["a", "a maj@4"], average_over=["a"])
+    md = markdown_table(scores_table(score_table(evals), ["v"], ["a", "a maj@4"], average_over=["a"]))
     assert md.splitlines()[2].endswith("| 50.0 |")

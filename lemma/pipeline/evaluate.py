@@ -11,7 +11,7 @@ from lemma.engines.base import Engine, Request, SamplingParams
 from lemma.grading import DEFAULT_TIMEOUT_S
 from lemma.pipeline.grade import grade_texts
 from lemma.prompting import PromptFormat, cut_completion
-from lemma.scores_table import scores_table
+from lemma.scores_table import ScoresTable
 
 
 def eval_prompts(
@@ -192,19 +192,11 @@ def aggregate_seeds(run_scores: pl.DataFrame, runs: dict[str, tuple]) -> pl.Data
     return pl.DataFrame(rows, schema=AGG_SCORES, orient="row")
 
 
-def markdown_table(
-    scores: pl.DataFrame,
-    variants: list[str],
-    benchmarks: list[str],
-    average_over: list[str] | None = None,
-    protocol: str | None = None,
-    mechanism: pl.DataFrame | None = None,
-) -> str:
-    """The paper's Table 2 layout: a row per variant, a column per benchmark, then the average
-    (of `average_over`, default every column: greedy columns only when maj@k ones are shown).
-    With several seeds a cell is mean ± sd over seeds. `mechanism` (results/mechanism/
-    reflections.csv) adds the reflection columns, pooled over benchmarks and seeds."""
-    table = scores_table(scores, variants, benchmarks, average_over, mechanism)
+def markdown_table(table: ScoresTable, protocol: str | None = None) -> str:
+    """The paper's Table 2 layout, a table built by lemma.scores_table.scores_table, as markdown:
+    a row per variant, a column per benchmark, then the average (greedy columns only when maj@k
+    ones are shown) and the reflection columns. With several seeds a cell is mean ± sd over
+    seeds. `protocol` (the training protocol's description) heads the table."""
     lines = ["| " + " | ".join(table.headers) + " |", "|---|" + "---|" * (len(table.headers) - 1)]
     for variant, cells, rest in table.text_rows(lambda c: "{}{} ({})".format(*c.texts())):
         lines.append(f"| {variant} | " + " | ".join(cells + rest) + " |")
@@ -214,7 +206,7 @@ def markdown_table(
             "Accuracy in %, mean ± standard deviation over seeds (95% Wilson interval on the answers pooled "
             "over seeds); greedy decoding, n=1."
         )
-    if mechanism is not None:
+    if table.reflections:
         notes += (
             " reflects: answers with a reflection; wrong→right: of those, a wrong prefix (oracle step check) "
             "and a right final answer; right→wrong: a right prefix and a wrong final answer."
