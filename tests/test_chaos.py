@@ -150,11 +150,9 @@ def use_llm_teacher(wd: Path, server: FakeOpenAIServer) -> None:
     cfg["teacher"] = teacher_config(
         server.base_url,
         KEY_ENV,
-        max_concurrency=4,
         request_timeout_s=20,
         max_retries=2,
         params={"temperature": 0.7, "max_new_tokens": 256},
-        prompts_dir=None,
     )
     cfg_path.write_text(yaml.safe_dump(cfg, sort_keys=False))
 

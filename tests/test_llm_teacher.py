@@ -112,12 +112,8 @@ def teacher_cfg(server, monkeypatch):
         server.base_url,
         KEY_ENV,
         "teacher-model",
-        max_concurrency=4,
-        request_timeout_s=5,
-        max_retries=0,
         params={"temperature": 0.7, "top_p": 1.0, "max_new_tokens": 512},
         prices={"input_per_mtok": 2.5, "output_per_mtok": 10.0},
-        prompts_dir=None,
     )
 
 

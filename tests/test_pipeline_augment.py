@@ -181,8 +181,7 @@ def inject_reply(body: dict) -> str:
 def test_inject_errors_drops_right_answers_duplicates_and_unparsed_replies(tmp_path, monkeypatch):
     monkeypatch.setenv("LEMMA_TEST_TEACHER_KEY", "dummy")
     with FakeOpenAIServer(responder=inject_reply) as server:
-        # the packaged prompts
-        cfg = teacher_config(server.base_url, "LEMMA_TEST_TEACHER_KEY", "m", max_retries=0, request_timeout_s=5)
+        cfg = teacher_config(server.base_url, "LEMMA_TEST_TEACHER_KEY", "m")
         teacher = build_teacher(cfg, cache_path=str(tmp_path / "cache.sqlite"), rule="test")
         try:
             g = graded([("g-dup", 0, False), ("m-half", 0, False), ("g-noexpl", 0, False)])

@@ -69,11 +69,9 @@ def teacher_cfg(port: int) -> dict:
     return teacher_config(
         f"http://127.0.0.1:{port}/v1",
         KEY_ENV,
-        max_concurrency=4,
         request_timeout_s=10,
         max_retries=1,
         params={"temperature": 0.7, "max_new_tokens": 64},
-        prompts_dir=None,
     )
 
 

@@ -66,16 +66,8 @@ def responder(body: dict) -> str:
 def teacher(tmp_path, monkeypatch):
     monkeypatch.setenv(KEY_ENV, "dummy")
     with FakeOpenAIServer(responder=responder) as server:
-        cfg = teacher_config(
-            server.base_url,
-            KEY_ENV,
-            "m",
-            max_concurrency=4,
-            request_timeout_s=5,
-            max_retries=0,
-            params={"temperature": 0.7, "top_p": 1.0, "max_new_tokens": 256},
-            prompts_dir=None,
-        )
+        params = {"temperature": 0.7, "top_p": 1.0, "max_new_tokens": 256}
+        cfg = teacher_config(server.base_url, KEY_ENV, "m", params=params)
         t = build_teacher(cfg, cache_path=str(tmp_path / "cache.sqlite"), rule="test")
         t.server = server
         yield t
