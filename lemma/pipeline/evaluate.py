@@ -140,22 +140,25 @@ SCORES = {
 }
 
 
+def _score_row(variant: str, bench: str, n: int, k: int, accuracy: float) -> dict:
+    """A row of SCORES: k right of n, the accuracy shown, and the Wilson interval of k of n."""
+    lo, hi = wilson_interval(k, n)
+    return {
+        "variant": variant,
+        "benchmark": bench,
+        "n": n,
+        "correct": k,
+        "accuracy": accuracy,
+        "ci_low": lo,
+        "ci_high": hi,
+    }
+
+
 def score_table(evals: dict[tuple[str, str], pl.DataFrame]) -> pl.DataFrame:
     rows = []
     for (variant, bench), df in evals.items():
         n, k = df.height, int(df["correct"].sum())
-        lo, hi = wilson_interval(k, n)
-        rows.append(
-            {
-                "variant": variant,
-                "benchmark": bench,
-                "n": n,
-                "correct": k,
-                "accuracy": k / n if n else 0.0,
-                "ci_low": lo,
-                "ci_high": hi,
-            }
-        )
+        rows.append(_score_row(variant, bench, n, k, k / n if n else 0.0))
     return pl.DataFrame(rows, schema=SCORES, orient="row")
 
 
@@ -175,20 +178,7 @@ def aggregate_seeds(run_scores: pl.DataFrame, runs: dict[str, tuple]) -> pl.Data
         n, k = sum(r["n"] for r in rs), sum(r["correct"] for r in rs)
         mean = sum(accs) / len(accs)
         sd = math.sqrt(sum((a - mean) ** 2 for a in accs) / (len(accs) - 1)) if len(accs) > 1 else None
-        lo, hi = wilson_interval(k, n)
-        rows.append(
-            {
-                "variant": variant,
-                "benchmark": bench,
-                "n": n,
-                "correct": k,
-                "accuracy": mean,
-                "ci_low": lo,
-                "ci_high": hi,
-                "seeds": len(rs),
-                "sd": sd,
-            }
-        )
+        rows.append({**_score_row(variant, bench, n, k, mean), "seeds": len(rs), "sd": sd})
     return pl.DataFrame(rows, schema=AGG_SCORES, orient="row")
 
 
