@@ -60,6 +60,24 @@ class StepTimer(TrainerCallback):
         return (self.tok1 - self.tok0) / (self.t1 - self.t0)
 
 
+def timed_run(model, tok, examples: list[dict], out_dir: Path, args, batch: int, **settings) -> float:
+    """Real tokens/s of one train() run: `--steps` steps of `batch` examples on one device, timed
+    after `--warmup` steps, with no checkpoint and one log line within the run; `settings` are
+    the rest of its TrainParams."""
+    timer = StepTimer(args.warmup)
+    params = {
+        "max_steps": args.steps,
+        "save_steps": 10 * args.steps,
+        "global_batch": batch,
+        "per_device_batch": batch,
+        "logging_steps": args.steps,
+        "seed": args.seed,
+        **settings,
+    }
+    train(model, tok, examples, str(out_dir), params, callbacks=[timer])
+    return timer.tokens_per_s
+
+
 def world_rows(n: int, seed: int) -> tuple[list[dict], str]:
     try:
         from lemma.world.problems import generate_world
@@ -114,23 +132,10 @@ def bench_student(args) -> dict:
     for rnd in range(args.repeats):
         for name, opts in setups.items():
             model = build_student(tok, seed=args.seed)
-            timer = StepTimer(args.warmup)
-            params = {
-                "max_steps": args.steps,
-                "save_steps": 10 * args.steps,
-                "global_batch": args.batch,
-                "per_device_batch": args.batch,
-                "lr": 1e-3,
-                "warmup_ratio": 0.05,
-                "logging_steps": args.steps,
-                "cutoff_len": 512,
-                "seed": args.seed,
-                "threads": args.threads,
-                **opts,
-            }
-            train(model, tok, examples, str(work / f"{name}-{rnd}"), params, callbacks=[timer])
-            tps[name].append(timer.tokens_per_s)
-            print(f"round {rnd} {name}: {timer.tokens_per_s:.0f} tok/s", flush=True)
+            out = work / f"{name}-{rnd}"
+            settings = dict(lr=1e-3, warmup_ratio=0.05, cutoff_len=512, threads=args.threads, **opts)
+            tps[name].append(timed_run(model, tok, examples, out, args, args.batch, **settings))
+            print(f"round {rnd} {name}: {tps[name][-1]:.0f} tok/s", flush=True)
     share = {
         name: padding_share(data, tok, args.batch, o["packing"], o["group_by_length"], args.seed)
         for name, o in setups.items()
@@ -192,22 +197,9 @@ def bench_mfu(args) -> dict:
         }
         for _ in range(n)
     ]
-    timer = StepTimer(args.warmup)
     work = Path(tempfile.mkdtemp(prefix="mfu_"))
-    params = {
-        "max_steps": args.steps,
-        "save_steps": 10 * args.steps,
-        "global_batch": args.per_device_batch,
-        "per_device_batch": args.per_device_batch,
-        "lr": 1e-5,
-        "logging_steps": args.steps,
-        "cutoff_len": args.seq_len,
-        "gradient_checkpointing": args.grad_ckpt,
-        "seed": args.seed,
-        "keep_checkpoints": False,
-    }
-    train(model, tok, examples, str(work / "m"), params, callbacks=[timer])
-    tps = timer.tokens_per_s
+    settings = dict(lr=1e-5, cutoff_len=args.seq_len, gradient_checkpointing=args.grad_ckpt, keep_checkpoints=False)
+    tps = timed_run(model, tok, examples, work / "m", args, args.per_device_batch, **settings)
     return {
         "params": n_params,
         "seq_len": args.seq_len,

@@ -1,24 +1,10 @@
-from lemma.engines.factory import build_engine
-from lemma.io import read_table, write_table
+from lemma.io import write_table
 from lemma.pipeline.evaluate import evaluate
-from lemma.pipeline.runner import start
-from lemma.records import EVAL, PROBLEMS
+from lemma.pipeline.runner import eval_spec, evaluated_student, problems, start
+from lemma.records import EVAL
 
 log = start(snakemake)
-p, w = snakemake.params, snakemake.wildcards
-probs = read_table(snakemake.input.problems, PROBLEMS)
-engine = build_engine(
-    dict(p.student, model=snakemake.input.model, batch_size=p.evaluation["batch_size"], threads=snakemake.threads)
-)
-rows = evaluate(
-    probs,
-    engine,
-    p.template,
-    p.source.get("shots", 0),
-    w.benchmark,
-    p.evaluation["max_new_tokens"],
-    grade_timeout=p.grading["timeout_s"],
-    source_format=p.source.get("format"),
-)
+w = snakemake.wildcards
+rows = evaluate(problems(snakemake), evaluated_student(snakemake), eval_spec(snakemake))
 df = write_table(rows, snakemake.output[0], EVAL)
 log.info("%s on %s: %.1f%% of %d", w.run, w.benchmark, 100 * (df["correct"].mean() or 0.0), df.height)

@@ -3,8 +3,11 @@ import polars as pl
 from lemma.io import write_text
 from lemma.pipeline.runner import start
 from lemma.report.tables import scores_html
+from lemma.scores_table import scores_table
 
 log = start(snakemake)
 scores = pl.read_csv(snakemake.input[0])
-write_text(scores_html(scores, snakemake.params.variants, snakemake.params.benchmarks), snakemake.output[0])
+# an empty list of variants or benchmarks: those of the scores table
+table = scores_table(scores, snakemake.params.variants or None, snakemake.params.benchmarks or None)
+write_text(scores_html(table), snakemake.output[0])
 log.info("scores of %d variant x benchmark pairs", scores.height)

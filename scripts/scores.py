@@ -4,6 +4,7 @@ from lemma.io import atomic_path, read_table, write_text
 from lemma.pipeline.evaluate import aggregate_seeds, markdown_table, paired_markdown, score_table
 from lemma.pipeline.runner import start
 from lemma.records import EVAL
+from lemma.scores_table import scores_table
 
 log = start(snakemake)
 p = snakemake.params
@@ -32,7 +33,7 @@ paired = pl.read_csv(
     schema_overrides={"mcnemar_p": pl.Float64, "only_variant": pl.Int64, "only_baseline": pl.Int64},
 )
 table = markdown_table(
-    scores, p.variants, columns, average_over=list(p.benchmarks), protocol=p.protocol, mechanism=mechanism
+    scores_table(scores, p.variants, columns, average_over=list(p.benchmarks), mechanism=mechanism), p.protocol
 )
 table += "\n" + paired_markdown(paired)
 write_text(table, snakemake.output.md)

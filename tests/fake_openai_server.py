@@ -46,6 +46,24 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
+def teacher_config(base_url: str, key_env: str, model: str = "fake-teacher", **settings) -> dict:
+    """The `teacher:` section of an LLM teacher that asks this server through the openai engine
+    (the key read from `key_env`), with the packaged prompts, 4 requests at a time, and no retry
+    after a 5 s timeout (a test fails fast); `settings` add to or override these."""
+    return {
+        "kind": "llm",
+        "engine": "openai",
+        "model": model,
+        "base_url": base_url,
+        "api_key_env": key_env,
+        "max_concurrency": 4,
+        "request_timeout_s": 5,
+        "max_retries": 0,
+        "prompts_dir": None,
+        **settings,
+    }
+
+
 def content_hash(body: dict) -> str:
     """The identity of a request by content: the body without transport-only fields."""
     keep = {k: v for k, v in body.items() if k not in ("stream", "user")}

@@ -36,7 +36,7 @@ from tests.chaos_helpers import (  # noqa: F401 - chaos_reference is a fixture
     temp_litter,
     torn_files,
 )
-from tests.fake_openai_server import FakeOpenAIServer
+from tests.fake_openai_server import FakeOpenAIServer, teacher_config
 from tests.workflow_helpers import make_workdir, snakemake
 
 pytestmark = pytest.mark.workflow
@@ -147,18 +147,13 @@ def key_leaks(wd: Path) -> list[str]:
 def use_llm_teacher(wd: Path, server: FakeOpenAIServer) -> None:
     cfg_path = wd / "config/config.yaml"
     cfg = yaml.safe_load(cfg_path.read_text())
-    cfg["teacher"] = {
-        "kind": "llm",
-        "engine": "openai",
-        "model": "fake-teacher",
-        "base_url": server.base_url,
-        "api_key_env": KEY_ENV,
-        "max_concurrency": 4,
-        "request_timeout_s": 20,
-        "max_retries": 2,
-        "params": {"temperature": 0.7, "max_new_tokens": 256},
-        "prompts_dir": None,
-    }
+    cfg["teacher"] = teacher_config(
+        server.base_url,
+        KEY_ENV,
+        request_timeout_s=20,
+        max_retries=2,
+        params={"temperature": 0.7, "max_new_tokens": 256},
+    )
     cfg_path.write_text(yaml.safe_dump(cfg, sort_keys=False))
 
 

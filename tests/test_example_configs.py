@@ -13,7 +13,7 @@ import yaml
 from lemma.config import ConfigError, load_taxonomy, load_workflow_config, load_yaml, semantic_checks, validate
 from lemma.teacher.factory import check_teacher_config
 from tests.tiny_models import TINY_CHAT_TEMPLATE, build_tiny_llama
-from tests.workflow_helpers import REPO, planned_jobs
+from tests.workflow_helpers import METHOD_RULES, REPO, planned_jobs
 
 ALL_EXAMPLES = sorted((REPO / "config/examples").glob("*.yaml"))
 # real-model examples; world-*.yaml run the built-in world (checked below)
@@ -115,20 +115,7 @@ def test_every_example_dry_runs_to_its_whole_dag(example, tiny_model, tmp_path):
     args = ["--configfile", str(copy_path)]
     jobs = planned_jobs(wd, *args)
     rules = {rule for rule, _ in jobs}
-    assert {
-        "load_problems",
-        "sample_student",
-        "grade_samples",
-        "locate_errors",
-        "classify_errors",
-        "inject_errors",
-        "correct",
-        "smooth_and_filter",
-        "build_sft",
-        "train",
-        "evaluate",
-        "scores",
-    } <= rules
+    assert set(METHOD_RULES) <= rules, set(METHOD_RULES) - rules
     seeds = cfg.get("seeds")
     runs = set(cfg["variants"]) if not seeds else {f"{v}-s{s}" for v in cfg["variants"] for s in seeds}
     assert {w["run"] for r, w in jobs if r == "train"} == runs

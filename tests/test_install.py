@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.workflow_helpers import REPO
+from tests.workflow_helpers import METHOD_RULES, REPO
 
 WORKFLOW_FILES = ("Snakefile", "rules", "scripts", "config")
 PACKAGE_FILES = ("pyproject.toml", "README.md", "lemma")
@@ -86,17 +86,5 @@ def test_installed_package_plans_the_default_dag_without_the_checkout(tmp_path):
         _run([sys.executable, "-m", "snakemake", "-n", "--cores", "1"], workdir, {**env, "PYTHONPATH": str(REPO)})
     )
     assert installed == from_checkout
-    for rule in (
-        "load_problems",
-        "pretrain_student",
-        "classify_errors",
-        "inject_errors",
-        "correct",
-        "smooth_and_filter",
-        "build_sft",
-        "train",
-        "evaluate",
-        "scores",
-        "all",
-    ):
+    for rule in (*METHOD_RULES, "pretrain_student", "all"):  # the default config's student is built in
         assert installed.get(rule, 0) >= 1, f"rule {rule} not planned: {installed}"

@@ -23,7 +23,7 @@ from lemma.teacher.base import (
 from lemma.teacher.factory import build_teacher, check_teacher_config
 from lemma.teacher.llm import LLMTeacher, row_seed
 from lemma.teacher.prompts import PromptSet
-from tests.fake_openai_server import FakeOpenAIServer
+from tests.fake_openai_server import FakeOpenAIServer, teacher_config
 
 ROOT = Path(__file__).resolve().parent.parent
 PROMPTS = PromptSet.load()
@@ -108,19 +108,13 @@ def server():
 @pytest.fixture
 def teacher_cfg(server, monkeypatch):
     monkeypatch.setenv(KEY_ENV, "dummy-key")
-    return {
-        "kind": "llm",
-        "engine": "openai",
-        "model": "teacher-model",
-        "base_url": server.base_url,
-        "api_key_env": KEY_ENV,
-        "max_concurrency": 4,
-        "request_timeout_s": 5,
-        "max_retries": 0,
-        "params": {"temperature": 0.7, "top_p": 1.0, "max_new_tokens": 512},
-        "prices": {"input_per_mtok": 2.5, "output_per_mtok": 10.0},
-        "prompts_dir": None,
-    }
+    return teacher_config(
+        server.base_url,
+        KEY_ENV,
+        "teacher-model",
+        params={"temperature": 0.7, "top_p": 1.0, "max_new_tokens": 512},
+        prices={"input_per_mtok": 2.5, "output_per_mtok": 10.0},
+    )
 
 
 def test_every_method_parses_replies_and_drops_with_reasons(server, teacher_cfg, tmp_path):

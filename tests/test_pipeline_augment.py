@@ -14,7 +14,7 @@ from lemma.records import GRADED, MISTAKES, PROBLEMS, TAXONOMY_STATS
 from lemma.teacher.base import TypeSpec
 from lemma.teacher.factory import build_teacher
 from lemma.teacher.oracle import OracleTeacher
-from tests.fake_openai_server import FakeOpenAIServer, last_user_text
+from tests.fake_openai_server import FakeOpenAIServer, last_user_text, teacher_config
 from tests.world_rows import world_rows
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -181,15 +181,7 @@ def inject_reply(body: dict) -> str:
 def test_inject_errors_drops_right_answers_duplicates_and_unparsed_replies(tmp_path, monkeypatch):
     monkeypatch.setenv("LEMMA_TEST_TEACHER_KEY", "dummy")
     with FakeOpenAIServer(responder=inject_reply) as server:
-        cfg = {
-            "kind": "llm",
-            "engine": "openai",
-            "model": "m",
-            "base_url": server.base_url,
-            "api_key_env": "LEMMA_TEST_TEACHER_KEY",
-            "max_retries": 0,
-            "request_timeout_s": 5,
-        }  # the packaged prompts
+        cfg = teacher_config(server.base_url, "LEMMA_TEST_TEACHER_KEY", "m")
         teacher = build_teacher(cfg, cache_path=str(tmp_path / "cache.sqlite"), rule="test")
         try:
             g = graded([("g-dup", 0, False), ("m-half", 0, False), ("g-noexpl", 0, False)])

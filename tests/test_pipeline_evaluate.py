@@ -11,6 +11,7 @@ import pytest
 from lemma.data.fewshot import default_shots, fewshot_prompt, fewshot_stops
 from lemma.engines.openai_engine import OpenAIEngine
 from lemma.pipeline.evaluate import (
+    EvalSpec,
     aggregate_seeds,
     eval_prompts,
     evaluate,
@@ -111,7 +112,7 @@ def engine():
 
 
 def test_evaluate_greedy_rows_in_problem_order(engine):
-    rows = evaluate(PROBLEMS_DF, engine, "alpaca", 0, "svamp", max_new_tokens=32)
+    rows = evaluate(PROBLEMS_DF, engine, EvalSpec("svamp", "alpaca", max_new_tokens=32))
     table = pl.DataFrame(rows, schema=EVAL)
     assert table.rows() == [
         ("a", "3 + 4 = 7.\nThe answer is: 7", "7", "7", True, "ok"),  # the invented task is cut first
@@ -122,7 +123,7 @@ def test_evaluate_greedy_rows_in_problem_order(engine):
 
 
 def test_majority_vote_rows(engine):
-    rows = majority_vote(PROBLEMS_DF, engine, "alpaca", 0, "svamp", max_new_tokens=32, k=4, seed=11)
+    rows = majority_vote(PROBLEMS_DF, engine, EvalSpec("svamp", "alpaca", max_new_tokens=32), k=4, seed=11)
     table = pl.DataFrame(rows, schema=EVAL)
     assert table.rows() == [
         ("a", "The answer is: 8", "7", "8", False, "ok"),  # 2 : 2, the answer seen first wins

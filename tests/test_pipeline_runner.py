@@ -96,6 +96,35 @@ def test_check_teacher_reads_the_current_config_fraction():
         runner.check_teacher(stats, smk(cfg["teacher"]))
 
 
+def test_an_evaluate_rule_reads_its_benchmark_settings_and_student(tmp_path):
+    """evaluate and evaluate_majority read the same things from their rule: the benchmark's
+    settings (wildcard, template, shots, exemplar format, answer length, grading timeout) and the
+    trained model as an engine with evaluation.batch_size and the rule's threads."""
+    from lemma.pipeline.evaluate import EvalSpec
+    from tests.tiny_models import build_tiny_llama
+
+    model = build_tiny_llama(tmp_path / "student")
+    rule = SimpleNamespace(
+        params=SimpleNamespace(
+            student={"engine": "hf", "model": "builtin", "batch_size": 128, "threads": 1},
+            evaluation={"max_new_tokens": 48, "batch_size": 4, "maj_k": 3},
+            template="alpaca",
+            source={"source": "builtin", "shots": 2, "format": "svamp"},
+            grading={"timeout_s": 7.5},
+        ),
+        wildcards=SimpleNamespace(run="lemma", benchmark="svamp_test"),
+        input=SimpleNamespace(model=str(model)),
+        threads=2,
+    )
+    assert runner.eval_spec(rule) == EvalSpec(
+        "svamp_test", "alpaca", 48, shots=2, source_format="svamp", grade_timeout=7.5
+    )
+    rule.params.source = {"source": "builtin"}  # no shots, no format: zero-shot, exemplars by name
+    assert runner.eval_spec(rule) == EvalSpec("svamp_test", "alpaca", 48, grade_timeout=7.5)
+    student = runner.evaluated_student(rule)
+    assert student.model_path == str(model) and student.batch_size == 4
+
+
 def test_finish_writes_the_stage_stats(tmp_path, capsys):
     stats = StageStats("locate_errors", n_in=3, n_out=2)
     stats.drop("not_wrong")

@@ -16,7 +16,7 @@ import pytest
 
 from lemma.data.fewshot import default_shots, fewshot_prompt, fewshot_stops
 from lemma.engines.hf import HFEngine
-from lemma.pipeline.evaluate import evaluate
+from lemma.pipeline.evaluate import EvalSpec, evaluate
 from lemma.pipeline.sample import sample_shard
 from lemma.prompting import STOP_STRINGS, PromptFormat, cut_completion, format_prompt
 from tests.tiny_models import TINY_CHAT_TEMPLATE, build_tiny_llama
@@ -165,10 +165,10 @@ def test_sampling_and_evaluation_use_the_templates_prompt_stops_and_cut(chat_mod
     assert all(r.params.stop == fmt.stops for r in engine.seen) and len(rows) == 4
     assert all(fmt.clean(r["completion"]) == (r["completion"], False) for r in rows)
 
-    evaluate(problems, engine, spec, 0, "gsm8k", 8)
+    evaluate(problems, engine, EvalSpec("gsm8k", spec, 8))
     assert engine.seen[0].params.stop == fmt.stops and engine.seen[0].params.temperature == 0
     # k-shot evaluation stops where a new exemplar would begin (fewshot_stops is what is sent)
-    evaluate(problems, engine, "alpaca", 2, "svamp", 8)
+    evaluate(problems, engine, EvalSpec("svamp", "alpaca", 8, shots=2))
     assert engine.seen[0].prompt == fewshot_prompt(problems["question"][0], default_shots("svamp", 2), "alpaca")
     assert engine.seen[0].params.stop == fewshot_stops("alpaca")
     assert "Instruction:" in engine.seen[0].params.stop
@@ -199,5 +199,5 @@ def test_sampled_and_evaluated_text_is_cut_before_anything_reads_it():
     rows = sample_shard(problems, Replay(junk[:2]), "alpaca", sampling, 0)
     assert [r["completion"] for r in rows] == [cut_completion(t, STOP_STRINGS["alpaca"])[0] for t in junk[:2]]
     assert all("### Response" not in r["completion"] and r["finish_reason"] == "stop" for r in rows)
-    graded = evaluate(problems, Replay(junk[2:4]), "alpaca", 0, "gsm8k", 200)
+    graded = evaluate(problems, Replay(junk[2:4]), EvalSpec("gsm8k", "alpaca", 200))
     assert all("### Response" not in g["completion"] for g in graded)

@@ -35,6 +35,7 @@ from lemma.report.tables import (
     sft_shares,
     with_types,
 )
+from lemma.scores_table import scores_table
 from tests.workflow_helpers import REPO, SMALL_CONFIG_TYPES, snakemake
 
 # --- a hand-made results directory: every count below is chosen, so the funnel can be checked ----
@@ -253,12 +254,12 @@ def test_scores_page_shows_each_accuracy_with_its_interval():
             "ci_high": [0.6, 0.29, 0.69, 0.4],
         }
     )
-    page = scores_html(scores, ["sft", "lemma"], ["a", "b"])
+    page = scores_html(scores_table(scores, ["sft", "lemma"], ["a", "b"]))
     assert "<b>60.0</b>" in page and "(50.0–69.0)" in page and "60/100" in page
     assert page.index(">sft<") < page.index(">lemma<")
     assert "<td>45.0</td>" in page  # lemma's average of 60 and 30
     with pytest.raises(ValueError, match="ci_low"):
-        scores_html(scores.drop("ci_low"))
+        scores_table(scores.drop("ci_low"))
 
 
 def test_sft_statistics_tables():

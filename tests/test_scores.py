@@ -4,7 +4,8 @@ import polars as pl
 import pytest
 
 from lemma.engines.base import Completion, Engine
-from lemma.pipeline.evaluate import majority_vote, markdown_table, score_table, wilson_interval
+from lemma.pipeline.evaluate import EvalSpec, majority_vote, markdown_table, score_table, wilson_interval
+from lemma.scores_table import scores_table
 
 
 def preds(flags):
@@ -38,7 +39,7 @@ def test_score_table_counts_each_variant_and_benchmark():
 
 def test_markdown_table_has_the_papers_layout_and_average():
     evals = {("sft", "a"): preds([True, False]), ("sft", "b"): preds([True, True]), ("lemma", "a"): preds([True, True])}
-    md = markdown_table(score_table(evals), ["sft", "lemma"], ["a", "b"])
+    md = markdown_table(scores_table(score_table(evals), ["sft", "lemma"], ["a", "b"]))
     lines = md.splitlines()
     assert lines[0] == "| variant | a | b | avg |"
     assert lines[2].startswith("| sft | 50.0 (") and lines[2].endswith("| 75.0 |")
@@ -60,16 +61,16 @@ class ScriptedEngine(Engine):
 def test_majority_vote_takes_the_most_frequent_answer():
     problems = pl.DataFrame({"id": ["p"], "question": ["q"], "answer": ["7"], "style": ["world"]})
     votes = ["The answer is: 5", "The answer is: 7", "no answer here", "The answer is: 7", "The answer is: 8"]
-    rows = majority_vote(problems, ScriptedEngine(votes), "world", 0, "b", 16, k=5)
+    rows = majority_vote(problems, ScriptedEngine(votes), EvalSpec("b", "world", 16), k=5)
     assert rows[0]["pred_answer"] == "7" and rows[0]["correct"]
     # a tie goes to the answer seen first
-    rows = majority_vote(problems, ScriptedEngine(votes[:2]), "world", 0, "b", 16, k=2)
+    rows = majority_vote(problems, ScriptedEngine(votes[:2]), EvalSpec("b", "world", 16), k=2)
     assert rows[0]["pred_answer"] == "5" and not rows[0]["correct"]
-    rows = majority_vote(problems, ScriptedEngine(["nothing", "at all"]), "world", 0, "b", 16, k=2)
+    rows = majority_vote(problems, ScriptedEngine(["nothing", "at all"]), EvalSpec("b", "world", 16), k=2)
     assert rows[0]["status"] == "no_answer" and not rows[0]["correct"]
 
 
 def test_average_leaves_out_the_majority_columns():
     evals = {("v", "a"): preds([True, False]), ("v", "a maj@4"): preds([True, True])}
-    md = markdown_table(score_table(evals), ["v"], ["a", "a maj@4"], average_over=["a"])
+    md = markdown_table(scores_table(score_table(evals), ["v"], ["a", "a maj@4"], average_over=["a"]))
     assert md.splitlines()[2].endswith("| 50.0 |")

@@ -29,7 +29,7 @@ from lemma.pipeline.common import StageStats, TeacherUnreachable, check_teacher_
 from lemma.pipeline.judges import locate_student_errors
 from lemma.records import GRADED, PROBLEMS
 from lemma.teacher.factory import build_teacher
-from tests.fake_openai_server import FakeOpenAIServer
+from tests.fake_openai_server import FakeOpenAIServer, teacher_config
 from tests.tiny_models import build_tiny_llama
 from tests.workflow_helpers import make_workdir, snakemake
 
@@ -66,18 +66,13 @@ def judge(body: dict) -> str:
 
 
 def teacher_cfg(port: int) -> dict:
-    return {
-        "kind": "llm",
-        "engine": "openai",
-        "model": "fake-teacher",
-        "base_url": f"http://127.0.0.1:{port}/v1",
-        "api_key_env": KEY_ENV,
-        "max_concurrency": 4,
-        "request_timeout_s": 10,
-        "max_retries": 1,
-        "params": {"temperature": 0.7, "max_new_tokens": 64},
-        "prompts_dir": None,
-    }
+    return teacher_config(
+        f"http://127.0.0.1:{port}/v1",
+        KEY_ENV,
+        request_timeout_s=10,
+        max_retries=1,
+        params={"temperature": 0.7, "max_new_tokens": 64},
+    )
 
 
 # ------------------------------------------------------------------ the threshold itself

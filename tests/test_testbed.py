@@ -16,6 +16,7 @@ from lemma.mechanism import classify, find_reflection, measure, reflection_marke
 from lemma.pipeline.evaluate import aggregate_seeds, markdown_table, score_table
 from lemma.pipeline.sft import external_pair, external_rows, sft_rows, sft_stats
 from lemma.pipeline.training import describe_protocol, protocol_steps, resolve_protocol
+from lemma.scores_table import scores_table
 from lemma.stats import compare_runs, discordant, mcnemar_exact, paired_bootstrap
 from lemma.world.problems import generate_world
 from tests.world_rows import world_rows
@@ -293,7 +294,7 @@ def test_scores_aggregate_seeds_with_mean_and_spread():
     sft = agg.filter(pl.col("variant") == "sft").row(0, named=True)
     assert sft["accuracy"] == pytest.approx(0.4) and sft["sd"] == pytest.approx(math.sqrt(0.02))
     assert (sft["n"], sft["correct"], sft["seeds"]) == (20, 8, 2)
-    md = markdown_table(agg, ["sft", "lemma"], ["test"], protocol="epochs: 3 passes")
+    md = markdown_table(scores_table(agg, ["sft", "lemma"], ["test"]), protocol="epochs: 3 passes")
     assert md.startswith("Training protocol: epochs: 3 passes") and "| sft | 40.0 ± 14.1 (" in md
     assert "| lemma | 40.0 ± 0.0 (" in md
 
@@ -537,6 +538,6 @@ def test_scores_page_shows_the_spread_over_seeds():
         for run, c in (("sft-s1", [True] * 3 + [False] * 7), ("sft-s2", [True] * 5 + [False] * 5))
     }
     agg = aggregate_seeds(score_table(evals), {"sft-s1": ("sft", 1), "sft-s2": ("sft", 2)})
-    assert "<b>40.0</b> ± 14.1" in scores_html(agg)
+    assert "<b>40.0</b> ± 14.1" in scores_html(scores_table(agg))
     one = aggregate_seeds(score_table({("sft", "test"): evals[("sft-s1", "test")]}), {"sft": ("sft", 0)})
-    assert "<b>30.0</b> <span" in scores_html(one)  # one seed: no spread shown
+    assert "<b>30.0</b> <span" in scores_html(scores_table(one))  # one seed: no spread shown

@@ -14,7 +14,7 @@ from lemma.reflection import check_smoothed
 from lemma.steps import split_steps
 from lemma.teacher.factory import build_teacher
 from lemma.teacher.prompts import PROMPTS, PromptError, PromptSet, parse_prompt_file
-from tests.fake_openai_server import FakeOpenAIServer
+from tests.fake_openai_server import FakeOpenAIServer, teacher_config
 
 PROMPT_SET = PromptSet.load()
 KEY_ENV = "LEMMA_TEST_TEACHER_KEY"
@@ -66,18 +66,8 @@ def responder(body: dict) -> str:
 def teacher(tmp_path, monkeypatch):
     monkeypatch.setenv(KEY_ENV, "dummy")
     with FakeOpenAIServer(responder=responder) as server:
-        cfg = {
-            "kind": "llm",
-            "engine": "openai",
-            "model": "m",
-            "base_url": server.base_url,
-            "api_key_env": KEY_ENV,
-            "max_concurrency": 4,
-            "request_timeout_s": 5,
-            "max_retries": 0,
-            "params": {"temperature": 0.7, "top_p": 1.0, "max_new_tokens": 256},
-            "prompts_dir": None,
-        }
+        params = {"temperature": 0.7, "top_p": 1.0, "max_new_tokens": 256}
+        cfg = teacher_config(server.base_url, KEY_ENV, "m", params=params)
         t = build_teacher(cfg, cache_path=str(tmp_path / "cache.sqlite"), rule="test")
         t.server = server
         yield t

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 import polars as pl
 import pytest
@@ -243,3 +244,35 @@ def test_a_cell_seeded_from_a_finished_sibling_reruns_only_training_and_after(ru
     assert not rules & upstream, f"a seeded cell reran upstream stages: {sorted(rules & upstream)}"
     # the sibling itself is untouched: its dry run still has nothing to do
     assert planned_jobs(run) == []
+
+
+def test_majority_vote_runs_for_real(run):
+    """maj@k as a user turns it on: evaluation.maj_k in the config, then the real evaluate_majority
+    rule (scripts/evaluate_majority.py) samples the run's trained student and keeps each item's
+    majority answer; the run is left as the small config made it."""
+    from lemma.pipeline.grade import grade_texts
+
+    path = run / "config/config.yaml"
+    original = path.read_text()
+    data = yaml.safe_load(original)
+    data["evaluation"]["maj_k"] = 3
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    try:
+        snakemake(run, "results/eval_maj/lemma/test.parquet")
+        maj = table(run, "results/eval_maj/lemma/test.parquet", records.EVAL)
+        log = (run / "logs/evaluate_majority/lemma/test.log").read_text()
+    finally:
+        path.write_text(original)
+        for rel in ("results/eval_maj", "logs/evaluate_majority", "benchmarks/evaluate_majority"):
+            shutil.rmtree(run / rel, ignore_errors=True)
+    greedy = table(run, "results/eval/lemma/test.parquet", records.EVAL)
+    assert maj["problem_id"].to_list() == greedy["problem_id"].to_list(), "one row per item, in problem order"
+    assert maj["gold"].to_list() == greedy["gold"].to_list()
+    assert "lemma on test, maj@3:" in log
+    voted = maj.filter(pl.col("status") == "ok")
+    assert voted.height > 0 and voted["pred_answer"].is_not_null().all()
+    # the kept completion is one of the winning samples: graded alone, it gives the row's answer and verdict
+    regraded = grade_texts(voted["completion"].to_list(), voted["gold"].to_list(), ["world"] * voted.height)
+    assert [(g.pred_answer, g.correct) for g in regraded] == list(zip(voted["pred_answer"], voted["correct"]))
+    unanswered = maj.filter(pl.col("status") != "ok")
+    assert unanswered["pred_answer"].is_null().all() and not unanswered["correct"].any()

@@ -12,6 +12,22 @@ REPO = Path(__file__).resolve().parent.parent
 SNAKEMAKE = [sys.executable, "-m", "snakemake"]
 # augment.types of tests/data/small_config.yaml
 SMALL_CONFIG_TYPES = ["calculation_error", "operator_error", "question_misinterpretation"]
+# The method's stages, which a dry run from scratch plans whatever the config's teacher and
+# student (a built-in student adds pretrain_student).
+METHOD_RULES = (
+    "load_problems",
+    "sample_student",
+    "grade_samples",
+    "locate_errors",
+    "classify_errors",
+    "inject_errors",
+    "correct",
+    "smooth_and_filter",
+    "build_sft",
+    "train",
+    "evaluate",
+    "scores",
+)
 
 
 def make_workdir(tmp: Path, config: Path = REPO / "tests/data/small_config.yaml") -> Path:

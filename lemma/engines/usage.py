@@ -166,23 +166,3 @@ class UsageLog:
             if new:
                 w.writeheader()
             w.writerow(row)
-
-    def totals(self) -> BatchUsage:
-        t = BatchUsage(stage="total")
-        for b in self.batches:
-            for name in (
-                "requests",
-                "cache_hits",
-                "live_calls",
-                "failed",
-                "retries",
-                "prompt_tokens",
-                "completion_tokens",
-                "cached_tokens",
-                "batch_calls",
-                "cost_usd",
-            ):
-                setattr(t, name, getattr(t, name) + getattr(b, name))
-            for k, v in b.errors.items():
-                t.errors[k] = t.errors.get(k, 0) + v
-        return t

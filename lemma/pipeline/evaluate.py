@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import polars as pl
 
@@ -10,7 +11,7 @@ from lemma.engines.base import Engine, Request, SamplingParams
 from lemma.grading import DEFAULT_TIMEOUT_S
 from lemma.pipeline.grade import grade_texts
 from lemma.prompting import PromptFormat, cut_completion
-from lemma.scores_table import scores_table
+from lemma.scores_table import ScoresTable
 
 
 def eval_prompts(
@@ -34,22 +35,30 @@ def _texts(outs, stops: tuple[str, ...]) -> list[str]:
     return [cut_completion(c.text or "", stops)[0] for o in outs for c in o]
 
 
-def evaluate(
-    problems: pl.DataFrame,
-    engine: Engine,
-    template,
-    shots: int,
-    benchmark: str,
-    max_new_tokens: int,
-    grade_timeout: float = DEFAULT_TIMEOUT_S,
-    source_format: str | None = None,
-) -> list[dict]:
+@dataclass(frozen=True)
+class EvalSpec:
+    """How one benchmark is evaluated, the same for greedy and maj@k: its prompt template and
+    shots (exemplars of `source_format`, else of the benchmark's name), the answer length, and
+    the grader's timeout."""
+
+    benchmark: str
+    template: str | dict
+    max_new_tokens: int
+    shots: int = 0
+    source_format: str | None = None
+    grade_timeout: float = DEFAULT_TIMEOUT_S
+
+    def prompts(self, problems: pl.DataFrame) -> tuple[list[str], tuple[str, ...]]:
+        return eval_prompts(problems, self.template, self.shots, self.benchmark, self.source_format)
+
+
+def evaluate(problems: pl.DataFrame, engine: Engine, spec: EvalSpec) -> list[dict]:
     """The paper's protocol: greedy, n=1, its stop strings."""
-    prompts, stops = eval_prompts(problems, template, shots, benchmark, source_format)
-    params = SamplingParams(temperature=0.0, top_p=1.0, max_new_tokens=max_new_tokens, n=1, stop=stops)
-    outs = engine.generate([Request(prompt=p, params=params) for p in prompts], progress=f"evaluate {benchmark}")
+    prompts, stops = spec.prompts(problems)
+    params = SamplingParams(temperature=0.0, top_p=1.0, max_new_tokens=spec.max_new_tokens, n=1, stop=stops)
+    outs = engine.generate([Request(prompt=p, params=params) for p in prompts], progress=f"evaluate {spec.benchmark}")
     texts = _texts([o[:1] for o in outs], stops)
-    grades = grade_texts(texts, problems["answer"].to_list(), problems["style"].to_list(), timeout=grade_timeout)
+    grades = grade_texts(texts, problems["answer"].to_list(), problems["style"].to_list(), timeout=spec.grade_timeout)
     return [
         {
             "problem_id": pid,
@@ -63,27 +72,16 @@ def evaluate(
     ]
 
 
-def majority_vote(
-    problems: pl.DataFrame,
-    engine: Engine,
-    template,
-    shots: int,
-    benchmark: str,
-    max_new_tokens: int,
-    k: int,
-    seed: int = 0,
-    grade_timeout: float = DEFAULT_TIMEOUT_S,
-    source_format: str | None = None,
-) -> list[dict]:
+def majority_vote(problems: pl.DataFrame, engine: Engine, spec: EvalSpec, k: int, seed: int = 0) -> list[dict]:
     """maj@k as the paper reports it: k samples at T=0.7, the most frequent extracted answer wins
     (ties: the answer seen first); the item is right when that answer grades right."""
-    prompts, stops = eval_prompts(problems, template, shots, benchmark, source_format)
-    params = SamplingParams(temperature=0.7, top_p=1.0, max_new_tokens=max_new_tokens, n=k, stop=stops, seed=seed)
-    outs = engine.generate([Request(prompt=p, params=params) for p in prompts], progress=f"maj@{k} {benchmark}")
+    prompts, stops = spec.prompts(problems)
+    params = SamplingParams(temperature=0.7, top_p=1.0, max_new_tokens=spec.max_new_tokens, n=k, stop=stops, seed=seed)
+    outs = engine.generate([Request(prompt=p, params=params) for p in prompts], progress=f"maj@{k} {spec.benchmark}")
     texts = _texts(outs, stops)
     golds = [g for g in problems["answer"] for _ in range(k)]
     styles = [s for s in problems["style"] for _ in range(k)]
-    grades = grade_texts(texts, golds, styles, timeout=grade_timeout)
+    grades = grade_texts(texts, golds, styles, timeout=spec.grade_timeout)
     rows = []
     for i, (pid, gold) in enumerate(zip(problems["id"], problems["answer"])):
         votes: dict[str, int] = {}
@@ -142,22 +140,25 @@ SCORES = {
 }
 
 
+def _score_row(variant: str, bench: str, n: int, k: int, accuracy: float) -> dict:
+    """A row of SCORES: k right of n, the accuracy shown, and the Wilson interval of k of n."""
+    lo, hi = wilson_interval(k, n)
+    return {
+        "variant": variant,
+        "benchmark": bench,
+        "n": n,
+        "correct": k,
+        "accuracy": accuracy,
+        "ci_low": lo,
+        "ci_high": hi,
+    }
+
+
 def score_table(evals: dict[tuple[str, str], pl.DataFrame]) -> pl.DataFrame:
     rows = []
     for (variant, bench), df in evals.items():
         n, k = df.height, int(df["correct"].sum())
-        lo, hi = wilson_interval(k, n)
-        rows.append(
-            {
-                "variant": variant,
-                "benchmark": bench,
-                "n": n,
-                "correct": k,
-                "accuracy": k / n if n else 0.0,
-                "ci_low": lo,
-                "ci_high": hi,
-            }
-        )
+        rows.append(_score_row(variant, bench, n, k, k / n if n else 0.0))
     return pl.DataFrame(rows, schema=SCORES, orient="row")
 
 
@@ -177,36 +178,15 @@ def aggregate_seeds(run_scores: pl.DataFrame, runs: dict[str, tuple]) -> pl.Data
         n, k = sum(r["n"] for r in rs), sum(r["correct"] for r in rs)
         mean = sum(accs) / len(accs)
         sd = math.sqrt(sum((a - mean) ** 2 for a in accs) / (len(accs) - 1)) if len(accs) > 1 else None
-        lo, hi = wilson_interval(k, n)
-        rows.append(
-            {
-                "variant": variant,
-                "benchmark": bench,
-                "n": n,
-                "correct": k,
-                "accuracy": mean,
-                "ci_low": lo,
-                "ci_high": hi,
-                "seeds": len(rs),
-                "sd": sd,
-            }
-        )
+        rows.append({**_score_row(variant, bench, n, k, mean), "seeds": len(rs), "sd": sd})
     return pl.DataFrame(rows, schema=AGG_SCORES, orient="row")
 
 
-def markdown_table(
-    scores: pl.DataFrame,
-    variants: list[str],
-    benchmarks: list[str],
-    average_over: list[str] | None = None,
-    protocol: str | None = None,
-    mechanism: pl.DataFrame | None = None,
-) -> str:
-    """The paper's Table 2 layout: a row per variant, a column per benchmark, then the average
-    (of `average_over`, default every column: greedy columns only when maj@k ones are shown).
-    With several seeds a cell is mean ± sd over seeds. `mechanism` (results/mechanism/
-    reflections.csv) adds the reflection columns, pooled over benchmarks and seeds."""
-    table = scores_table(scores, variants, benchmarks, average_over, mechanism)
+def markdown_table(table: ScoresTable, protocol: str | None = None) -> str:
+    """The paper's Table 2 layout, a table built by lemma.scores_table.scores_table, as markdown:
+    a row per variant, a column per benchmark, then the average (greedy columns only when maj@k
+    ones are shown) and the reflection columns. With several seeds a cell is mean ± sd over
+    seeds. `protocol` (the training protocol's description) heads the table."""
     lines = ["| " + " | ".join(table.headers) + " |", "|---|" + "---|" * (len(table.headers) - 1)]
     for variant, cells, rest in table.text_rows(lambda c: "{}{} ({})".format(*c.texts())):
         lines.append(f"| {variant} | " + " | ".join(cells + rest) + " |")
@@ -216,7 +196,7 @@ def markdown_table(
             "Accuracy in %, mean ± standard deviation over seeds (95% Wilson interval on the answers pooled "
             "over seeds); greedy decoding, n=1."
         )
-    if mechanism is not None:
+    if table.reflections:
         notes += (
             " reflects: answers with a reflection; wrong→right: of those, a wrong prefix (oracle step check) "
             "and a right final answer; right→wrong: a right prefix and a wrong final answer."

@@ -52,6 +52,33 @@ def graded(smk) -> pl.DataFrame:
     return read_all(smk.input.graded, GRADED)
 
 
+def evaluated_student(smk):
+    """The trained model an evaluate rule reads (input `model`), as an engine of the student's kind
+    with evaluation.batch_size and the rule's threads."""
+    from lemma.engines.factory import build_engine
+
+    p = smk.params
+    return build_engine(
+        dict(p.student, model=smk.input.model, batch_size=p.evaluation["batch_size"], threads=smk.threads)
+    )
+
+
+def eval_spec(smk):
+    """How an evaluate rule's benchmark (wildcard) is evaluated, from the rule's params: greedy and
+    maj@k read the same settings."""
+    from lemma.pipeline.evaluate import EvalSpec
+
+    p = smk.params
+    return EvalSpec(
+        benchmark=smk.wildcards.benchmark,
+        template=p.template,
+        max_new_tokens=p.evaluation["max_new_tokens"],
+        shots=p.source.get("shots", 0),
+        source_format=p.source.get("format"),
+        grade_timeout=p.grading["timeout_s"],
+    )
+
+
 def _config_teacher(smk) -> dict:
     """The workflow config's `teacher:` section as it is now. Operational keys (budget, mode,
     limits, max_failed_fraction) are read here, not from the rule's params: they change no answer,

@@ -16,7 +16,7 @@ import polars as pl
 
 from lemma.records import TRAJECTORIES
 from lemma.report.funnel import STAGES
-from lemma.scores_table import scores_table
+from lemma.scores_table import ScoresTable
 from lemma.vocabulary import STUDENT_BUCKET
 
 _CSS = """
@@ -200,16 +200,9 @@ def sft_stats_html(stats: dict[str, dict]) -> str:
 # --- scores ------------------------------------------------------------------------------------
 
 
-def scores_html(
-    scores: pl.DataFrame,
-    variants: list[str] | None = None,
-    benchmarks: list[str] | None = None,
-    average_over: list[str] | None = None,
-    mechanism: pl.DataFrame | None = None,
-) -> str:
-    """The paper's Table 2 layout (variant x benchmark, accuracy with its 95% interval, average),
-    the table of lemma.scores_table as HTML; each cell also shows correct/total."""
-    table = scores_table(scores, variants or None, benchmarks or None, average_over, mechanism)
+def scores_html(table: ScoresTable) -> str:
+    """The paper's Table 2 layout (variant x benchmark, accuracy with its 95% interval, average):
+    a table built by lemma.scores_table.scores_table, as HTML; each cell also shows correct/total."""
     head = '<th class="l">variant</th>' + "".join(f"<th>{html.escape(h)}</th>" for h in table.headers[1:])
     body = []
 

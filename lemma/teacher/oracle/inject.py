@@ -9,6 +9,7 @@ legitimate value of the problem), the way a careful human writer of such example
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
 from lemma.teacher.oracle.model import (
@@ -82,8 +83,26 @@ def _clean(model: WorldModel, op: str, a: int, b: int, intended: str | None) -> 
     return True
 
 
-def calculation(model: WorldModel) -> list[Option]:
-    out = []
+def _with_step(model: WorldModel, plan: list[PlanStep], i: int, new: PlanStep, why: str) -> Option | None:
+    """The plan with step i written as `new` (the error sits in that step), continued to its answer."""
+    return _finish(model, plan[:i] + [new] + plan[i + 1 :], model.target, i + 1, why)
+
+
+def _operand_sites(plan: list[PlanStep]) -> Iterator[tuple[int, PlanStep, str, str]]:
+    """Every operand a step reads: (step index, step, slot "a" or "b", the operand's key)."""
+    for i, st in enumerate(plan):
+        for slot in ("a", "b"):
+            yield i, st, slot, getattr(st, slot)
+
+
+def _miscopies(model: WorldModel, x: int) -> list[int]:
+    """What a careless copy of x may give (digits reversed, off by one or by ten), kept only where
+    it is no other value of the problem, so the slip reads as a miscopy of x."""
+    slips = (int(str(x)[::-1]) if x >= 10 else 0, x + 1, x - 1, x + 10, x - 10)
+    return [y for y in slips if near_miss(y, x) and y not in model.all_values]
+
+
+def calculation(model: WorldModel) -> Iterator[Option | None]:
     plan = model.reference_plan()
     for i, st in enumerate(plan):
         a, b = model.operands(model.nodes[st.key])
@@ -93,19 +112,11 @@ def calculation(model: WorldModel) -> list[Option]:
             wrong += [a * (b + 1), a * (b - 1)]
         for w in dict.fromkeys(wrong):
             if w > 0 and w != r:
-                o = _finish(
-                    model,
-                    plan[:i] + [replace(st, override=w)] + plan[i + 1 :],
-                    model.target,
-                    i + 1,
-                    f"Step {i + 1} computes {a} {st.op} {b} as {w} instead of {r}.",
-                )
-                out.append(o)
-    return out
+                why = f"Step {i + 1} computes {a} {st.op} {b} as {w} instead of {r}."
+                yield _with_step(model, plan, i, replace(st, override=w), why)
 
 
-def operator(model: WorldModel) -> list[Option]:
-    out = []
+def operator(model: WorldModel) -> Iterator[Option | None]:
     plan = model.reference_plan()
     for i, st in enumerate(plan):
         a, b = model.operands(model.nodes[st.key])
@@ -113,16 +124,8 @@ def operator(model: WorldModel) -> list[Option]:
             r2 = apply_op(op2, a, b)
             if r2 is None or r2 <= 0 or model.any_sig(op2, a, b):
                 continue
-            out.append(
-                _finish(
-                    model,
-                    plan[:i] + [replace(st, op=op2)] + plan[i + 1 :],
-                    model.target,
-                    i + 1,
-                    f"Step {i + 1} uses {op2} instead of {st.op}: {a} {op2} {b} = {r2}.",
-                )
-            )
-    return out
+            why = f"Step {i + 1} uses {op2} instead of {st.op}: {a} {op2} {b} = {r2}."
+            yield _with_step(model, plan, i, replace(st, op=op2), why)
 
 
 def _swap_operand(model, plan, i, slot, new_key, why) -> Option | None:
@@ -131,7 +134,7 @@ def _swap_operand(model, plan, i, slot, new_key, why) -> Option | None:
     vals = _vals(model, plan[:i] + [new], i)
     if vals is None or not _clean(model, st.op, vals[0], vals[1], st.key):
         return None
-    return _finish(model, plan[:i] + [new] + plan[i + 1 :], model.target, i + 1, why)
+    return _with_step(model, plan, i, new, why)
 
 
 def _extra_q(model: WorldModel, value: int) -> str:
@@ -139,49 +142,30 @@ def _extra_q(model: WorldModel, value: int) -> str:
     return f"c{value}"
 
 
-def context_value(model: WorldModel) -> list[Option]:
-    out = []
+def context_value(model: WorldModel) -> Iterator[Option | None]:
     plan = model.reference_plan()
-    for i, st in enumerate(plan):
-        for slot in ("a", "b"):
-            key = getattr(st, slot)
-            if not key.startswith("q"):
-                continue
-            x = model.value(key)
-            others = [f"q{j}" for j, v in enumerate(model.qvalues) if v != x and not model.qused[j]]
-            others += [f"q{j}" for j, v in enumerate(model.qvalues) if v != x and model.qused[j]]
-            miscopies = [
-                y
-                for y in (int(str(x)[::-1]) if x >= 10 else 0, x + 1, x - 1, x + 10, x - 10)
-                if near_miss(y, x) and y not in model.all_values
-            ]
-            for k in others:
-                out.append(
-                    _swap_operand(
-                        model,
-                        plan,
-                        i,
-                        slot,
-                        k,
-                        f"Step {i + 1} uses {model.value(k)} ({model.name(k)}) instead of {x} ({model.name(key)}).",
-                    )
-                )
-            for y in miscopies:
-                out.append(
-                    _swap_operand(
-                        model,
-                        plan,
-                        i,
-                        slot,
-                        _extra_q(model, y),
-                        f"Step {i + 1} copies {model.name(key)} as {y} instead of {x}.",
-                    )
-                )
-    return out
+    for i, _st, slot, key in _operand_sites(plan):
+        if not key.startswith("q"):
+            continue
+        x = model.value(key)
+        others = [f"q{j}" for j, v in enumerate(model.qvalues) if v != x and not model.qused[j]]
+        others += [f"q{j}" for j, v in enumerate(model.qvalues) if v != x and model.qused[j]]
+        for k in others:
+            why = f"Step {i + 1} uses {model.value(k)} ({model.name(k)}) instead of {x} ({model.name(key)})."
+            yield _swap_operand(model, plan, i, slot, k, why)
+        for y in _miscopies(model, x):
+            why = f"Step {i + 1} copies {model.name(key)} as {y} instead of {x}."
+            yield _swap_operand(model, plan, i, slot, _extra_q(model, y), why)
 
 
-def missing_step(model: WorldModel) -> list[Option]:
-    out = []
+def _skip_step(plan: list[PlanStep], i: int, stand_in: str) -> tuple[list[PlanStep], list[int]]:
+    """The plan without step i, later steps reading `stand_in` where they read its result; and
+    which steps from i on now read `stand_in`."""
+    rest = substitute(plan[:i] + plan[i + 1 :], plan[i].key, stand_in)
+    return rest, [j for j in consumers(rest, stand_in) if j >= i]
+
+
+def missing_step(model: WorldModel) -> Iterator[Option | None]:
     plan = model.reference_plan()
     for i, st in enumerate(plan):
         node = model.nodes[st.key]
@@ -190,26 +174,21 @@ def missing_step(model: WorldModel) -> list[Option]:
         for o in (st.a, st.b):
             if o.startswith("c") or model.value(o) == node.value:
                 continue
-            rest = substitute(plan[:i] + plan[i + 1 :], st.key, o)
-            users = consumers(rest, o)
-            users = [j for j in users if j >= i]
+            rest, users = _skip_step(plan, i, o)
             if not users:
                 continue
             j = users[0]
             vals = _vals(model, rest, j)
             if vals is None or not _clean(model, rest[j].op, vals[0], vals[1], rest[j].key):
                 continue
-            out.append(
-                _finish(
-                    model,
-                    rest,
-                    model.target,
-                    j + 1,
-                    f"The step for {node.name} ({model.value(st.a)} {st.op} {model.value(st.b)} = {node.value}) "
-                    f"is skipped; step {j + 1} uses {model.value(o)} in its place.",
-                )
+            yield _finish(
+                model,
+                rest,
+                model.target,
+                j + 1,
+                f"The step for {node.name} ({model.value(st.a)} {st.op} {model.value(st.b)} = {node.value}) "
+                f"is skipped; step {j + 1} uses {model.value(o)} in its place.",
             )
-    return out
 
 
 def _misread_plan(model: WorldModel, m) -> tuple[list[PlanStep], int] | None:
@@ -223,126 +202,81 @@ def _misread_plan(model: WorldModel, m) -> tuple[list[PlanStep], int] | None:
     return full, first
 
 
-def misreadings(model: WorldModel, kind: str) -> list[Option]:
-    out = []
+def misreadings(model: WorldModel, kind: str) -> Iterator[Option | None]:
     for m in model.misreadings:
         if m.type != kind:
             continue
         full, first = _misread_plan(model, m)
         answer = m.keys[-1] if m.replace == model.target else model.target
-        out.append(_finish(model, full, answer, first + 1, f"Step {first + 1} {m.note}."))
+        yield _finish(model, full, answer, first + 1, f"Step {first + 1} {m.note}.")
     if kind == "question_misinterpretation":
         for k in model.alternatives:
             sub = prune(model.reference_plan(), k)
-            out.append(
-                _finish(
-                    model,
-                    sub,
-                    k,
-                    len(sub) + 1,
-                    f"The answer gives {model.name(k)} ({model.value(k)}) instead of {model.name(model.target)}.",
-                )
+            yield _finish(
+                model,
+                sub,
+                k,
+                len(sub) + 1,
+                f"The answer gives {model.name(k)} ({model.value(k)}) instead of {model.name(model.target)}.",
             )
-    return out
 
 
-def counting(model: WorldModel) -> list[Option]:
-    out = []
+def counting(model: WorldModel) -> Iterator[Option | None]:
     plan = model.reference_plan()
     for i, st in enumerate(plan):
         node = model.nodes[st.key]
         if node.kind != "count" or not node.raw:
             continue
-        rest = substitute(plan[:i] + plan[i + 1 :], st.key, node.raw)
+        rest, users = _skip_step(plan, i, node.raw)
         if st.key == model.target:
             rest = prune(rest, node.raw)
-            out.append(
-                _finish(
-                    model,
-                    rest,
-                    node.raw,
-                    len(rest) + 1,
-                    f"The count of {node.name} is off by one: {model.value(node.raw)} instead of {node.value}.",
-                )
+            yield _finish(
+                model,
+                rest,
+                node.raw,
+                len(rest) + 1,
+                f"The count of {node.name} is off by one: {model.value(node.raw)} instead of {node.value}.",
             )
             continue
-        users = [j for j in consumers(rest, node.raw) if j >= i]
         if users:
-            out.append(
-                _finish(
-                    model,
-                    rest,
-                    model.target,
-                    users[0] + 1,
-                    f"Step {users[0] + 1} counts {node.name} as {model.value(node.raw)} instead of {node.value} (off by one).",
-                )
+            yield _finish(
+                model,
+                rest,
+                model.target,
+                users[0] + 1,
+                f"Step {users[0] + 1} counts {node.name} as {model.value(node.raw)} instead of {node.value} (off by one).",
             )
-    return out
 
 
-def unit_conversion(model: WorldModel) -> list[Option]:
-    out = []
+def unit_conversion(model: WorldModel) -> Iterator[Option | None]:
     plan = model.reference_plan()
-    for i, st in enumerate(plan):
-        for slot in ("a", "b"):
-            key = getattr(st, slot)
-            if model.const_kind(key) != "unit":
-                continue
-            x = model.value(key)
-            for y in UNIT_CONFUSIONS.get(x, ()):
-                new = replace(st, **{slot: f"c{y}"})
-                out.append(
-                    _finish(
-                        model,
-                        plan[:i] + [new] + plan[i + 1 :],
-                        model.target,
-                        i + 1,
-                        f"Step {i + 1} uses {y} for {model.name(key)} instead of {x}.",
-                    )
-                )
-    return out
+    for i, st, slot, key in _operand_sites(plan):
+        if model.const_kind(key) != "unit":
+            continue
+        x = model.value(key)
+        for y in UNIT_CONFUSIONS.get(x, ()):
+            why = f"Step {i + 1} uses {y} for {model.name(key)} instead of {x}."
+            yield _with_step(model, plan, i, replace(st, **{slot: f"c{y}"}), why)
 
 
-def contradictory(model: WorldModel) -> list[Option]:
-    out = []
+def contradictory(model: WorldModel) -> Iterator[Option | None]:
     plan = model.reference_plan()
-    for i, st in enumerate(plan):
-        for slot in ("a", "b"):
-            key = getattr(st, slot)
-            node = model.nodes.get(key)
-            if node is None or node.kind == "count":
-                continue
-            x = node.value
-            for y in (int(str(x)[::-1]) if x >= 10 else 0, x + 1, x - 1, x + 10, x - 10):
-                if near_miss(y, x) and y not in model.all_values:
-                    o = _swap_operand(
-                        model,
-                        plan,
-                        i,
-                        slot,
-                        f"c{y}",
-                        f"Step {i + 1} uses {y} for {node.name}, but an earlier step found {x}.",
-                    )
-                    out.append(o)
+    for i, _st, slot, key in _operand_sites(plan):
+        node = model.nodes.get(key)
+        if node is None or node.kind == "count":
+            continue
+        x = node.value
+        for y in _miscopies(model, x):
+            why = f"Step {i + 1} uses {y} for {node.name}, but an earlier step found {x}."
+            yield _swap_operand(model, plan, i, slot, f"c{y}", why)
     t = model.target_value
     if model.nodes[model.target].kind != "count":
-        for y in (int(str(t)[::-1]) if t >= 10 else 0, t + 1, t - 1, t + 10, t - 10):
-            if near_miss(y, t) and y not in model.all_values:
-                out.append(
-                    _finish(
-                        model,
-                        plan,
-                        model.target,
-                        len(plan) + 1,
-                        f"The answer line says {y}, but the last step found {t}.",
-                        answer=y,
-                    )
-                )
-    return out
+        for y in _miscopies(model, t):
+            why = f"The answer line says {y}, but the last step found {t}."
+            yield _finish(model, plan, model.target, len(plan) + 1, why, answer=y)
 
 
-def hallucination(model: WorldModel) -> list[Option]:
-    out = []
+def hallucination(model: WorldModel) -> Iterator[Option | None]:
     plan = model.reference_plan()
     known = model.all_values
     made_up = [
@@ -355,7 +289,7 @@ def hallucination(model: WorldModel) -> list[Option]:
         and not any(near_miss(h, v) for v in known)
     ]
     if not made_up:
-        return out
+        return
     for i, st in enumerate(plan):
         x = model.nodes[st.key].value
         for n, op in enumerate(("+", "-")):
@@ -367,16 +301,13 @@ def hallucination(model: WorldModel) -> list[Option]:
             rest = substitute(plan[i + 1 :], st.key, new.key)
             answer = new.key if st.key == model.target else model.target
             what = "adds" if op == "+" else "takes away"
-            out.append(
-                _finish(
-                    model,
-                    plan[: i + 1] + [new] + rest,
-                    answer,
-                    i + 2,
-                    f"Step {i + 2} {what} {h}, a number the problem never mentions.",
-                )
+            yield _finish(
+                model,
+                plan[: i + 1] + [new] + rest,
+                answer,
+                i + 2,
+                f"Step {i + 2} {what} {h}, a number the problem never mentions.",
             )
-    return out
 
 
 def options(model: WorldModel, kind: str) -> list[Option]:

@@ -34,7 +34,7 @@ from lemma.teacher.base import (
 )
 from lemma.teacher.oracle import inject as oracle_inject
 from lemma.teacher.oracle import write as oracle_write
-from lemma.teacher.oracle.judge import judge
+from lemma.teacher.oracle.judge import Finding, judge
 from lemma.teacher.oracle.model import StructureError, WorldModel
 
 log = logging.getLogger(__name__)
@@ -57,6 +57,14 @@ FALLBACK = {
 @lru_cache(maxsize=4096)
 def _model(structure: str) -> WorldModel:
     return WorldModel(structure)
+
+
+def _first_error(world: WorldModel, solution: str) -> Finding | str:
+    """What both judges read: the solution's first wrong step, or why there is none to report."""
+    if not solution.strip():
+        return "empty_solution"
+    f = judge(world, solution)
+    return "not_wrong" if f is None else f
 
 
 class OracleTeacher(Teacher):
@@ -100,11 +108,9 @@ class OracleTeacher(Teacher):
     # -- judges ----------------------------------------------------------------------------------
     def locate_errors(self, requests: list[LocateRequest]) -> list[StepLabel]:
         def one(req: LocateRequest, world: WorldModel) -> StepLabel:
-            if not req.solution.strip():
-                return StepLabel(None, dropped="empty_solution")
-            f = judge(world, req.solution)
-            if f is None:
-                return StepLabel(None, dropped="not_wrong")
+            f = _first_error(world, req.solution)
+            if isinstance(f, str):
+                return StepLabel(None, dropped=f)
             return StepLabel(f.step, f.rationale)
 
         return self._each(requests, one, lambda r: StepLabel(None, dropped=r))
@@ -113,11 +119,9 @@ class OracleTeacher(Teacher):
         names = [t.name for t in taxonomy]
 
         def one(req: ClassifyRequest, world: WorldModel) -> TypeLabel:
-            if not req.solution.strip():
-                return TypeLabel(None, dropped="empty_solution")
-            f = judge(world, req.solution)
-            if f is None:
-                return TypeLabel(None, dropped="not_wrong")
+            f = _first_error(world, req.solution)
+            if isinstance(f, str):
+                return TypeLabel(None, dropped=f)
             for kind in (f.type,) + FALLBACK.get(f.type, ()):
                 if kind in names:
                     why = f.rationale if kind == f.type else f"{f.rationale} (closest type in the taxonomy to {f.type})"
