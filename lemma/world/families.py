@@ -134,7 +134,7 @@ def rate(rng: random.Random, hard: bool) -> tuple[str, Draw]:
         thing = rng.choice(["toys", "bottles", "boxes", "cans"])
         r, h = N.n(2, 12), rng.randint(2, 4 if not hard else 9)
         qr, qh = d.q(r, f"{thing} per minute"), d.q(h, "the hours")
-        mins = d.step("*", qh, const(60, "unit", "minutes in an hour"), "the minutes", kind="convert")
+        mins = _convert(d, qh, 60, "minutes in an hour", "the minutes")
         when = f"{h} hours"
         if hard or rng.random() < 0.3:
             m = N.n(5, 50)
@@ -233,6 +233,12 @@ def sharing(rng: random.Random, hard: bool) -> tuple[str, Draw]:
     return _ask(facts, ask, d, rng, p), d
 
 
+def _convert(d: Draw, amount, factor: int, per: str, result: str):
+    """A unit-conversion step: `amount` (a quantity or an earlier step) times `factor` `per`
+    ("minutes in an hour"), which the oracle knows as a conversion (its unit-conversion errors)."""
+    return d.step("*", amount, const(factor, "unit", per), result, kind="convert")
+
+
 UNIT_TEMPLATES = ["time", "rope", "eggs", "weeks", "rice", "days"]
 
 
@@ -241,7 +247,7 @@ def units(rng: random.Random, hard: bool) -> tuple[str, Draw]:
     kind = rng.choice(UNIT_TEMPLATES)
     if kind == "time":
         h, m = rng.randint(2, 5 if not hard else 12), rng.randint(5, 55)
-        mins = d.step("*", d.q(h, "the hours"), const(60, "unit", "minutes in an hour"), "the minutes", kind="convert")
+        mins = _convert(d, d.q(h, "the hours"), 60, "minutes in an hour", "the minutes")
         total = d.step("+", mins, d.q(m, "the extra minutes"), "the practice time in minutes")
         facts = [f"{p.name} practices piano for {h} hours and {m} minutes."]
         ask = f"How many minutes does {p.she} practice?"
@@ -253,13 +259,7 @@ def units(rng: random.Random, hard: bool) -> tuple[str, Draw]:
         extra = None
     elif kind == "rope":
         meters, cut = rng.randint(2, 9), N.n(5, 90)
-        cm = d.step(
-            "*",
-            d.q(meters, "the meters"),
-            const(100, "unit", "centimeters in a meter"),
-            "the length in cm",
-            kind="convert",
-        )
+        cm = _convert(d, d.q(meters, "the meters"), 100, "centimeters in a meter", "the length in cm")
         left = d.step("-", cm, d.q(cut, "the cut piece"), "the rope left")
         d.alternative(cm)
         facts = [f"A rope is {meters} meters long.", f"{p.name} cuts off {cut} centimeters."]
@@ -267,9 +267,7 @@ def units(rng: random.Random, hard: bool) -> tuple[str, Draw]:
         extra = (left, "Then {she} cuts off {x} more centimeters.", "-")
     elif kind == "eggs":
         dozens, used = rng.randint(2, 6 if not hard else 15), N.n(3, 20)
-        eggs = d.step(
-            "*", d.q(dozens, "the dozens"), const(12, "unit", "eggs in a dozen"), "the eggs bought", kind="convert"
-        )
+        eggs = _convert(d, d.q(dozens, "the dozens"), 12, "eggs in a dozen", "the eggs bought")
         left = d.step("-", eggs, d.q(used, "the eggs used"), "the eggs left")
         d.alternative(eggs)
         facts = [f"{p.name} buys {dozens} dozen eggs and uses {used} of them for baking."]
@@ -277,7 +275,7 @@ def units(rng: random.Random, hard: bool) -> tuple[str, Draw]:
         extra = (left, "Then a neighbor gives {name} {x} eggs.", "+")
     elif kind == "weeks":
         weeks, mins = rng.randint(2, 5 if not hard else 12), N.n(5, 45)
-        days = d.step("*", d.q(weeks, "the weeks"), const(7, "unit", "days in a week"), "the days", kind="convert")
+        days = _convert(d, d.q(weeks, "the weeks"), 7, "days in a week", "the days")
         read = d.step("*", days, d.q(mins, "minutes a day"), "the minutes read")
         facts = [f"{p.name} reads for {mins} minutes every day for {weeks} weeks."]
         ask = f"How many minutes does {p.she} read in all?"
@@ -286,13 +284,7 @@ def units(rng: random.Random, hard: bool) -> tuple[str, Draw]:
         kg, grams = rng.randint(2, 5 if not hard else 9), N.n(50, 900)
         if grams >= 1000:
             raise BadDraw("grams must be under a kilogram")
-        g = d.step(
-            "*",
-            d.q(kg, "the kilograms"),
-            const(1000, "unit", "grams in a kilogram"),
-            "the rice in grams",
-            kind="convert",
-        )
+        g = _convert(d, d.q(kg, "the kilograms"), 1000, "grams in a kilogram", "the rice in grams")
         left = d.step("-", g, d.q(grams, "the rice used"), "the rice left")
         d.alternative(g)
         facts = [f"A bag holds {kg} kilograms of rice.", f"{p.name} cooks {grams} grams of it."]
@@ -300,7 +292,7 @@ def units(rng: random.Random, hard: bool) -> tuple[str, Draw]:
         extra = (left, "The next day {she} cooks {x} grams more.", "-")
     else:  # days
         days, hours = rng.randint(2, 5 if not hard else 9), rng.randint(2, 20)
-        h = d.step("*", d.q(days, "the days"), const(24, "unit", "hours in a day"), "the hours", kind="convert")
+        h = _convert(d, d.q(days, "the days"), 24, "hours in a day", "the hours")
         total = d.step("+", h, d.q(hours, "the extra hours"), "the trip in hours")
         facts = [f"{p.name}'s train trip lasts {days} days and {hours} hours."]
         ask = "How many hours long is the trip?"
