@@ -146,6 +146,8 @@ def test_show_sets_prefix_phrase_and_correction_apart(report_run, capsys):
         kind,
         "--strategy",
         "fix_continue",
+        "--source",
+        "injected",  # the one bucket file read below (the student's own mistakes may have this type too)
         "-n",
         "2",
         "--color",
