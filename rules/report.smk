@@ -140,9 +140,11 @@ rule report_loss_overlay:
 
 
 rule report_scores:
-    """The scores as the paper's Table 2 layout: accuracy with its 95% interval per variant and benchmark."""
+    """The scores as the paper's Table 2 layout: accuracy with its 95% interval per variant and benchmark,
+    and the reflection columns of results/scores.md."""
     input:
-        "results/scores.csv",
+        scores="results/scores.csv",
+        mechanism="results/mechanism/reflections.csv",
     output:
         report("results/report/scores.html", caption="../report/scores_table.rst", category="4. Scores"),
     log:

@@ -4,6 +4,7 @@ of the small built-in run opened in headless Chromium."""
 from __future__ import annotations
 
 import base64
+import html
 import json
 import shutil
 import subprocess
@@ -331,6 +332,11 @@ def test_report_artefacts_agree_with_the_stage_tables(report_run):
             for s in ("fix_continue", "fresh_restart")
         )  # 3 per strategy at most
         assert page.count('class="part phrase"') == shown > 0, bucket
+    # the HTML scores page has the markdown table's columns, reflection columns included
+    page, md = (wd / "results/report/scores.html").read_text(), (wd / "results/scores.md").read_text()
+    header = next(line for line in md.splitlines() if line.startswith("| variant |"))
+    for column in header.strip("| ").split(" | "):
+        assert f">{html.escape(column)}</th>" in page, column
     sft = pl.read_csv(wd / "results/report/sft_stats.csv")
     assert sft.select("variant", "rows").rows() == [
         (v, len((wd / f"results/sft/{v}.jsonl").read_text().splitlines())) for v in ("sft", "lemma")
