@@ -1,13 +1,14 @@
 """Calibration probe for the built-in student: pre-train one candidate, print its greedy accuracy.
 
-    python bench/calibrate_student.py --out /tmp/cand [--steps 3000] [--hidden 128] [--layers 4]
+    python bench/calibrate_student.py --out /tmp/cand [--steps 3500] [--hidden 128] [--layers 4]
         [--vocab 1024] [--extra 16000 --hard-share 0.2] [--drills 0.4] [--threads 1] [--eval 200]
 
 A candidate is the default world (seed 7, 4000/400/400) and the default student, with one or
 more of:
   --hidden/--layers/--lr/--batch/--vocab   the student's size, learning rate, batch and BPE vocabulary;
   --extra N        N more generated problems in the pre-training corpus only (not in any split),
-                   a share --hard-share of them drawn from the test_ood families' longer variants;
+                   a share --hard-share of them drawn with bigger numbers and the longer variants;
+  --ood AXES       test_ood's shift (world.ood; default: the world's default, numbers);
   --drills R       a share R of the pre-training examples are arithmetic drills: six equations of
                    the corpus's own reference solutions to work out ("Work out: 12 * 6; ...");
 It prints greedy accuracy on the first --eval problems of train, test and test_ood, by family
@@ -36,7 +37,10 @@ from transformers import AutoModelForCausalLM, AutoTokenizer  # noqa: E402
 from lemma.grading.extract import extract_answer  # noqa: E402
 from lemma.prompting import STOP_STRINGS, format_prompt  # noqa: E402
 from lemma.world import problems  # noqa: E402
+from lemma.world.families import SHIFT_AXES, Shift  # noqa: E402
 from lemma.world.student import pretrain_student  # noqa: E402
+
+HARD = Shift(numbers=True, longer=True)  # the --hard-share rows: both axes, as the figures were measured
 
 
 def corpus(world: dict, extra: int, hard_share: float, drills: float) -> list[dict]:
@@ -47,7 +51,7 @@ def corpus(world: dict, extra: int, hard_share: float, drills: float) -> list[di
     while len(rows) < len(world["train"]) + extra:
         hard = rng.random() < hard_share  # drawn before the family: the order the figures were measured with
         fam = rng.choices(names, [problems.FAMILY_WEIGHTS.get(f, 1.0) for f in names])[0]
-        row = problems.draw_problem(rng, hard, fam)
+        row = problems.draw_problem(rng, HARD if hard else Shift(), fam)
         if row["question"] not in seen:
             seen.add(row["question"])
             rows.append(row)
@@ -96,7 +100,7 @@ def accuracy(model_dir: str, rows: list[dict]) -> tuple[float, dict]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--out", required=True)
-    ap.add_argument("--steps", type=int, default=3000)
+    ap.add_argument("--steps", type=int, default=3500)
     ap.add_argument("--hidden", type=int, default=128)
     ap.add_argument("--layers", type=int, default=4)
     ap.add_argument("--lr", type=float, default=1e-3)
@@ -104,12 +108,13 @@ def main() -> None:
     ap.add_argument("--vocab", type=int, default=1024)
     ap.add_argument("--extra", type=int, default=0)
     ap.add_argument("--hard-share", type=float, default=0.0)
+    ap.add_argument("--ood", nargs="+", default=list(problems.DEFAULT_OOD), choices=SHIFT_AXES)
     ap.add_argument("--drills", type=float, default=0.0)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--eval", type=int, default=200)
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
-    world = problems.generate_world(7, 4000, 400, 400)
+    world = problems.generate_world(7, 4000, 400, 400, ood=a.ood)
     rows = corpus(world, a.extra, a.hard_share, a.drills)
     t0 = time.time()
     pretrain_student(

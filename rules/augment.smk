@@ -10,6 +10,7 @@ rule inject_errors:
         stats="results/mistakes/{error_type}.stats.json",
     log:
         "logs/inject_errors/{error_type}.log",
+    priority: MISTAKE_CHAIN_PRIORITY
     conda:
         "../envs/core.yaml"
     params:
@@ -31,6 +32,7 @@ rule locate_and_truncate:
         stats="results/truncated/{cut}/{bucket}.stats.json",
     log:
         "logs/locate_and_truncate/{cut}/{bucket}.log",
+    priority: MISTAKE_CHAIN_PRIORITY
     conda:
         "../envs/core.yaml"
     params:
@@ -52,6 +54,7 @@ rule correct:
         stats="results/corrections/{cut}/{strategy}/{bucket}.stats.json",
     log:
         "logs/correct/{cut}/{strategy}/{bucket}.log",
+    priority: MISTAKE_CHAIN_PRIORITY
     conda:
         "../envs/core.yaml"
     params:
@@ -71,6 +74,7 @@ rule smooth_and_filter:
         stats="results/trajectories/{cut}/{strategy}/{bucket}.stats.json",
     log:
         "logs/smooth_and_filter/{cut}/{strategy}/{bucket}.log",
+    priority: MISTAKE_CHAIN_PRIORITY
     conda:
         "../envs/core.yaml"
     params:

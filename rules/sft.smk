@@ -14,6 +14,7 @@ rule build_sft:
         messages="results/sft/exports/{variant}.messages.jsonl",
     log:
         "logs/build_sft/{variant}.log",
+    priority: MISTAKE_CHAIN_PRIORITY
     conda:
         "../envs/core.yaml"
     params:

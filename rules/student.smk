@@ -63,6 +63,7 @@ rule grade_samples:
         "results/graded/{dataset}.parquet",
     log:
         "logs/grade_samples/{dataset}.log",
+    priority: MISTAKE_CHAIN_PRIORITY
     conda:
         "../envs/core.yaml"
     threads: 2

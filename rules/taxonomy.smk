@@ -9,6 +9,7 @@ rule locate_errors:
         stats="results/taxonomy/steps.stats.json",
     log:
         "logs/locate_errors.log",
+    priority: MISTAKE_CHAIN_PRIORITY
     conda:
         "../envs/core.yaml"
     params:
@@ -30,6 +31,7 @@ rule classify_errors:
         stats="results/taxonomy/labels.stats.json",
     log:
         "logs/classify_errors.log",
+    priority: MISTAKE_CHAIN_PRIORITY
     conda:
         "../envs/core.yaml"
     params:
@@ -50,6 +52,7 @@ rule taxonomy_stats:
         ),
     log:
         "logs/taxonomy_stats.log",
+    priority: MISTAKE_CHAIN_PRIORITY
     localrule: True
     conda:
         "../envs/core.yaml"

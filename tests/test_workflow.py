@@ -136,6 +136,13 @@ def test_changing_temperature_reruns_from_sampling(run):
     assert not rules & {"pretrain_student", "load_problems"}
 
 
+def test_changing_the_ood_shift_reruns_only_test_ood(run):
+    jobs = planned_after_edit(run, "config/config.yaml", lambda c: c["world"].update(ood=["numbers", "longer"]))
+    assert [w for r, w in jobs if r == "load_problems"] == [{"dataset": "test_ood"}]
+    assert {w["benchmark"] for r, w in jobs if r == "evaluate"} == {"test_ood"}
+    assert not {r for r, _ in jobs} & {"pretrain_student", "sample_student", "grade_samples", "train", "build_sft"}
+
+
 def test_lint_is_clean():
     from tests.workflow_helpers import REPO
 

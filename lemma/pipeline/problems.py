@@ -15,9 +15,11 @@ def with_answer_line(solution: str | None, answer: str) -> str | None:
 
 def load_problems(name: str, source: dict, world: dict | None) -> list[dict]:
     if source["source"] == "builtin":
-        from lemma.world.problems import generate_world
+        from lemma.world.problems import DEFAULT_OOD, generate_world
 
-        splits = generate_world(world["seed"], world["n_train"], world["n_test"], world["n_test_ood"])
+        # the workflow passes test_ood's keys only to test_ood (rules/common.smk, get_source)
+        n_ood = world.get("n_test_ood", 0) if source["split"] == "test_ood" else 0
+        splits = generate_world(world["seed"], world["n_train"], world["n_test"], n_ood, world.get("ood", DEFAULT_OOD))
         rows = [dict(r, dataset=name) for r in splits[source["split"]]]
     else:
         from lemma.data.loaders import load_dataset_file

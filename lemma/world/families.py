@@ -1,17 +1,39 @@
 """Problem families of the built-in world: each draws numbers, writes a short GSM8K-like question
 and builds its computation (see lemma.world.structure).
 
-A family is `fn(rng, hard) -> (question, Draw)`; `hard` (the out-of-distribution split) means
-bigger numbers and the longer variants. A family may raise BadDraw; the caller draws again.
+A family is `fn(rng, shift) -> (question, Draw)`. `shift` says how the draw departs from the
+training distribution, along two axes the out-of-distribution split can take, alone or together:
+`numbers` (the operands a family draws through `Nums`, past the training range) and `longer` (the
+family's longer variants: an extra item, leg or step, and bigger unit counts such as hours, dozens
+or weeks, which a conversion multiplies). A family may raise BadDraw; the caller draws again.
 """
 
 from __future__ import annotations
 
 import math
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from lemma.world.structure import BadDraw, Draw, const
+
+
+@dataclass(frozen=True)
+class Shift:
+    """A split's departure from the training distribution; Shift() is train and test."""
+
+    numbers: bool = False
+    longer: bool = False
+
+    @classmethod
+    def of(cls, axes: Sequence[str]) -> Shift:
+        unknown = set(axes) - set(SHIFT_AXES)
+        if unknown:
+            raise ValueError(f"unknown shift axes {sorted(unknown)}; known: {list(SHIFT_AXES)}")
+        return cls(numbers="numbers" in axes, longer="longer" in axes)
+
+
+SHIFT_AXES = ("numbers", "longer")
 
 
 @dataclass(frozen=True)
@@ -47,21 +69,22 @@ DISTRACTORS = [
 
 # Number ranges, calibrated so the default tiny student solves about half of its training problems
 # (docs/world-study.md, "Calibration"): its errors are arithmetic, so the in-distribution operands
-# stay small; out-of-distribution operands are the upper half of a family's range to twice it.
+# stay small; shifted operands run from the upper half of a family's range to twice it.
 IN_DIST_MAX = 25
 OOD_SCALE = 2
 OOD_MAX = 100
 
 
 class Nums:
-    """Number ranges: in-distribution as a family gives them, capped at IN_DIST_MAX;
-    out-of-distribution from half the family's upper bound to OOD_SCALE times it (at most OOD_MAX)."""
+    """Number ranges: in-distribution as a family gives them, capped at IN_DIST_MAX; shifted
+    (`shifted`: the split's numbers axis) from half the family's upper bound to OOD_SCALE times it
+    (at most OOD_MAX)."""
 
-    def __init__(self, rng: random.Random, hard: bool) -> None:
-        self.rng, self.hard = rng, hard
+    def __init__(self, rng: random.Random, shifted: bool) -> None:
+        self.rng, self.shifted = rng, shifted
 
     def n(self, lo: int, hi: int) -> int:
-        if self.hard:
+        if self.shifted:
             lo, hi = max(lo, hi // 2), min(OOD_MAX, max(hi * OOD_SCALE, lo + 1))
         else:
             hi = min(hi, max(lo, IN_DIST_MAX))
@@ -97,9 +120,9 @@ def _ask(
     return " ".join(facts + [ask])
 
 
-def shopping(rng: random.Random, hard: bool) -> tuple[str, Draw]:
-    d, N, (p,) = Draw(), Nums(rng, hard), _people(rng, 1)
-    k = rng.choice([2, 2, 3]) if hard else rng.choice([1, 1, 2])
+def shopping(rng: random.Random, shift: Shift) -> tuple[str, Draw]:
+    d, N, (p,) = Draw(), Nums(rng, shift.numbers), _people(rng, 1)
+    k = rng.choice([2, 2, 3]) if shift.longer else rng.choice([1, 1, 2])
     parts, costs = [], []
     for plural, single in rng.sample(SHOP_ITEMS, k):
         n, price = N.n(2, 9), N.n(2, 15)
@@ -110,7 +133,7 @@ def shopping(rng: random.Random, hard: bool) -> tuple[str, Draw]:
     for c in costs[1:]:
         total = d.step("+", total, c, "the total cost")
     facts = [f"{p.name} buys {_join(parts)}."]
-    if rng.random() < (0.8 if hard else 0.6):
+    if rng.random() < (0.8 if shift.longer else 0.6):
         bill = next(b for b in (10, 20, 50, 100, 200, 500, 1000, 2000, 5000) if b > d.value(total))
         qb = d.q(bill, "the bill")
         left = qb
@@ -127,16 +150,16 @@ def shopping(rng: random.Random, hard: bool) -> tuple[str, Draw]:
     return _ask(facts, ask, d, rng, p), d
 
 
-def rate(rng: random.Random, hard: bool) -> tuple[str, Draw]:
-    d, N, (p,) = Draw(), Nums(rng, hard), _people(rng, 1)
+def rate(rng: random.Random, shift: Shift) -> tuple[str, Draw]:
+    d, N, (p,) = Draw(), Nums(rng, shift.numbers), _people(rng, 1)
     kind = rng.choice(["machine", "trip", "earn"])
     if kind == "machine":
         thing = rng.choice(["toys", "bottles", "boxes", "cans"])
-        r, h = N.n(2, 12), rng.randint(2, 4 if not hard else 9)
+        r, h = N.n(2, 12), rng.randint(2, 9 if shift.longer else 4)
         qr, qh = d.q(r, f"{thing} per minute"), d.q(h, "the hours")
         mins = _convert(d, qh, 60, "minutes in an hour", "the minutes")
         when = f"{h} hours"
-        if hard or rng.random() < 0.3:
+        if shift.longer or rng.random() < 0.3:
             m = N.n(5, 50)
             if m >= 60:
                 raise BadDraw("minutes must be under an hour")
@@ -152,14 +175,14 @@ def rate(rng: random.Random, hard: bool) -> tuple[str, Draw]:
         d1 = d.step("*", q1, qt1, "the first distance")
         facts = [f"{p.name} drives at {v1} km per hour for {t1} hours"]
         legs = [d1]
-        if hard or rng.random() < 0.5:
+        if shift.longer or rng.random() < 0.5:
             v2, t2 = N.n(10, 50), rng.randint(2, 6)
             q2, qt2 = d.q(v2, "the second speed"), d.q(t2, "the second hours")
             legs.append(d.step("*", q2, qt2, "the second distance"))
             facts[0] += f", then at {v2} km per hour for {t2} hours"
         facts[0] += "."
         dist = legs[0] if len(legs) == 1 else d.step("+", legs[0], legs[1], "the distance driven")
-        if len(legs) == 1 or (hard and rng.random() < 0.6):
+        if len(legs) == 1 or (shift.longer and rng.random() < 0.6):
             trip = d.value(dist) + N.n(5, 60)
             qtrip = d.q(trip, "the trip length")
             left = d.alt("-", qtrip, legs[0], "the distance left after the first part") if len(legs) > 1 else None
@@ -179,7 +202,7 @@ def rate(rng: random.Random, hard: bool) -> tuple[str, Draw]:
     d.alt("*", hours, qw, "the pay")
     pay = d.step("*", day, qd, "the pay")
     facts = [f"{p.name} earns ${w} an hour and works {h} hours a day for {days} days."]
-    if hard or rng.random() < 0.4:
+    if shift.longer or rng.random() < 0.4:
         spend = N.n(5, 40)
         facts.append(f"{p.she.capitalize()} spends ${spend} of it.")
         d.step("-", pay, d.q(spend, "the money spent"), "the money left")
@@ -190,8 +213,8 @@ def rate(rng: random.Random, hard: bool) -> tuple[str, Draw]:
     return _ask(facts, ask, d, rng, p), d
 
 
-def sharing(rng: random.Random, hard: bool) -> tuple[str, Draw]:
-    d, N, (p,) = Draw(), Nums(rng, hard), _people(rng, 1)
+def sharing(rng: random.Random, shift: Shift) -> tuple[str, Draw]:
+    d, N, (p,) = Draw(), Nums(rng, shift.numbers), _people(rng, 1)
     food = rng.choice(FOODS)
     kind = rng.choice(["share", "share_self", "give_each"])
     f = rng.randint(2, 9)
@@ -225,7 +248,7 @@ def sharing(rng: random.Random, hard: bool) -> tuple[str, Draw]:
         f"{p.she.capitalize()} shares the rest equally {among}.",
     ]
     ask = f"How many {food} does each {'person' if kind == 'share_self' else 'friend'} get?"
-    if hard:
+    if shift.longer:
         extra = N.n(2, 20)
         d.step("+", share, d.q(extra, "the extra bought"), "the final count of each")
         facts.append(f"Then each {'person' if kind == 'share_self' else 'friend'} buys {extra} more.")
@@ -242,16 +265,16 @@ def _convert(d: Draw, amount, factor: int, per: str, result: str):
 UNIT_TEMPLATES = ["time", "rope", "eggs", "weeks", "rice", "days"]
 
 
-def units(rng: random.Random, hard: bool) -> tuple[str, Draw]:
-    d, N, (p,) = Draw(), Nums(rng, hard), _people(rng, 1)
+def units(rng: random.Random, shift: Shift) -> tuple[str, Draw]:
+    d, N, (p,) = Draw(), Nums(rng, shift.numbers), _people(rng, 1)
     kind = rng.choice(UNIT_TEMPLATES)
     if kind == "time":
-        h, m = rng.randint(2, 5 if not hard else 12), rng.randint(5, 55)
+        h, m = rng.randint(2, 12 if shift.longer else 5), rng.randint(5, 55)
         mins = _convert(d, d.q(h, "the hours"), 60, "minutes in an hour", "the minutes")
         total = d.step("+", mins, d.q(m, "the extra minutes"), "the practice time in minutes")
         facts = [f"{p.name} practices piano for {h} hours and {m} minutes."]
         ask = f"How many minutes does {p.she} practice?"
-        if hard or rng.random() < 0.25:
+        if shift.longer or rng.random() < 0.25:
             days = rng.randint(2, 7)
             d.step("*", total, d.q(days, "the days"), "the minutes in all")
             facts[0] = facts[0][:-1] + f" every day for {days} days."
@@ -266,7 +289,7 @@ def units(rng: random.Random, hard: bool) -> tuple[str, Draw]:
         ask = "How many centimeters of rope are left?"
         extra = (left, "Then {she} cuts off {x} more centimeters.", "-")
     elif kind == "eggs":
-        dozens, used = rng.randint(2, 6 if not hard else 15), N.n(3, 20)
+        dozens, used = rng.randint(2, 15 if shift.longer else 6), N.n(3, 20)
         eggs = _convert(d, d.q(dozens, "the dozens"), 12, "eggs in a dozen", "the eggs bought")
         left = d.step("-", eggs, d.q(used, "the eggs used"), "the eggs left")
         d.alternative(eggs)
@@ -274,14 +297,14 @@ def units(rng: random.Random, hard: bool) -> tuple[str, Draw]:
         ask = "How many eggs are left?"
         extra = (left, "Then a neighbor gives {name} {x} eggs.", "+")
     elif kind == "weeks":
-        weeks, mins = rng.randint(2, 5 if not hard else 12), N.n(5, 45)
+        weeks, mins = rng.randint(2, 12 if shift.longer else 5), N.n(5, 45)
         days = _convert(d, d.q(weeks, "the weeks"), 7, "days in a week", "the days")
         read = d.step("*", days, d.q(mins, "minutes a day"), "the minutes read")
         facts = [f"{p.name} reads for {mins} minutes every day for {weeks} weeks."]
         ask = f"How many minutes does {p.she} read in all?"
         extra = (read, "{She} also reads {x} minutes on a long train ride.", "+")
     elif kind == "rice":
-        kg, grams = rng.randint(2, 5 if not hard else 9), N.n(50, 900)
+        kg, grams = rng.randint(2, 9 if shift.longer else 5), N.n(50, 900)
         if grams >= 1000:
             raise BadDraw("grams must be under a kilogram")
         g = _convert(d, d.q(kg, "the kilograms"), 1000, "grams in a kilogram", "the rice in grams")
@@ -291,21 +314,21 @@ def units(rng: random.Random, hard: bool) -> tuple[str, Draw]:
         ask = "How many grams of rice are left?"
         extra = (left, "The next day {she} cooks {x} grams more.", "-")
     else:  # days
-        days, hours = rng.randint(2, 5 if not hard else 9), rng.randint(2, 20)
+        days, hours = rng.randint(2, 9 if shift.longer else 5), rng.randint(2, 20)
         h = _convert(d, d.q(days, "the days"), 24, "hours in a day", "the hours")
         total = d.step("+", h, d.q(hours, "the extra hours"), "the trip in hours")
         facts = [f"{p.name}'s train trip lasts {days} days and {hours} hours."]
         ask = "How many hours long is the trip?"
         extra = (total, "The train is then {x} hours late.", "+")
     # one question per kind; the longer (test_ood) variant adds the kind's extra step
-    return _ask(facts, ask, d, rng, p, extra=extra if hard else None), d
+    return _ask(facts, ask, d, rng, p, extra=extra if shift.longer else None), d
 
 
 FRACTION_WORDS = {2: "Half", 3: "One third", 4: "One quarter", 5: "One fifth", 10: "One tenth"}
 
 
-def fractions(rng: random.Random, hard: bool) -> tuple[str, Draw]:
-    d, N, (p,) = Draw(), Nums(rng, hard), _people(rng, 1)
+def fractions(rng: random.Random, shift: Shift) -> tuple[str, Draw]:
+    d, N, (p,) = Draw(), Nums(rng, shift.numbers), _people(rng, 1)
     kind = rng.choice(["walk", "sale", "percent_of"])
     if kind == "walk":
         k = rng.choice(sorted(FRACTION_WORDS))
@@ -326,15 +349,15 @@ def fractions(rng: random.Random, hard: bool) -> tuple[str, Draw]:
             f"{FRACTION_WORDS[k]} of them walk to school and the rest take the bus.",
         ]
         ask = "How many students take the bus?"
-        if hard:
+        if shift.longer:
             rain = N.n(2, 10)
             d.step("+", rest, d.q(rain, "the walkers who ride on rainy days"), "the bus riders on a rainy day")
             facts.append(f"On rainy days {rain} of the walkers ride the bus too.")
             ask = "How many students ride the bus on a rainy day?"
         return _ask(facts, ask, d, rng, p), d
-    r = rng.choice([10, 20, 25, 50] + ([5, 15, 30, 40, 75] if hard else []))
+    r = rng.choice([10, 20, 25, 50] + ([5, 15, 30, 40, 75] if shift.longer else []))
     unit = 100 // math.gcd(100, r)
-    base = unit * rng.randint(max(1, 10 // unit), max(2, (200 if hard else 80) // unit))
+    base = unit * rng.randint(max(1, 10 // unit), max(2, (200 if shift.longer else 80) // unit))
     if kind == "sale":
         qp, qr = d.q(base, "the price"), d.q(r, "the percent off")
         x = d.step("*", qp, qr, "the price times the percent")
@@ -344,7 +367,7 @@ def fractions(rng: random.Random, hard: bool) -> tuple[str, Draw]:
         d.misread("confusing_concept_error", sale, [("-", qp, qr, "the sale price")], f"takes {r}% off as ${r} off")
         facts = [f"A jacket costs ${base}.", f"It is on sale for {r}% off."]
         ask = "What is the sale price?"
-        if hard:
+        if shift.longer:
             ship = N.n(3, 20)
             d.step("+", sale, d.q(ship, "the shipping"), "the price paid")
             facts.append(f"Shipping costs ${ship}.")
@@ -362,10 +385,10 @@ def fractions(rng: random.Random, hard: bool) -> tuple[str, Draw]:
     return _ask(facts, "How many apples are not red?", d, rng, p), d
 
 
-def transfer(rng: random.Random, hard: bool) -> tuple[str, Draw]:
+def transfer(rng: random.Random, shift: Shift) -> tuple[str, Draw]:
     """Two people and a gift: the template the calibration found gives varied mistakes (tracking
     the wrong person, taking the other person's number, the wrong operator)."""
-    d, N = Draw(), Nums(rng, hard)
+    d, N = Draw(), Nums(rng, shift.numbers)
     a, b, c = _people(rng, 3)
     thing = rng.choice(THINGS)
     kind = rng.choice(["basic", "relation"])
@@ -394,7 +417,7 @@ def transfer(rng: random.Random, hard: bool) -> tuple[str, Draw]:
             [("+" if times else "*", qb, qm, f"{a.name}'s {thing}")],
             f"reads '{m} times as many' as '{m} more'" if times else f"reads '{m} more' as '{m} times as many'",
         )
-    g = rng.randint(2, max(2, min(av - 1, 25 if not hard else 80)))
+    g = rng.randint(2, max(2, min(av - 1, 80 if shift.longer else 25)))
     qg = d.q(g, "the gift")
     facts.append(f"{a.name} gives {b.name} {g} {thing}.")
     if ask_who == "b":
@@ -415,7 +438,7 @@ def transfer(rng: random.Random, hard: bool) -> tuple[str, Draw]:
             f"counts {b.name}'s {thing} instead of {a.name}'s",
         )
         ask = f"How many {thing} does {a.name} have now?"
-        if hard:
+        if shift.longer:
             z = N.n(3, 20)
             d.step("+", a_after, d.q(z, "the ones bought"), f"{a.name}'s {thing} in the end")
             facts.append(f"Then {a.name} buys {z} more.")
@@ -433,8 +456,8 @@ def transfer(rng: random.Random, hard: bool) -> tuple[str, Draw]:
     return " ".join(facts + [ask]), d
 
 
-def counting(rng: random.Random, hard: bool) -> tuple[str, Draw]:
-    d, N, (p,) = Draw(), Nums(rng, hard), _people(rng, 1)
+def counting(rng: random.Random, shift: Shift) -> tuple[str, Draw]:
+    d, N, (p,) = Draw(), Nums(rng, shift.numbers), _people(rng, 1)
     kind = rng.choice(["pages", "fence", "rows", "floors"])
     plus_one = const(1, "count", "both ends count")
     if kind == "pages":
@@ -444,7 +467,7 @@ def counting(rng: random.Random, hard: bool) -> tuple[str, Draw]:
         raw = d.step("-", qb, qa, "the page difference")
         cnt = d.step("+", raw, plus_one, "the pages read on Monday", kind="count", raw=raw)
         facts = [f"{p.name} reads pages {a} through {b} of a book on Monday."]
-        if hard:
+        if shift.longer:
             c = b + N.n(2, 20)
             e = c + N.n(4, 40)
             qc, qe = d.q(c, "the first page on Tuesday"), d.q(e, "the last page on Tuesday")
@@ -467,7 +490,7 @@ def counting(rng: random.Random, hard: bool) -> tuple[str, Draw]:
         gaps = d.step("/", d.q(length, "the fence length"), d.q(gap, "the post spacing"), "the gaps between posts")
         posts = d.step("+", gaps, plus_one, "the posts", kind="count", raw=gaps)
         facts = [f"A straight fence is {length} meters long with a post every {gap} meters, including both ends."]
-        if hard or rng.random() < 0.6:
+        if shift.longer or rng.random() < 0.6:
             price = N.n(2, 15)
             d.step("*", posts, d.q(price, "the price of a post"), "the cost of the posts")
             facts.append(f"Each post costs ${price}.")
@@ -489,7 +512,7 @@ def counting(rng: random.Random, hard: bool) -> tuple[str, Draw]:
     raw = d.step("-", d.q(b, "the top floor"), d.q(a, "the bottom floor"), "the floor difference")
     floors = d.step("-", raw, const(1, "count", "neither end counts"), "the floors between", kind="count", raw=raw)
     facts = [f"A lift goes from floor {a} to floor {b} without stopping."]
-    if hard or rng.random() < 0.5:
+    if shift.longer or rng.random() < 0.5:
         rooms = N.n(3, 12)
         d.step("*", floors, d.q(rooms, "rooms on a floor"), "the rooms passed")
         facts.append(f"Each floor has {rooms} rooms.")
@@ -499,8 +522,8 @@ def counting(rng: random.Random, hard: bool) -> tuple[str, Draw]:
     return _ask(facts, ask, d, rng, p), d
 
 
-def perimeter(rng: random.Random, hard: bool) -> tuple[str, Draw]:
-    d, N, (p,) = Draw(), Nums(rng, hard), _people(rng, 1)
+def perimeter(rng: random.Random, shift: Shift) -> tuple[str, Draw]:
+    d, N, (p,) = Draw(), Nums(rng, shift.numbers), _people(rng, 1)
     kind = rng.choice(["fence", "carpet", "square"])
     price = rng.randint(2, 12)
     if kind == "square":
@@ -551,7 +574,7 @@ def perimeter(rng: random.Random, hard: bool) -> tuple[str, Draw]:
             )
             facts.append(f"Wood trim along all four walls costs ${price} per meter.")
             ask = "How much does the trim cost?"
-    if hard:
+    if shift.longer:
         extra = N.n(5, 40)
         d.step("+", cost, d.q(extra, "the delivery fee"), "the total cost")
         facts.append(f"Delivery costs ${extra}.")

@@ -38,7 +38,7 @@ PRETRAIN_DEFAULTS = {
     "intermediate": None,  # 2 * hidden
     "max_positions": 512,
     "vocab_size": 1024,  # the world's text needs ~820 merges: whole words, digits one by one
-    "max_steps": 3000,
+    "max_steps": 3500,
     "batch_size": 16,
     "lr": 1e-3,
     "adam_beta1": 0.9,
