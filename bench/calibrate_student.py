@@ -2,6 +2,7 @@
 
     python bench/calibrate_student.py --out /tmp/cand [--steps 3500] [--hidden 128] [--layers 4]
         [--vocab 1024] [--extra 16000 --hard-share 0.2] [--drills 0.4] [--threads 1] [--eval 200]
+    python bench/calibrate_student.py --model results/models/sft --ood numbers longer --eval 400
 
 A candidate is the default world (seed 7, 4000/400/400) and the default student, with one or
 more of:
@@ -11,6 +12,8 @@ more of:
   --ood AXES       test_ood's shift (world.ood; default: the world's default, numbers);
   --drills R       a share R of the pre-training examples are arithmetic drills: six equations of
                    the corpus's own reference solutions to work out ("Work out: 12 * 6; ...");
+With --model it trains nothing and measures a finished student (a run's base or fine-tuned model)
+on the splits, test_ood shifted along the --ood axes.
 It prints greedy accuracy on the first --eval problems of train, test and test_ood, by family
 and by step count, and the pre-training wall time. Figures measured with it are in
 docs/world-study.md ("Calibration"), which names the commit each row was measured at (the
@@ -99,7 +102,8 @@ def accuracy(model_dir: str, rows: list[dict]) -> tuple[float, dict]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--out", required=True)
+    ap.add_argument("--out", help="where the candidate student is written")
+    ap.add_argument("--model", help="evaluate this finished student (e.g. results/models/base) instead of training one")
     ap.add_argument("--steps", type=int, default=3500)
     ap.add_argument("--hidden", type=int, default=128)
     ap.add_argument("--layers", type=int, default=4)
@@ -113,8 +117,13 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--eval", type=int, default=200)
     a = ap.parse_args()
+    if not (a.out or a.model):
+        ap.error("give --out (train a candidate) or --model (evaluate a finished student)")
     torch.set_num_threads(a.threads)
     world = problems.generate_world(7, 4000, 400, 400, ood=a.ood)
+    if a.model:
+        evaluate(a.model, world, a.eval)
+        return
     rows = corpus(world, a.extra, a.hard_share, a.drills)
     t0 = time.time()
     pretrain_student(
@@ -133,8 +142,12 @@ def main() -> None:
         },
     )
     print(json.dumps({**vars(a), "corpus_rows": len(rows), "pretrain_seconds": round(time.time() - t0)}))
+    evaluate(a.out, world, a.eval)
+
+
+def evaluate(model_dir: str, world: dict, n: int) -> None:
     for split in ("train", "test", "test_ood"):
-        acc, by = accuracy(a.out, world[split][: a.eval])
+        acc, by = accuracy(model_dir, world[split][:n])
         print(f"{split}: {100 * acc:.1f}%  " + " ".join(f"{k}:{v[0]}/{v[1]}" for k, v in sorted(by.items())))
 
 

@@ -66,7 +66,7 @@ rule grade_samples:
     priority: MISTAKE_CHAIN_PRIORITY
     conda:
         "../envs/core.yaml"
-    threads: 2
+    threads: config["grading"]["threads"]
     params:
         grading=config["grading"],
     script:

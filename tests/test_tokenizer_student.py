@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import json
 import random
+import re
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 import torch
@@ -135,3 +139,14 @@ def test_pretrain_student_end_to_end(tmp_path):
         pretrain_student([rows[0], {"question": "q"}], str(tmp_path / "bad"), {"max_steps": 1})
     with pytest.raises(ValueError, match="unknown params"):
         pretrain_student(rows, str(tmp_path / "bad"), {"learning_rate": 1})  # TrainParams spells it lr
+    # the calibration bench measures a finished student on the splits, test_ood shifted as asked
+    bench = Path(__file__).resolve().parent.parent / "bench/calibrate_student.py"
+    args = [sys.executable, str(bench), "--model", str(out), "--eval", "12"]
+    proc = subprocess.run([*args, "--ood", "longer"], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    lines = dict(
+        line.split(": ", 1) for line in proc.stdout.splitlines() if re.match(r"^(train|test|test_ood): ", line)
+    )
+    assert set(lines) == {"train", "test", "test_ood"}, proc.stdout
+    assert set(re.findall(r"steps=(\d)", lines["test_ood"])) <= {"3", "4", "5"}  # the longer variants
+    assert "steps=1" in lines["train"] + lines["test"]
