@@ -52,6 +52,9 @@ def make_cell(
 # What a cell copies from a finished sibling with the same pre-training: outputs with their
 # Snakemake records (.snakemake/metadata), so only the stages the protocol changes rerun.
 SEEDED = ("results", "logs", "benchmarks", ".snakemake/metadata")
+# The tables `collect` reads are downstream of training, so the seeded cell rebuilds them; left in
+# place they would show the sibling's figures as this cell's until it finishes.
+NOT_SEEDED = ("results/scores.csv", "results/compare/paired.csv", "results/mechanism/reflections.csv")
 
 
 def seed_from(done: Path, wd: Path) -> None:
@@ -64,6 +67,8 @@ def seed_from(done: Path, wd: Path) -> None:
         src = done / name
         if src.exists():
             shutil.copytree(src, wd / name, symlinks=True, dirs_exist_ok=True)
+    for name in NOT_SEEDED:
+        (wd / name).unlink(missing_ok=True)
     print(f"== cell {wd.name}: seeded from {done.name} (same pre-training; training reruns)", flush=True)
 
 

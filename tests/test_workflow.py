@@ -226,13 +226,15 @@ def test_study_collects_a_finished_cell_and_names_an_unfinished_one(run, tmp_pat
 def test_a_cell_seeded_from_a_finished_sibling_reruns_only_training_and_after(run, tmp_path):
     """lemma.study runs the second protocol of a pre-training from the first cell's outputs:
     nothing up to the SFT sets may rerun, every model must be retrained."""
-    from lemma.study import make_cell, seed_from
+    from lemma.study import collect, make_cell, seed_from
 
     cfg = yaml.safe_load((run / "config/config.yaml").read_text())
     wd = make_cell(
         tmp_path, cfg, run / "config/taxonomy.yaml", "epochs", cfg.get("pretrain", {}).get("retry_rate", 0), None
     )
     seed_from(run, wd)
+    # until it has run, the cell reports no tables (not the sibling's, copied with its outputs)
+    assert f"### Cell {wd.name}\nNot finished" in collect(tmp_path)
     rules = {rule for rule, _ in planned_jobs(wd)}
     upstream = {
         "load_problems",
