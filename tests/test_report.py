@@ -6,7 +6,9 @@ from __future__ import annotations
 import base64
 import html
 import json
+import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -367,6 +369,7 @@ class DevTools:
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            start_new_session=True,  # its own process group: close() kills the helpers too
         )
         port_file = user_data_dir / "DevToolsActivePort"  # Chromium writes its chosen port here
         deadline = time.monotonic() + 60
@@ -431,7 +434,12 @@ class DevTools:
     def close(self) -> None:
         if getattr(self, "ws", None):
             self.ws.close()
-        self.proc.kill()
+        # Chromium's helper processes (renderer, crash handler) outlive a killed main process and
+        # kept writing to the profile while the test removed it ("Directory not empty: 'Default'")
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
         self.proc.wait(timeout=30)
 
 
