@@ -31,9 +31,9 @@ VARIANTS = list(config["variants"])
 SOURCES = {**config["benchmarks"], **config["datasets"]}
 BUILTIN_STUDENT = config["student"]["model"] == "builtin"
 # The mistake chain (grade, judge, inject, truncate, correct, smooth, build the SFT sets) goes
-# before the trainings that are ready earlier (sft's): the trajectory variants' training waits on
-# it, so running it first shortens the whole run; on 2 cores the default run's lemma training
-# started 135 s earlier.
+# before fine-tunes that are ready at the same time: the trajectory variants' fine-tunes wait on
+# it, so running it first shortens the whole run. With this and grading.threads 1, the default
+# run's lemma fine-tune started 478 s into the run instead of 607 s (2 cores).
 MISTAKE_CHAIN_PRIORITY = 10
 # One run = one variant trained with one seed. Without `seeds` a run is named after its variant
 # (results/models/sft); with `seeds: [1, 2, 3]` each variant gets runs named {variant}-s{seed}.
