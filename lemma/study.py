@@ -52,9 +52,10 @@ def make_cell(
 # What a cell copies from a finished sibling with the same pre-training: outputs with their
 # Snakemake records (.snakemake/metadata), so only the stages the protocol changes rerun.
 SEEDED = ("results", "logs", "benchmarks", ".snakemake/metadata")
-# The tables `collect` reads are downstream of training, so the seeded cell rebuilds them; left in
-# place they would show the sibling's figures as this cell's until it finishes.
-NOT_SEEDED = ("results/scores.csv", "results/compare/paired.csv", "results/mechanism/reflections.csv")
+# The tables `collect` reads. They are downstream of training, so a seeded cell rebuilds them and
+# seed_from leaves them out: copied, they would show the sibling's figures as this cell's until it
+# finishes.
+SCORES, PAIRED, MECHANISM = "results/scores.csv", "results/compare/paired.csv", "results/mechanism/reflections.csv"
 
 
 def seed_from(done: Path, wd: Path) -> None:
@@ -67,7 +68,7 @@ def seed_from(done: Path, wd: Path) -> None:
         src = done / name
         if src.exists():
             shutil.copytree(src, wd / name, symlinks=True, dirs_exist_ok=True)
-    for name in NOT_SEEDED:
+    for name in (SCORES, PAIRED, MECHANISM):
         (wd / name).unlink(missing_ok=True)
     print(f"== cell {wd.name}: seeded from {done.name} (same pre-training; training reruns)", flush=True)
 
@@ -115,8 +116,7 @@ def collect(out: Path) -> str:
     parts = []
     for wd in sorted(p for p in out.iterdir() if (p / "config/config.yaml").exists()):
         cfg = yaml.safe_load((wd / "config/config.yaml").read_text())
-        scores, paired = wd / "results/scores.csv", wd / "results/compare/paired.csv"
-        mech = wd / "results/mechanism/reflections.csv"
+        scores, paired, mech = wd / SCORES, wd / PAIRED, wd / MECHANISM
         parts.append(f"### Cell {wd.name}")
         if not (scores.exists() and paired.exists() and mech.exists()):
             parts.append("Not finished: no tables.\n")

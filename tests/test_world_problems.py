@@ -148,6 +148,18 @@ def test_both_axes_are_the_split_measured_before_the_axes_were_separate():
     assert [(r["family"], r["n_steps"], r["answer"]) for r in ood] == FROZEN_BOTH_AXES
 
 
+def test_the_generators_default_shift_is_the_configs():
+    """load_problems falls back on DEFAULT_OOD for a world dict without `ood`; the config schema
+    fills in its own default: the two must be one choice."""
+    from lemma.config import load_schema
+    from lemma.world.families import SHIFT_AXES
+    from lemma.world.problems import DEFAULT_OOD
+
+    ood = load_schema("config")["properties"]["world"]["properties"]["ood"]
+    assert ood["default"] == list(DEFAULT_OOD)
+    assert ood["items"]["enum"] == list(SHIFT_AXES)
+
+
 def test_unknown_or_empty_shift_is_refused():
     with pytest.raises(ValueError, match="unknown shift axes"):
         generate_world(7, 20, 10, 10, ood=["bigger"])

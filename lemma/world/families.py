@@ -17,6 +17,8 @@ from dataclasses import dataclass
 
 from lemma.world.structure import BadDraw, Draw, const
 
+SHIFT_AXES = ("numbers", "longer")
+
 
 @dataclass(frozen=True)
 class Shift:
@@ -31,9 +33,6 @@ class Shift:
         if unknown:
             raise ValueError(f"unknown shift axes {sorted(unknown)}; known: {list(SHIFT_AXES)}")
         return cls(numbers="numbers" in axes, longer="longer" in axes)
-
-
-SHIFT_AXES = ("numbers", "longer")
 
 
 @dataclass(frozen=True)
