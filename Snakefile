@@ -39,3 +39,7 @@ rule all:
         "results/scores.md",
         "results/taxonomy/stats.parquet",
         report_targets(),
+
+
+onstart:
+    apply_cluster_retries()

@@ -11,8 +11,12 @@ rule inject_errors:
     log:
         "logs/inject_errors/{error_type}.log",
     priority: MISTAKE_CHAIN_PRIORITY
+    group:
+        cpu_group("augment")
     conda:
         "../envs/core.yaml"
+    resources:
+        **teacher_resources(),
     params:
         spec=lambda w: type_entry(w.error_type),
         teacher=teacher_params("inject"),
@@ -33,8 +37,12 @@ rule locate_and_truncate:
     log:
         "logs/locate_and_truncate/{cut}/{bucket}.log",
     priority: MISTAKE_CHAIN_PRIORITY
+    group:
+        cpu_group("augment")
     conda:
         "../envs/core.yaml"
+    resources:
+        **teacher_resources(),
     params:
         teacher=teacher_params("judge_step"),
     script:
@@ -55,8 +63,12 @@ rule correct:
     log:
         "logs/correct/{cut}/{strategy}/{bucket}.log",
     priority: MISTAKE_CHAIN_PRIORITY
+    group:
+        cpu_group("augment")
     conda:
         "../envs/core.yaml"
+    resources:
+        **teacher_resources(),
     params:
         teacher=lambda w: teacher_params(w.strategy),
         phrases=config["reflection_phrases"],
@@ -75,8 +87,12 @@ rule smooth_and_filter:
     log:
         "logs/smooth_and_filter/{cut}/{strategy}/{bucket}.log",
     priority: MISTAKE_CHAIN_PRIORITY
+    group:
+        cpu_group("augment")
     conda:
         "../envs/core.yaml"
+    resources:
+        **teacher_resources(),
     params:
         teacher=teacher_params("smooth"),
         grading=config["grading"],

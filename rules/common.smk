@@ -292,3 +292,80 @@ def report_targets():
             bucket=[b for b in REPORT_BUCKETS if any((EXAMPLE_CUT, s, b) in REPORT_USED for s in STRATEGIES)],
         )
     return targets
+
+
+# --- where jobs run: GPUs, nodes, groups, retries ----------------------------------------------
+# Portable settings of this workflow's own, for every executor and every profile (a site's generic
+# `--profile slurm` included): the cluster specifics (partition, account, GPU model) stay in
+# profiles/. Groups are inactive in local runs; retries are applied only off the local machine.
+
+CPUS_PER_GPU = {"vllm": 4, "hf": 4, "train": 8}  # vLLM's tokenizer/scheduler threads; data loading
+CLUSTER_RETRIES = 2  # pre-emption, node failure, OOM (mem_mb grows with each attempt)
+# How many independent chains of a group one cluster job holds (a user's --group-components wins):
+# up to 8 error-type chains (inject -> truncate -> correct -> smooth) and all variants' SFT sets.
+GROUP_COMPONENTS = {"augment": 8, "sft": 8}
+
+
+def engine_gpus(section):
+    """GPUs a job asks for when it loads this engine's model itself: vllm its tensor_parallel_size,
+    hf one (unless device: cpu, or the built-in tiny student), the API and oracle teachers none."""
+    engine = section.get("engine")
+    if section.get("kind") == "oracle" or engine == "openai" or section.get("model") == "builtin":
+        return 0
+    if engine == "vllm":
+        return int(section.get("tensor_parallel_size") or 1)
+    return 0 if str(section.get("device") or "auto") == "cpu" else 1
+
+
+STUDENT_GPUS = engine_gpus(config["student"])
+# The teacher rules load the teacher model in the job only for kind llm with a local engine; a
+# served teacher (engine openai) needs no GPU in the jobs that call it.
+TEACHER_GPUS = engine_gpus(config["teacher"]) if config["teacher"]["kind"] == "llm" else 0
+
+
+def gpu_resources(gpus, kind):
+    """gpu=N, and the CPUs each GPU comes with (sbatch --cpus-per-gpu) when there is one."""
+    return {"gpu": gpus, "cpus_per_gpu": CPUS_PER_GPU[kind]} if gpus else {"gpu": 0}
+
+
+def student_resources():
+    return gpu_resources(STUDENT_GPUS, config["student"]["engine"])
+
+
+def teacher_resources():
+    return gpu_resources(TEACHER_GPUS, config["teacher"].get("engine", "hf"))
+
+
+def train_resources():
+    """One node: training.gpus GPUs. Several (training.nodes): one task per node, each with
+    training.gpus GPUs (--gres is per node, --gpus would be per job), and the script starts the
+    node tasks itself with srun (mpi=srun: the SLURM job-step plugin then does not wrap it in one)."""
+    gpus, nodes = config["training"]["gpus"], config["training"]["nodes"]
+    if nodes == 1:
+        return gpu_resources(gpus, "train")
+    res = {"nodes": nodes, "tasks": nodes, "mpi": "srun"}
+    if gpus:
+        res.update(gres=f"gpu:{gpus}", cpus_per_gpu=CPUS_PER_GPU["train"])
+    return res
+
+
+def cpu_group(name):
+    """The cluster group of a light rule. Teacher rules that load a model on GPUs are not grouped:
+    a group job asks for the GPUs of every chain it runs side by side (8 chains of 2 strategies x
+    tensor_parallel_size), each chain loading its own copy of the model; one job each lets every
+    job take the first GPUs free. (A served teacher, teacher.serve, loads the model once.)"""
+    return None if TEACHER_GPUS and name in ("augment", "judge") else name
+
+
+workflow.group_settings.group_components = {**GROUP_COMPONENTS, **workflow.group_settings.group_components}
+
+
+def apply_cluster_retries():
+    """Off the local machine, a job that fails is retried CLUSTER_RETRIES times unless the command
+    line or a profile set --retries: there a failure is often the node's, not the job's. Locally a
+    failure is shown at once. (Called from `onstart`, the first point where the executor is known.)"""
+    if workflow.local_exec or workflow.execution_settings.retries:
+        return
+    for r in workflow.rules:
+        if not r.restart_times:
+            r.restart_times = CLUSTER_RETRIES

@@ -13,9 +13,9 @@ rule evaluate:
         "../envs/vllm.yaml" if config["student"]["engine"] == "vllm" else "../envs/train.yaml"
     threads: config["evaluation"]["threads"]
     resources:
+        **student_resources(),
         mem_mb=mem_mb(4000),
         runtime=120,
-        gpu=0 if config["student"]["engine"] == "hf" else config["student"]["tensor_parallel_size"],
     params:
         student=config["student"],
         evaluation=eval_settings(),
@@ -41,9 +41,9 @@ rule evaluate_majority:
         "../envs/vllm.yaml" if config["student"]["engine"] == "vllm" else "../envs/train.yaml"
     threads: config["evaluation"]["threads"]
     resources:
+        **student_resources(),
         mem_mb=mem_mb(4000),
         runtime=240,
-        gpu=0 if config["student"]["engine"] == "hf" else config["student"]["tensor_parallel_size"],
     params:
         student=config["student"],
         evaluation=eval_settings(majority=True),

@@ -15,6 +15,8 @@ rule build_sft:
     log:
         "logs/build_sft/{variant}.log",
     priority: MISTAKE_CHAIN_PRIORITY
+    group:
+        cpu_group("sft")
     conda:
         "../envs/core.yaml"
     params:
@@ -41,9 +43,9 @@ rule train:
         "../envs/train.yaml"
     threads: config["training"]["threads"]
     resources:
+        **train_resources(),
         mem_mb=mem_mb(8000),
         runtime=600,
-        gpu=config["training"]["gpus"],
     params:
         model=get_base_model(),
         training=run_training,

@@ -42,9 +42,9 @@ rule sample_student:
         "../envs/vllm.yaml" if config["student"]["engine"] == "vllm" else "../envs/train.yaml"
     threads: config["student"]["threads"]
     resources:
+        **student_resources(),
         mem_mb=mem_mb(4000),
         runtime=240,
-        gpu=0 if config["student"]["engine"] == "hf" else config["student"]["tensor_parallel_size"],
     params:
         model=get_base_model(),
         student=config["student"],
@@ -64,6 +64,8 @@ rule grade_samples:
     log:
         "logs/grade_samples/{dataset}.log",
     priority: MISTAKE_CHAIN_PRIORITY
+    group:
+        cpu_group("judge")
     conda:
         "../envs/core.yaml"
     threads: config["grading"]["threads"]

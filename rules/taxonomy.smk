@@ -10,8 +10,12 @@ rule locate_errors:
     log:
         "logs/locate_errors.log",
     priority: MISTAKE_CHAIN_PRIORITY
+    group:
+        cpu_group("judge")
     conda:
         "../envs/core.yaml"
+    resources:
+        **teacher_resources(),
     params:
         teacher=teacher_params("judge_step"),
         max_items=config["classify"]["max_items"],
@@ -32,8 +36,12 @@ rule classify_errors:
     log:
         "logs/classify_errors.log",
     priority: MISTAKE_CHAIN_PRIORITY
+    group:
+        cpu_group("judge")
     conda:
         "../envs/core.yaml"
+    resources:
+        **teacher_resources(),
     params:
         teacher=teacher_params("judge_type"),
         taxonomy=taxonomy_entries(),

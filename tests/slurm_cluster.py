@@ -1,8 +1,10 @@
-"""A throwaway one-node SLURM cluster on localhost for the tests (Debian's slurm-wlm + munge).
+"""A throwaway SLURM cluster on localhost for the tests (Debian's slurm-wlm + munge).
 
 Usage:
     reason = why_unavailable()          # None, or why this machine cannot run one (the test skips)
     with SlurmCluster() as cluster:     # munged, slurmctld, slurmd; ~3 s to an idle node
+    SlurmCluster(nodes=2, gpus_per_node=2)  # two nodes n1, n2 (two slurmd on this host, each its own
+                                        # port and %n paths), each advertising 2 GPUs
         subprocess.run(["sbatch", ...], env=cluster.env)
         cluster.job_records()           # SLURM's own record of every finished job
 
@@ -16,6 +18,10 @@ SLURM_* variable but a few (SLURM_CONF included) before its nested `srun`. It is
 plugin runs `scontrol show config` at import, and with a slurm.conf naming a controller that is not
 running that call waits for its 10 s timeout (without any slurm.conf it fails at once). A
 /etc/slurm/slurm.conf that is not ours (a real cluster's) is never touched: the test skips.
+
+GPUs are declared, not present: gres.conf names plain files as the devices (AutoDetect=off), so
+SLURM allocates and records them (TresPerNode, TresPerJob) while the job's code, seeing no CUDA
+device, runs on the CPU. Several nodes on one host: every node's NodeAddr is 127.0.0.1.
 
 The daemons run in the foreground (-D / -F) as children of this process, so stopping them means
 signalling exactly the PIDs started here, nothing found by name.
@@ -126,13 +132,24 @@ def _free_port() -> int:
 class SlurmCluster:
     """munged + slurmctld + slurmd, one node (this host at 127.0.0.1), one partition `debug`."""
 
-    def __init__(self, cpus: int | None = None, min_job_age: int = 300, base: str = "/tmp"):
+    def __init__(
+        self,
+        cpus: int | None = None,
+        min_job_age: int = 300,
+        base: str = "/tmp",
+        nodes: int = 1,
+        gpus_per_node: int = 0,
+    ):
         # A short path: the munge socket lives under it and Unix socket paths are capped at 107 bytes.
         self.dir = Path(tempfile.mkdtemp(prefix="slurm-", dir=base))
         self.dir.chmod(0o755)  # munged (as user munge) must reach its socket directory below
         self.cpus = cpus or os.cpu_count() or 1
         self.min_job_age = min_job_age
-        self.node = socket.gethostname().split(".")[0]
+        self.host = socket.gethostname().split(".")[0]
+        # one node: named after this host; several: n1, n2, ... all on this host
+        self.nodes = [self.host] if nodes == 1 else [f"n{i + 1}" for i in range(nodes)]
+        self.node = self.nodes[0]
+        self.gpus_per_node = gpus_per_node
         self.conf = self.dir / "slurm.conf"
         self.jobcomp = self.dir / "jobcomp.log"
         self.munge_socket = self.dir / "munge" / "munge.socket"
@@ -146,24 +163,23 @@ class SlurmCluster:
     # ---- set-up -------------------------------------------------------------------------------
     def _write_conf(self) -> None:
         d = self.dir
-        for sub in ("state", "spool", "log"):
+        for sub in ("state", "log", *(f"spool-{n}" for n in self.nodes)):
             (d / sub).mkdir()
         lines = [
             "ClusterName=lemmatest",
-            f"SlurmctldHost={self.node}(127.0.0.1)",
+            f"SlurmctldHost={self.host}(127.0.0.1)",
             f"SlurmctldPort={_free_port()}",
-            f"SlurmdPort={_free_port()}",
             "AuthType=auth/munge",
             "CredType=cred/munge",
             f"AuthInfo=socket={self.munge_socket}",
             "SlurmUser=root",
             "SlurmdUser=root",
             f"StateSaveLocation={d}/state",
-            f"SlurmdSpoolDir={d}/spool",
+            f"SlurmdSpoolDir={d}/spool-%n",
             f"SlurmctldPidFile={d}/slurmctld.pid",
-            f"SlurmdPidFile={d}/slurmd.pid",
+            f"SlurmdPidFile={d}/slurmd-%n.pid",
             f"SlurmctldLogFile={d}/log/slurmctld.log",
-            f"SlurmdLogFile={d}/log/slurmd.log",
+            f"SlurmdLogFile={d}/log/slurmd-%n.log",
             # no cgroups in a container: track job processes by parentage, bind nothing
             "ProctrackType=proctrack/linuxproc",
             "TaskPlugin=task/none",
@@ -181,9 +197,22 @@ class SlurmCluster:
             "AccountingStorageType=accounting_storage/none",
             "JobCompType=jobcomp/filetxt",
             f"JobCompLoc={self.jobcomp}",
-            f"NodeName={self.node} NodeAddr=127.0.0.1 CPUs={self.cpus} RealMemory={NODE_MEMORY_MB} State=UNKNOWN",
+            *(["GresTypes=gpu"] if self.gpus_per_node else []),
+            *(
+                f"NodeName={n} NodeHostname={self.host} NodeAddr=127.0.0.1 Port={_free_port()} CPUs={self.cpus} "
+                f"RealMemory={NODE_MEMORY_MB}{f' Gres=gpu:{self.gpus_per_node}' if self.gpus_per_node else ''} "
+                "State=UNKNOWN"
+                for n in self.nodes
+            ),
             "PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP",
         ]
+        if self.gpus_per_node:
+            # plain files as the GPU devices: counted and allocated by SLURM, never opened
+            devices = [d / f"fakegpu{i}" for i in range(self.gpus_per_node)]
+            for dev in devices:
+                dev.touch()
+            files = f"{d}/fakegpu[0-{self.gpus_per_node - 1}]" if self.gpus_per_node > 1 else str(devices[0])
+            (d / "gres.conf").write_text(f"AutoDetect=off\nNodeName={','.join(self.nodes)} Name=gpu File={files}\n")
         text = "\n".join(lines) + "\n"
         self.conf.write_text(text)
         # the copy for the nested srun (see the module's docstring); a stale one of a killed test
@@ -254,8 +283,9 @@ class SlurmCluster:
             self._write_conf()
             self._start_munge()
             self._spawn("slurmctld", [_which("slurmctld"), "-D", "-i"])
-            self._spawn("slurmd", [_which("slurmd"), "-D", "-N", self.node])
-            self._wait(lambda: self.node_state() == "idle", timeout, "the node to become idle")
+            for n in self.nodes:
+                self._spawn(f"slurmd-{n}", [_which("slurmd"), "-D", "-N", n])
+            self._wait(lambda: self.node_state() == "idle", timeout, "the nodes to become idle")
         except BaseException:
             self.stop()
             raise
@@ -267,8 +297,10 @@ class SlurmCluster:
         return subprocess.run(list(args), env=self.env, capture_output=True, text=True, timeout=timeout, check=check)
 
     def node_state(self) -> str:
-        p = self.client("sinfo", "-h", "-o", "%T", check=False, timeout=10)
-        return p.stdout.strip() if p.returncode == 0 else ""
+        """The nodes' state when they all share one (idle, mixed, ...), else ""."""
+        p = self.client("sinfo", "-h", "-N", "-o", "%T", check=False, timeout=10)
+        states = set(p.stdout.split()) if p.returncode == 0 else set()
+        return states.pop() if len(states) == 1 else ""
 
     def queue(self) -> list[dict]:
         """Jobs slurmctld still knows (pending, running, and finished ones for MinJobAge seconds)."""
@@ -308,7 +340,7 @@ class SlurmCluster:
     def stop(self, remove: bool = True) -> None:
         """Cancel what is left, then stop the daemons this object started, by their PIDs."""
         running = {name: p for name, p in self._procs if p.poll() is None}
-        if "slurmctld" in running and "slurmd" in running:
+        if "slurmctld" in running and any(name.startswith("slurmd") for name in running):
             self.client("scancel", "--partition=debug", check=False, timeout=10)
             end = time.monotonic() + 20
             while time.monotonic() < end:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -38,9 +39,13 @@ def make_workdir(tmp: Path, config: Path = REPO / "tests/data/small_config.yaml"
     return tmp
 
 
-def snakemake(workdir: Path, *args: str, timeout: int = 900, check: bool = True) -> subprocess.CompletedProcess:
+def snakemake(
+    workdir: Path, *args: str, timeout: int = 900, check: bool = True, env: dict | None = None
+) -> subprocess.CompletedProcess:
+    """`snakemake --cores 2 ARGS` on the workflow in `workdir` (`env` adds to the environment)."""
     cmd = [*SNAKEMAKE, "-s", str(REPO / "Snakefile"), "-d", str(workdir), "--cores", "2", *args]
-    proc = subprocess.run(cmd, cwd=workdir, capture_output=True, text=True, timeout=timeout)
+    full_env = {**os.environ, **env} if env else None
+    proc = subprocess.run(cmd, cwd=workdir, capture_output=True, text=True, timeout=timeout, env=full_env)
     if check and proc.returncode != 0:
         raise AssertionError(
             f"snakemake {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout[-4000:]}\n{proc.stderr[-6000:]}"
@@ -48,14 +53,15 @@ def snakemake(workdir: Path, *args: str, timeout: int = 900, check: bool = True)
     return proc
 
 
-_RULE = re.compile(r"^(?:local)?rule (\w+):", re.M)
+# a job's header; indented when the job is part of a group job (dry runs show the groups)
+_RULE = re.compile(r"^\s*(?:local)?rule (\w+):", re.M)
 
 
 def planned_jobs(workdir: Path, *args: str) -> list[tuple[str, dict]]:
     """(rule, wildcards) of every job a dry run would run."""
     out = snakemake(workdir, "-n", *args).stdout
     jobs = []
-    for block in re.split(r"\n(?=(?:local)?rule \w+:)", out):
+    for block in re.split(r"\n(?=\s*(?:local)?rule \w+:)", out):
         m = _RULE.search(block)
         if not m:
             continue

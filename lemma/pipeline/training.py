@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 import math
-import subprocess
-import sys
+import os
 import tempfile
+from pathlib import Path
 
 PROTOCOLS = ("steps", "epochs", "tokens")
 
@@ -59,7 +59,7 @@ def protocol_steps(training: dict, n_rows: int, n_tokens: int | None = None) -> 
 
 # `training:` keys that are not TrainParams fields: the budget (turned into max_steps by
 # protocol_steps) and where the job runs. Every other key is the TrainParams field of its name.
-WORKFLOW_KEYS = ("protocol", "max_tokens", "gpus", "accelerate_config", "gpu_memory_gb")
+WORKFLOW_KEYS = ("protocol", "max_tokens", "gpus", "nodes", "accelerate_config", "gpu_memory_gb")
 
 
 def train_params(training: dict, threads: int, checkpoint_dir: str | None = None, max_steps: int | None = None) -> dict:
@@ -109,12 +109,22 @@ def count_tokens(model: str, examples: list[dict]) -> int:
     return n
 
 
+def out_parent(out_dir: str) -> str:
+    """The directory beside the model's: on the shared filesystem, so every node reads the params."""
+    parent = Path(out_dir).resolve().parent
+    parent.mkdir(parents=True, exist_ok=True)
+    return str(parent)
+
+
 def run_training(
     model: str, sft_path: str, out_dir: str, training: dict, threads: int, checkpoint_dir: str | None = None
 ) -> dict | None:
     """In this process for CPU or one GPU; through `accelerate launch` with the configured
-    accelerate file (DDP, FSDP, ZeRO-2) when the job has several GPUs. The protocol's budget is
+    accelerate file (DDP, FSDP, ZeRO-2) when the job has several GPUs, and one `accelerate launch`
+    per node (lemma.training.launch) when training.nodes > 1. The protocol's budget is
     turned into a step count first (protocol_steps) and recorded in the summary."""
+    # here, not at the top: the Snakefile imports this module, and lemma.training imports torch
+    from lemma.training.launch import Layout, launch
     from lemma.training.sft_data import load_sft_jsonl
 
     examples = load_sft_jsonl(sft_path)
@@ -123,25 +133,18 @@ def run_training(
     steps = protocol_steps(training, len(examples), n_tokens)
     params = train_params(training, threads, checkpoint_dir, max_steps=steps)
     budget = {"protocol": proto, "steps": steps, "rows": len(examples), "tokens": n_tokens}
-    if training["gpus"] > 1:
-        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+    layout = Layout.from_training(training)
+    if layout.processes > 1:
+        with tempfile.NamedTemporaryFile("w", suffix=".json", dir=out_parent(out_dir), delete=False) as f:
             json.dump(params, f)
-        cmd = [sys.executable, "-m", "accelerate.commands.launch", "--num_processes", str(training["gpus"])]
-        if training["accelerate_config"]:
-            cmd += ["--config_file", training["accelerate_config"]]
-        cmd += [
-            "-m",
-            "lemma.training.finetune",
-            "--model",
-            model,
-            "--data",
-            sft_path,
-            "--out",
-            out_dir,
-            "--params",
-            f.name,
-        ]
-        subprocess.run(cmd, check=True)
+        try:
+            launch(
+                layout,
+                ["--model", model, "--data", sft_path, "--out", out_dir, "--params", f.name],
+                training.get("accelerate_config"),
+            )
+        finally:
+            os.unlink(f.name)
         return {"budget": budget}
     from lemma.training.finetune import train
 
