@@ -43,3 +43,12 @@ rule all:
 
 onstart:
     apply_cluster_retries()
+    start_teacher_server()
+
+
+onsuccess:
+    stop_teacher_server()
+
+
+onerror:
+    stop_teacher_server()

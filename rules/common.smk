@@ -345,7 +345,8 @@ def train_resources():
         return gpu_resources(gpus, "train")
     res = {"nodes": nodes, "tasks": nodes, "mpi": "srun"}
     if gpus:
-        res.update(gres=f"gpu:{gpus}", cpus_per_gpu=CPUS_PER_GPU["train"])
+        # tasks_per_gpu 0: no --ntasks-per-gpu (the SLURM plugin would derive it from tasks)
+        res.update(gres=f"gpu:{gpus}", cpus_per_gpu=CPUS_PER_GPU["train"], tasks_per_gpu=0)
     return res
 
 
@@ -369,3 +370,69 @@ def apply_cluster_retries():
     for r in workflow.rules:
         if not r.restart_times:
             r.restart_times = CLUSTER_RETRIES
+
+
+# --- the teacher server the workflow owns (teacher.serve; lemma/serving/) ----------------------
+
+TEACHER_RULES = (
+    "locate_errors",
+    "classify_errors",
+    "inject_errors",
+    "locate_and_truncate",
+    "correct",
+    "smooth_and_filter",
+)
+_TEACHER_SERVER = []  # the run's TeacherServerOwner, once started
+
+
+def _plain_resources(mapping):
+    """name -> value of Snakemake resources (profile strings are evaluated, as for a rule's job)."""
+    plain = {}
+    for name, res in dict(mapping or {}).items():
+        try:
+            if res.is_evaluable():
+                res = res.evaluate(wildcards={}, input=[], threads=1, attempt=1, rulename="serve_teacher")
+            plain[name] = res.value
+        except Exception:  # a resource that needs a real job (input sizes): not for the server
+            continue
+    return plain
+
+
+def serve_teacher_resources():
+    """The server job's cluster settings: the profile's default-resources, then its set-resources
+    for the pseudo-rule serve_teacher (gpu_model, slurm_partition, runtime, mem_mb, ...)."""
+    rs = workflow.resource_settings
+    return {
+        **_plain_resources(rs.default_resources),
+        **_plain_resources(rs.overwrite_resources.get("serve_teacher")),
+    }
+
+
+def start_teacher_server():
+    """onstart: one server for the run when teacher.serve is set and teacher jobs are to run."""
+    from lemma.serving.owner import TeacherServerOwner
+
+    teacher = config["teacher"]
+    if teacher["kind"] != "llm" or not teacher.get("serve"):
+        return
+    jobs = [j for j in workflow.dag.needrun_jobs() if j.rule.name in TEACHER_RULES]
+    if not jobs:
+        return
+    name = workflow.executor_plugin.name if workflow.executor_plugin else "local"
+    if not workflow.local_exec and name != "slurm":
+        raise WorkflowError(f"teacher.serve runs the server on this machine or as a SLURM job, not with executor {name}")
+    owner = TeacherServerOwner(
+        teacher["serve"],
+        teacher["model"],
+        outputs=[str(f) for j in jobs for f in j.output],
+        where="local" if workflow.local_exec else "slurm",
+        resources=serve_teacher_resources(),
+    )
+    owner.start()
+    _TEACHER_SERVER.append(owner)
+
+
+def stop_teacher_server():
+    """onsuccess / onerror: the server is stopped whatever happened to the run."""
+    for owner in _TEACHER_SERVER:
+        owner.stop()

@@ -16,6 +16,26 @@ def small_run(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def cluster():
+    """ONE throwaway SLURM for the session (tests/slurm_cluster.py): two nodes on this host, n1 and
+    n2, each with 2 CPUs and 2 GPUs (declared, not present). Skips where SLURM cannot be had."""
+    from tests.slurm_cluster import ClusterUnavailable, SlurmCluster, why_unavailable
+
+    reason = why_unavailable()
+    if reason:
+        pytest.skip(f"no SLURM cluster possible here: {reason}")
+    c = SlurmCluster(cpus=2, nodes=2, gpus_per_node=2)
+    try:
+        c.start()
+    except ClusterUnavailable as e:
+        pytest.skip(f"no SLURM cluster possible here: {e}")
+    try:
+        yield c
+    finally:
+        c.stop()
+
+
+@pytest.fixture(scope="session")
 def report_run(small_run):
     """The report and CLI tests read the same shared run."""
     return small_run
@@ -28,15 +48,3 @@ def smollm2_dir():
     from tests.realllm_helpers import build_smollm2
 
     return str(build_smollm2())
-
-
-@pytest.fixture(scope="session")
-def teacher_server(smollm2_dir, tmp_path_factory):
-    """One `vllm serve` of SmolLM2 on 127.0.0.1 for the whole session (start-up costs minutes)."""
-    from tests.realllm_helpers import VLLM_PYTHON, TeacherServer, require
-
-    require(VLLM_PYTHON.exists(), "the vLLM environment .venv-vllm is missing; make it with envs/setup-vllm.sh")
-    server = TeacherServer(tmp_path_factory.mktemp("teacher") / "vllm-serve.log")
-    server.start()
-    yield server
-    server.stop()

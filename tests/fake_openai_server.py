@@ -255,6 +255,8 @@ class FakeOpenAIServer:
                             }
                         ).encode(),
                     )
+                elif path == "/v1/models":  # what a served teacher's readiness check asks
+                    self._send_json(200, b'{"object": "list", "data": [{"id": "fake-teacher", "object": "model"}]}')
                 elif path.startswith("/v1/batches/"):
                     b = server._settle(path.split("/")[3])
                     if b is None:
@@ -492,11 +494,39 @@ class FakeOpenAIServer:
         return self._settle(bid, cancel=True)
 
 
-if __name__ == "__main__":  # a manual server: python tests/fake_openai_server.py
-    with FakeOpenAIServer() as s:
-        print(s.base_url, flush=True)
+def main(argv: list[str] | None = None) -> int:
+    """A server of its own process: `python tests/fake_openai_server.py [--port P] [--log FILE]`
+    (as a teacher.serve.command, the way a real server is started); it serves until SIGTERM and
+    appends one line per request (outcome and content hash) to --log."""
+    import argparse
+    import signal
+    import sys
+
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("--log")
+    ap.add_argument("--delay", type=float, default=0.0, help="seconds before every answer")
+    a = ap.parse_args(argv)
+    server = FakeOpenAIServer(port=a.port, delay=a.delay)
+    if a.log:
+        original = server._record
+
+        def record(hit: Hit) -> None:
+            original(hit)
+            with open(a.log, "a") as f:
+                f.write(f"{hit.outcome} {hit.content}\n")
+
+        server._record = record
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    with server:
+        print(server.base_url, flush=True)
         try:
             while True:
                 time.sleep(3600)
         except KeyboardInterrupt:
             pass
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

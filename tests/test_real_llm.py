@@ -18,16 +18,17 @@ import sys
 import polars as pl
 import pytest
 
-from tests.realllm_helpers import REPO, workflow_command
+from tests.realllm_helpers import REPO, VLLM_PYTHON, require, workflow_command
 
 pytestmark = pytest.mark.realllm
 
 
 @pytest.fixture(scope="module")
-def real_run(teacher_server, tmp_path_factory):
+def real_run(smollm2_dir, tmp_path_factory):
+    require(VLLM_PYTHON.exists(), "the vLLM environment .venv-vllm is missing; make it with envs/setup-vllm.sh")
     wd = tmp_path_factory.mktemp("real_llm")
     # The config names paths relative to the repository root; the run keeps its results elsewhere.
-    for name in ("config", "models", "tests"):
+    for name in ("config", "models", "tests", ".venv-vllm"):
         (wd / name).symlink_to(REPO / name)
     cmd = workflow_command()
     assert cmd[0].endswith("snakemake"), cmd
@@ -35,9 +36,26 @@ def real_run(teacher_server, tmp_path_factory):
     proc = subprocess.run(args, cwd=wd, capture_output=True, text=True, timeout=2400)
     assert proc.returncode == 0, (
         f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stderr[-8000:]}\n"
-        f"--- teacher server log ---\n{teacher_server.log_tail()}"
+        f"--- teacher server log ---\n{server_log(wd)[-4000:]}"
     )
     return wd
+
+
+def server_log(wd) -> str:
+    log = wd / "logs/teacher_server.log"
+    return log.read_text(errors="replace") if log.exists() else "(no logs/teacher_server.log)"
+
+
+def test_the_workflow_served_its_teacher_once_and_stopped_it(real_run):
+    """teacher.serve with CPU vLLM: one `vllm serve` for the run, answering, then gone."""
+    log = server_log(real_run)
+    assert log.count("starting the teacher server") == 1, log[-3000:]
+    assert "the teacher server answers at http://127.0.0.1:" in log and "stopping the teacher server" in log
+    assert not (real_run / ".lemma/teacher_server/url.json").exists()
+    from tests.test_teacher_server import server_pids
+
+    assert not server_pids(str(real_run / ".lemma/teacher_server")), "the supervisor outlived the run"
+    assert not server_pids("lemma.vllm_serve"), "a vllm serve outlived the run"
 
 
 def _lemma(wd, *args):

@@ -15,6 +15,7 @@ The profile used is profiles/slurm/config.yaml plus only what a throwaway cluste
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -28,7 +29,7 @@ import polars as pl
 import pytest
 import yaml
 
-from tests.slurm_cluster import ClusterUnavailable, SlurmCluster, why_unavailable
+from tests.slurm_cluster import SlurmCluster
 
 pytestmark = pytest.mark.slurm
 
@@ -121,22 +122,6 @@ def submitted(out: str) -> dict[str, str]:
     return jobs
 
 
-@pytest.fixture(scope="module")
-def cluster():
-    reason = why_unavailable()
-    if reason:
-        pytest.skip(f"no SLURM cluster possible here: {reason}")
-    c = SlurmCluster()
-    try:
-        c.start()
-    except ClusterUnavailable as e:
-        pytest.skip(f"no SLURM cluster possible here: {e}")
-    try:
-        yield c
-    finally:
-        c.stop()
-
-
 TINY = """
 rule all:
     input: "b.txt"
@@ -172,75 +157,105 @@ def test_tiny_workflow_goes_through_sbatch(cluster, tmp_path):
         assert done[job_id]["JobState"] == "COMPLETED" and done[job_id]["Partition"] == "debug", done.get(job_id)
 
 
-# ---- the GPU rules' requests ----------------------------------------------------------------------
+# ---- the GPU rules run, with their GPUs ------------------------------------------------------------
 
-GPU_CONFIG = {"student": {"engine": "vllm", "tensor_parallel_size": 2}, "training": {"gpus": 2}}
-GPU_TARGETS = {  # one job of each GPU rule, each runnable from inputs made up front
-    "sample_student": "results/samples/train/0.parquet",
-    "train": "results/models/sft",
-    "evaluate": "results/eval/lemma/test.parquet",
-}
-GPU_INPUTS = ["results/problems/train.parquet", "results/problems/test.parquet", "results/sft/sft.jsonl"]
-GPU_INPUT_DIRS = ["results/models/base", "results/models/lemma"]
+# The test nodes have 2 CPUs each: the rules' CPUs per GPU (4 for sampling, 8 for training) are set
+# for this cluster in the profile, as a site would for its own nodes.
+GPU_PROFILE = {"set-resources": {r: {"cpus_per_gpu": 1} for r in ("sample_student", "train", "evaluate")}}
 
 
-def test_gpu_rules_request_gpus_through_sbatch(cluster, tmp_path):
-    """vllm student and 2-GPU training: sbatch gets --gpus (with the profile's gpu_model where set).
-    Only the three GPU rules are allowed to run, on placeholder inputs: the jobs are never meant to
-    start, as this node has no GPU and SLURM refuses them at submission, which shows that the
-    request reached SLURM as a GPU request."""
+def _tiny_student_config(wd: Path, model: Path, training: dict) -> None:
+    """The small world with a tiny HF student (engine hf on the default device: one GPU per job)."""
+    cfg = yaml.safe_load((wd / "config/config.yaml").read_text())
+    cfg["student"] = {"engine": "hf", "model": str(model), "batch_size": 64, "threads": 1}
+    cfg["training"] = {**cfg["training"], **training}
+    (wd / "config/config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
+
+
+def job_details(cluster: SlurmCluster, job_id: str) -> dict:
+    """`scontrol show job` of a job (finished ones for MinJobAge seconds) as a dict."""
+    out = cluster.client("scontrol", "show", "job", "-o", job_id).stdout
+    return dict(f.split("=", 1) for f in out.split() if "=" in f)
+
+
+@pytest.fixture(scope="module")
+def tiny_student(tmp_path_factory):
+    from tests.tiny_models import build_tiny_llama
+
+    return build_tiny_llama(tmp_path_factory.mktemp("student") / "model")
+
+
+GPU_TARGETS = ["results/samples/train/0.parquet", "results/models/sft", "results/eval/sft/test.parquet"]
+
+
+def test_gpu_rules_run_through_sbatch_with_their_gpus(cluster, tmp_path, tiny_student):
+    """Sampling, training (training.gpus 1) and evaluation go to SLURM as GPU jobs, get their GPU
+    (SLURM's record), run (on the CPU: the test GPUs are only counted) and their outputs come back."""
     from tests.workflow_helpers import make_workdir
 
     wd = make_workdir(tmp_path / "gpu")
-    cfg = yaml.safe_load((wd / "config/config.yaml").read_text())
-    for section, values in GPU_CONFIG.items():
-        cfg[section] = {**cfg[section], **values}
-    (wd / "config/config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
-    for rel in GPU_INPUTS:
-        (wd / rel).parent.mkdir(parents=True, exist_ok=True)
-        (wd / rel).write_text("placeholder: never read, the jobs do not start\n")
-    for rel in GPU_INPUT_DIRS:
-        (wd / rel).mkdir(parents=True, exist_ok=True)
-    profile = derive_profile(tmp_path / "profile", {"set-resources": {"train": {"gpu_model": "h100"}}})
-    # The config check refuses engine vllm where the vllm package cannot be found in the
-    # environment the jobs share (on a cluster with --sdm conda it is not checked). Here a
-    # placeholder package satisfies the lookup; nothing imports it, as no job starts.
-    stub = tmp_path / "stub" / "vllm"
-    stub.mkdir(parents=True)
-    (stub / "__init__.py").write_text('raise ImportError("placeholder for a config check; no vLLM here")\n')
-    env = {"PYTHONPATH": os.pathsep.join(filter(None, [str(stub.parent), os.environ.get("PYTHONPATH")]))}
+    _tiny_student_config(wd, tiny_student, {"gpus": 1})
+    profile = derive_profile(tmp_path / "profile", GPU_PROFILE)
+    out = run_snakemake(
+        cluster, wd, "--profile", str(profile), "--verbose", *GPU_TARGETS, snakefile=REPO / "Snakefile", timeout=600
+    ).stdout
+    for rel in GPU_TARGETS:
+        assert (wd / rel).exists(), rel
+    assert pl.read_parquet(wd / "results/eval/sft/test.parquet").height == 60
+    jobs = submitted(out)
+    by_rule = {name.split()[1]: job_id for job_id, name in jobs.items() if name.startswith("rule ")}
+    assert {"sample_student", "train", "evaluate"} <= set(by_rule), jobs
+    records = {r["JobId"]: r for r in cluster.job_records()}
+    for rule in ("sample_student", "train", "evaluate"):
+        job_id = by_rule[rule]
+        assert records[job_id]["JobState"] == "COMPLETED", (rule, records[job_id])
+        assert job_details(cluster, job_id).get("TresPerJob") == "gres:gpu:1", (rule, job_details(cluster, job_id))
+    calls = re.findall(r"^sbatch call: (sbatch .*)$", out, re.M)
+    assert all(" --gpus=1 " in c + " " and " --cpus-per-gpu=1" in c for c in calls if "rule_train" in c), calls
+
+
+def test_training_on_two_nodes_runs_as_one_slurm_job(cluster, tmp_path, tiny_student):
+    """training.nodes 2: one SLURM job on n1 and n2 with a GPU on each, one accelerate launch per node
+    (srun), and the loss curve of 1 node x 2 processes on the same data with the same seed."""
+    from lemma.pipeline.training import run_training
+    from tests.workflow_helpers import make_workdir
+
+    wd = make_workdir(tmp_path / "nodes")
+    training = {"gpus": 1, "nodes": 2, "max_steps": 6, "logging_steps": 1, "global_batch": 8, "per_device_batch": 4}
+    _tiny_student_config(wd, tiny_student, training)
+    profile = derive_profile(tmp_path / "profile", GPU_PROFILE)
     out = run_snakemake(
         cluster,
         wd,
         "--profile",
         str(profile),
-        "--retries",
-        "0",
         "--verbose",
-        "--allowed-rules",
-        *GPU_TARGETS,
-        "--",
-        *GPU_TARGETS.values(),
+        "results/models/sft",
         snakefile=REPO / "Snakefile",
-        timeout=300,
-        check=False,
-        env=env,
+        timeout=600,
     ).stdout
-    calls = {}
-    for line in re.findall(r"^sbatch call: (sbatch .*)$", out, re.M):
-        m = re.search(r"--comment '?rule_(\w+?)(?:_wildcards_\S*?)?'? ", line)
-        calls[m.group(1) if m else line] = line
-    assert sorted(calls) == sorted(GPU_TARGETS), f"expected one sbatch call per GPU rule:\n{out[-6000:]}"
-    assert " --gpus=2 " in calls["sample_student"] + " ", calls["sample_student"]
-    assert " --gpus=2 " in calls["evaluate"] + " ", calls["evaluate"]
-    assert " --gpus=h100:2 " in calls["train"] + " ", calls["train"]
-    for rule, call in calls.items():
-        assert re.search(r" --cpus-per-gpu=\d+", call), (rule, call)
-        assert " -p debug " in call, (rule, call)
-    # SLURM turned down each GPU request (a job without one would have been queued on this node)
-    assert out.count("SLURM sbatch failed") == len(GPU_TARGETS), out[-6000:]
-    queued = [j for j in cluster.queue() if j["Comment"].startswith(tuple(f"rule_{r}" for r in GPU_TARGETS))]
-    assert not queued, f"no GPU job may have been queued on a node without GPUs: {queued}"
+    (train_id,) = [job_id for job_id, name in submitted(out).items() if name == "rule train"]
+    record = {r["JobId"]: r for r in cluster.job_records()}[train_id]
+    assert record["JobState"] == "COMPLETED" and record["NodeList"] == "n[1-2]", record
+    details = job_details(cluster, train_id)
+    assert details["NumNodes"] == "2" and details.get("TresPerNode") == "gres:gpu:1", details
+    log = (wd / "logs/train/sft.log").read_text()
+    summary = json.loads((wd / "results/models/sft/training_complete.json").read_text())
+    assert summary["world_size"] == 2, (summary, log[-3000:])
+
+    # the same run as 1 node x 2 processes, here: the train rule's settings (defaults filled in)
+    from lemma.config import fill_defaults
+
+    cfg = yaml.safe_load((wd / "config/config.yaml").read_text())
+    fill_defaults(cfg, "config")
+    one_node = {**cfg["training"], "nodes": 1, "gpus": 2}
+    run_training(str(tiny_student), str(wd / "results/sft/sft.jsonl"), str(tmp_path / "one"), one_node, threads=1)
+    assert curve(tmp_path / "one") == curve(wd / "results/models/sft")
+
+
+def curve(model_dir: Path) -> list[tuple[int, float]]:
+    rows = (model_dir / "curves.csv").read_text().splitlines()[1:]
+    return [(int(r.split(",")[0]), round(float(r.split(",")[2]), 5)) for r in rows]
 
 
 # ---- the built-in workflow on SLURM, with a fault -------------------------------------------------
@@ -333,3 +348,47 @@ def test_workflow_on_slurm_equals_local_run_despite_a_cancelled_job(cluster, tmp
         assert (local / rel).read_bytes() == (wd / rel).read_bytes(), (
             f"{rel} differs between the local and the SLURM run"
         )
+
+
+# ---- the teacher server the workflow owns, as a SLURM job of its own --------------------------------
+
+
+def test_served_teacher_runs_as_its_own_slurm_job_and_is_gone_after_the_run(cluster, tmp_path, tiny_student):
+    """teacher.serve on SLURM: the workflow submits one server job (with its GPU), the teacher jobs
+    reach it at the address SLURM gives its node, and when the run ends no server job or process
+    remains. The server is tests/fake_openai_server.py as teacher.serve.command (CPU vLLM in a SLURM
+    job of this 2-core test cluster would take minutes; tests/test_real_llm.py serves with it)."""
+    from tests.test_teacher_server import answered, configure, serve_section, server_pids
+    from tests.workflow_helpers import make_workdir
+
+    wd = make_workdir(tmp_path / "serve")
+    requests = tmp_path / "requests.log"
+    configure(wd, tiny_student, serve_section(requests))
+    extra = {"set-resources": {**GPU_PROFILE["set-resources"], "serve_teacher": {"cpus_per_gpu": 1, "runtime": 30}}}
+    profile = derive_profile(tmp_path / "profile", extra)
+    run_snakemake(
+        cluster,
+        wd,
+        "--profile",
+        str(profile),
+        "results/taxonomy/steps.parquet",
+        snakefile=REPO / "Snakefile",
+        timeout=600,
+    )
+    assert answered(requests), "the teacher jobs reached the served teacher"
+    log = (wd / "logs/teacher_server.log").read_text()
+    assert log.count("starting the teacher server") == 1 and "answers at http://127.0.0.1:" in log, log
+    deadline = time.monotonic() + 30  # SLURM writes a job's record as the job ends
+    while not (
+        servers := [r for r in cluster.job_records() if "lemma-teacher-server" in (r.get("Name"), r.get("JobName"))]
+    ):
+        assert time.monotonic() < deadline, cluster.job_records()
+        time.sleep(1)
+    # the server's job ended by itself once asked to stop (a scancel is only the backstop)
+    assert len(servers) == 1 and servers[0]["JobState"] == "COMPLETED", servers
+    assert job_details(cluster, servers[0]["JobId"]).get("TresPerJob") == "gres:gpu:1"
+    deadline = time.monotonic() + 60
+    while [j for j in cluster.queue() if j["JobState"] in ("PENDING", "RUNNING", "COMPLETING")]:
+        assert time.monotonic() < deadline, cluster.queue()
+        time.sleep(1)
+    assert not server_pids(str(requests)), "the server process outlived its job"

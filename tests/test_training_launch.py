@@ -41,11 +41,6 @@ def test_several_nodes_outside_a_slurm_job_is_a_clear_error(monkeypatch):
     monkeypatch.delenv("SLURM_JOB_ID", raising=False)
     with pytest.raises(LaunchError, match="training.nodes is 2: training on several nodes runs inside a SLURM job"):
         slurm_allocation(Layout(2, 1))
-    monkeypatch.setenv("SLURM_JOB_ID", "17")
-    monkeypatch.setenv("SLURM_JOB_NUM_NODES", "1")
-    monkeypatch.setenv("SLURM_JOB_NODELIST", "n1")
-    with pytest.raises(LaunchError, match="training.nodes is 2 but SLURM job 17 holds 1 node"):
-        slurm_allocation(Layout(2, 1))
 
 
 # ---- real training on CPU ------------------------------------------------------------------------

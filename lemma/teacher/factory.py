@@ -43,11 +43,13 @@ from collections.abc import Mapping
 from lemma.engines.base import SamplingParams
 from lemma.engines.cache import RequestCache
 from lemma.engines.usage import Prices, UsageLog
+from lemma.serving.owner import served_url
 from lemma.teacher.base import Teacher
 
 KINDS = ("oracle", "llm")
 LLM_ENGINES = ("openai", "vllm", "hf")
 OPERATIONAL_KEYS = (
+    "serve",  # where the model is served, not what it answers (the request cache keys on the model)
     "budget_usd",
     "mode",
     "batch",
@@ -163,6 +165,17 @@ def teacher_problems(cfg: Mapping) -> tuple[list[tuple[str, str]], list[str]]:
     except PromptError as e:
         errors.append(("teacher.prompts_dir", str(e)))
     engine, model, env = cfg.get("engine", "openai"), cfg.get("model"), cfg.get("api_key_env")
+    if cfg.get("serve"):
+        if engine != "openai":
+            errors.append(
+                (
+                    "teacher.serve",
+                    "the workflow serves teacher.model and the jobs reach it through the OpenAI API: set engine: openai",
+                )
+            )
+        if cfg.get("base_url"):
+            errors.append(("teacher.base_url", "teacher.serve publishes the server's URL itself: remove base_url"))
+        return errors, warnings
     if engine in ("vllm", "hf"):
         from lemma.engines.factory import check_engine_config
 
@@ -258,9 +271,13 @@ def build_teacher(
             prices=Prices.from_config(teacher_cfg.get("prices") or None),
         )
 
+        if teacher_cfg.get("serve"):  # the run's own server: wait for its URL (lemma.serving)
+            base_url = served_url(timeout_s=teacher_cfg["serve"].get("startup_timeout_s"))
+        else:
+            base_url = teacher_cfg.get("base_url") or OPENAI_URL
         engine = OpenAIEngine(
             model,
-            base_url=teacher_cfg.get("base_url") or OPENAI_URL,
+            base_url=base_url,
             api_key_env=teacher_cfg.get("api_key_env"),
             max_concurrency=int(teacher_cfg.get("max_concurrency", 16)),
             request_timeout_s=float(teacher_cfg.get("request_timeout_s", 120)),

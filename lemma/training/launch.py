@@ -103,17 +103,20 @@ def first_node_address(nodelist: str) -> str:
 
 
 def slurm_allocation(layout: Layout) -> tuple[int, str]:
-    """(nodes, node list) of the SLURM job this process runs in, checked against the layout."""
+    """(nodes, node list) of the SLURM job this process runs in, checked against the layout. Asked
+    of slurmctld: Snakemake's SLURM job-step plugin removes SLURM_JOB_NODELIST and the like from
+    the job's environment, keeping SLURM_JOB_ID."""
     job = os.environ.get("SLURM_JOB_ID")
     if not job:
         raise LaunchError(
             f"training.nodes is {layout.nodes}: training on several nodes runs inside a SLURM job "
             "(snakemake --executor slurm, or --profile profiles/slurm); on one machine set training.nodes: 1"
         )
-    nodes = int(os.environ.get("SLURM_JOB_NUM_NODES") or os.environ.get("SLURM_NNODES") or 1)
+    fields = dict(f.split("=", 1) for f in _scontrol("show", "job", "-o", job).split() if "=" in f)
+    nodes = int(fields.get("NumNodes", "1").split("-")[0])
     if nodes != layout.nodes:
         raise LaunchError(f"training.nodes is {layout.nodes} but SLURM job {job} holds {nodes} node(s)")
-    return nodes, os.environ["SLURM_JOB_NODELIST"]
+    return nodes, fields["NodeList"]
 
 
 def srun_command(layout: Layout, finetune_args: list[str], accelerate_config: str | None, port: int) -> list[str]:
