@@ -145,6 +145,8 @@ def test_a_sites_generic_slurm_profile_keeps_the_workflows_cluster_settings(tmp_
     groups = sorted(re.findall(r"Group job (\w+)", ours))
     assert {"augment", "judge", "sft"} <= set(groups), ours[-3000:]
     assert sorted(re.findall(r"Group job (\w+)", generic)) == groups
+    bare = snakemake(wd, "-n", "--executor", "slurm", "--jobs", "50").stdout  # no profile at all
+    assert sorted(re.findall(r"Group job (\w+)", bare)) == groups
 
 
 def test_retries_apply_on_a_cluster_only(tmp_path):
