@@ -94,20 +94,3 @@ def write_jsonl(rows, path: str | os.PathLike) -> int:
             f.write(json.dumps(r, ensure_ascii=False) + "\n")
             n += 1
     return n
-
-
-def iter_jsonl(path: str | os.PathLike, error: type[Exception] = ValueError):
-    """(where, object) for each non-blank line of a JSONL file; `where` is "FILE line N", for
-    messages that name the row. A line that is not a JSON object raises `error` naming it."""
-    with open(path, encoding="utf-8") as f:
-        for number, line in enumerate(f, 1):
-            if not line.strip():
-                continue  # blank lines (a trailing newline, a separator) carry no record
-            where = f"{path} line {number}"
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise error(f"{where}: not valid JSON ({e.msg} at column {e.colno})") from None
-            if not isinstance(record, dict):
-                raise error(f"{where}: expected a JSON object, got {type(record).__name__}")
-            yield where, record

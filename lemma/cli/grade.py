@@ -15,7 +15,7 @@ from collections import Counter
 from pathlib import Path
 
 from lemma.grading import DEFAULT_TIMEOUT_S, STYLES, grade_many
-from lemma.io import iter_jsonl
+from lemma.jsonl import iter_jsonl
 
 
 def add_parser(commands) -> None:

@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from lemma.io import iter_jsonl
+from lemma.jsonl import iter_jsonl
 
 
 class DataError(ValueError):

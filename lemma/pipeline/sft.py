@@ -21,7 +21,7 @@ from collections import Counter
 
 import polars as pl
 
-from lemma.io import iter_jsonl
+from lemma.jsonl import iter_jsonl
 from lemma.prompting import format_prompt
 from lemma.vocabulary import STUDENT_BUCKET
 

@@ -12,6 +12,7 @@ the wall time between them) and stored in the log entry itself, so it survives a
 from __future__ import annotations
 
 import csv
+import logging
 import math
 import os
 from pathlib import Path
@@ -50,8 +51,13 @@ def write_curves_csv(log_history: list[dict], path: str | Path) -> list[dict]:
 
 
 def plot_curves(rows: list[dict], path: str | Path, title: str = "") -> None:
-    """Loss, learning rate and grad norm against step, one panel each (matplotlib, Agg backend)."""
-    import matplotlib
+    """Loss, learning rate and grad norm against step, one panel each (matplotlib, Agg backend).
+    Without matplotlib (a minimal GPU machine) the plot is skipped: curves.csv has the numbers."""
+    try:
+        import matplotlib
+    except ImportError:
+        logging.getLogger(__name__).warning("matplotlib is not installed: %s not drawn", path)
+        return
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
