@@ -27,6 +27,7 @@ import jsonschema
 import yaml
 
 from lemma.teacher.base import TypeSpec
+from lemma.teacher.checks import looks_like_secret, secret_problems, teacher_problems
 
 # The schemas ship inside the package, so a non-editable install validates configs without a checkout.
 SCHEMAS = resources.files("lemma") / "schemas"
@@ -101,8 +102,6 @@ def _describe(error: jsonschema.ValidationError) -> str:
     conditional `then` wants, say), where jsonschema's text would only name the keyword."""
     if isinstance(error.schema, dict) and "x-message" in error.schema:
         return error.schema["x-message"].format(instance=error.instance)
-    from lemma.teacher.factory import looks_like_secret
-
     if looks_like_secret(error.instance):  # e.g. a key pasted into base_url: say what, not the value
         return f"{error.validator} {error.validator_value!r} not met (value not shown: it looks like a key or token)"
     v = error.validator
@@ -329,7 +328,6 @@ def _plugin_checks(cfg: dict, file: str, jobs_run_here: bool) -> list[Problem]:
     """Engine and teacher checks owned by their modules (model directory there? vLLM importable?
     a secret in the teacher section? its prompts present?)."""
     from lemma.engines.factory import check_engine_config
-    from lemma.teacher.factory import teacher_problems
 
     problems = [
         Problem(file, "student", msg) for msg in check_engine_config(cfg["student"], check_packages=jobs_run_here)
@@ -348,8 +346,6 @@ def load_workflow_config(
     here too."""
     # Snakemake hands --configfile paths as PosixPath objects: name them as text
     file = ", ".join(str(f) for f in files) if files else "config"
-    from lemma.teacher.factory import secret_problems
-
     fill_defaults(cfg, "config")
     problems = schema_problems(cfg, "config", file)
     # whatever else is wrong: a key written into the config is refused (and never echoed)
@@ -368,3 +364,14 @@ def load_workflow_config(
     if problems:
         raise ConfigError("invalid configuration:\n  " + "\n  ".join(map(str, problems)))
     return cfg, taxonomy
+
+
+def check_teacher_config(cfg) -> tuple[list[str], list[str]]:
+    """(errors, warnings) about one `teacher:` section on its own (the one place a lone section is checked: tests and tools; the workflow checks the whole config at load): the
+    config schema's teacher node and secret_problems, then (schema passed) teacher_problems, as
+    lemma.config.load_workflow_config runs them. Errors read "teacher.key: message"."""
+    errors = [(p.key, p.message) for p in section_problems(cfg, "teacher")] + secret_problems(cfg)
+    warnings: list[str] = []
+    if not errors:
+        errors, warnings = teacher_problems(cfg)
+    return [f"{key}: {msg}" for key, msg in errors], warnings

@@ -127,6 +127,7 @@ class Estimator:
         root: str | Path = ".",
         cache_path: str | Path | None = None,
         full_count: bool = False,
+        standin_problems: int | dict[str, int] | None = None,
     ):
         from lemma.engines.usage import Prices
         from lemma.pipeline.runner import TEACHER_CACHE
@@ -155,6 +156,8 @@ class Estimator:
         path = Path(cache_path) if cache_path else self.root / TEACHER_CACHE
         self.cache = RequestCache(path) if path.exists() else None
         self.full_count = full_count
+        # --problems: counts instead of dataset files (built-in world problems stand in for the text)
+        self.standin_problems = standin_problems
         self.seen: set[str] = set()
         self.rng = random.Random(0)
         self._mean_completion = self._measured_completion()
@@ -168,27 +171,35 @@ class Estimator:
         return all(self._path(r).is_file() for r in rels)
 
     def problems(self) -> pl.DataFrame:
+        from lemma.pipeline.problems import load_problems
         from lemma.pipeline.runner import read_all
         from lemma.records import PROBLEMS
 
         if not hasattr(self, "_problems"):
             names = list(self.cfg["datasets"])
             files = [self._path(f"results/problems/{d}.parquet") for d in names]
-            if all(f.is_file() for f in files):
+            if self.standin_problems is not None:
+                rows = []
+                for d, n in self._standin_counts(names).items():
+                    world = {"seed": 7, "n_train": n, "n_test": 1, "n_test_ood": 0}
+                    rows += load_problems(d, {"source": "builtin", "split": "train", "role": "train"}, world)
+                self._problems = _as_problems(rows, PROBLEMS)
+            elif all(f.is_file() for f in files):
                 self._problems = read_all([str(f) for f in files], PROBLEMS)
             else:  # before load_problems ran: read the dataset files the same way
-                from lemma.pipeline.problems import load_problems
-
                 rows = []
                 for d in names:
                     src = dict(self.cfg["datasets"][d], role="train")
                     rows += load_problems(d, src, self.cfg.get("world"))
-                self._problems = pl.DataFrame(rows).select([c for c in PROBLEMS if c in pl.DataFrame(rows).columns])
-                for c, dt in PROBLEMS.items():
-                    if c not in self._problems.columns:
-                        self._problems = self._problems.with_columns(pl.lit(None, dtype=dt).alias(c))
-                self._problems = self._problems.select(list(PROBLEMS)).cast(PROBLEMS)
+                self._problems = _as_problems(rows, PROBLEMS)
         return self._problems
+
+    def _standin_counts(self, names: list[str]) -> dict[str, int]:
+        """Problems per dataset for --problems: as given per name, or N shared evenly."""
+        if isinstance(self.standin_problems, dict):
+            return {d: self.standin_problems[d] for d in names}
+        share, extra = divmod(int(self.standin_problems), len(names))
+        return {d: share + (1 if i < extra else 0) for i, d in enumerate(names)}
 
     def graded(self) -> pl.DataFrame | None:
         from lemma.pipeline.runner import read_all
@@ -768,6 +779,16 @@ def html_table(rows: list[Row], header: str) -> str:
     )
 
 
+def _as_problems(rows: list[dict], schema) -> pl.DataFrame:
+    """Loaded rows as a PROBLEMS table (columns a loader does not fill are null)."""
+    df = pl.DataFrame(rows)
+    df = df.select([c for c in schema if c in df.columns])
+    for c, dt in schema.items():
+        if c not in df.columns:
+            df = df.with_columns(pl.lit(None, dtype=dt).alias(c))
+    return df.select(list(schema)).cast(schema)
+
+
 def describe(est: Estimator) -> str:
     p = est.prices
     price = (
@@ -782,7 +803,13 @@ def describe(est: Estimator) -> str:
     spent = est.cache.spent_usd() if est.cache is not None else 0.0
     lines = [
         f"teacher {est.model} ({est.engine_kind}, mode {est.t.get('mode', 'live')}); {price}",
-        f"prompt tokens counted with {est.counter.method}",
+        f"prompt tokens counted with {est.counter.method}"
+        + (
+            f" on built-in world problems standing in for {est.problems().height:,} problems (--problems; "
+            "real problems are longer: a lower bound)"
+            if est.standin_problems is not None
+            else ""
+        ),
         f"request cache: {est.cache.path if est.cache else 'none yet'}; ledger total ${spent:,.2f}"
         + (f" of teacher.budget_usd ${budget:,.2f}" if budget else ""),
     ]

@@ -208,6 +208,7 @@ def _vllm_importable() -> bool:
 
 def test_checks_do_not_change_the_config():
     from lemma.config import (
+        check_teacher_config,
         file_checks,
         fill_defaults,
         fill_derived,
@@ -215,7 +216,7 @@ def test_checks_do_not_change_the_config():
         semantic_checks,
         training_checks,
     )
-    from lemma.teacher.factory import check_teacher_config, teacher_problems
+    from lemma.teacher.checks import teacher_problems
 
     cfg = copy.deepcopy(BASE)
     cfg["augment"].pop("types")

@@ -269,7 +269,8 @@ def test_a_teacher_job_stops_at_the_budget_and_a_rerun_with_more_pays_nothing_tw
 
 
 def test_cost_and_limit_keys_are_checked_at_config_load():
-    from lemma.teacher.factory import answer_keys, check_teacher_config
+    from lemma.config import check_teacher_config
+    from lemma.teacher.factory import answer_keys
 
     base = {"kind": "llm", "engine": "openai", "model": "gpt-4o", "base_url": "http://127.0.0.1:9/v1"}
     assert (

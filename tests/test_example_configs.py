@@ -10,8 +10,15 @@ from pathlib import Path
 import pytest
 import yaml
 
-from lemma.config import ConfigError, load_taxonomy, load_workflow_config, load_yaml, semantic_checks, validate
-from lemma.teacher.factory import check_teacher_config
+from lemma.config import (
+    ConfigError,
+    check_teacher_config,
+    load_taxonomy,
+    load_workflow_config,
+    load_yaml,
+    semantic_checks,
+    validate,
+)
 from tests.tiny_models import TINY_CHAT_TEMPLATE, build_tiny_llama
 from tests.workflow_helpers import METHOD_RULES, REPO, planned_jobs
 

@@ -203,15 +203,15 @@ def test_show_types_the_students_own_mistakes_by_the_judges_label(report_run, ca
 @pytest.mark.workflow
 def test_show_names_what_is_there_when_nothing_matches(report_run, capsys):
     rc, out, err = run_cli(capsys, "show", "--results", str(report_run / "results"), "--type", "no_such_type")
-    assert rc == 1 and out == ""
+    assert rc == 2 and out == ""
     assert "no_such_type" in err and all(t in err for t in SMALL_CONFIG_TYPES)
 
 
 def test_show_and_stats_without_results_say_where_they_looked(tmp_path, capsys):
     rc, _, err = run_cli(capsys, "show", "--results", str(tmp_path / "nowhere"))
-    assert rc == 1 and "nowhere/trajectories/first_error" in err and "run the workflow" in err
+    assert rc == 2 and "nowhere/trajectories/first_error" in err and "run the workflow" in err
     rc, _, err = run_cli(capsys, "stats", "--results", str(tmp_path / "nowhere"))
-    assert rc == 1 and "nowhere" in err
+    assert rc == 2 and "nowhere" in err
 
 
 def test_the_lemma_command_dispatches_here():

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from lemma.config import check_teacher_config
 from lemma.engines.base import Completion, SamplingParams
 from lemma.engines.cache import RequestCache
 from lemma.teacher.base import (
@@ -20,7 +21,7 @@ from lemma.teacher.base import (
     SmoothRequest,
     TypeSpec,
 )
-from lemma.teacher.factory import build_teacher, check_teacher_config
+from lemma.teacher.factory import build_teacher
 from lemma.teacher.llm import LLMTeacher, row_seed
 from lemma.teacher.prompts import PromptSet
 from tests.fake_openai_server import FakeOpenAIServer, teacher_config

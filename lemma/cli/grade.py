@@ -14,6 +14,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+from lemma.cli.options import UserError
 from lemma.grading import DEFAULT_TIMEOUT_S, STYLES, grade_many
 from lemma.jsonl import iter_jsonl
 
@@ -59,8 +60,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         rows = read_rows(args.input)
     except (OSError, ValueError) as e:
-        print(f"lemma grade: {e}", file=sys.stderr)
-        return 2
+        raise UserError(str(e)) from None
     grades = grade_many(
         [(r["completion"], r["gold"]) for r in rows],
         style=args.style,

@@ -26,14 +26,13 @@ from pathlib import Path
 
 import polars as pl
 
+from lemma.cli.options import DEFAULT_CONFIG, UserError, add_configfile, add_directory, in_directory
 from lemma.report.funnel import STAGES, drop_reasons, funnel
 from lemma.report.tables import pick_examples, read_sft_stats, read_trajectories, sft_overview, with_types
 from lemma.vocabulary import CUTS, FIRST_ERROR, STRATEGIES, STUDENT_BUCKET
 
-DEFAULT_CONFIG = "config/config.yaml"
 
-
-class Missing(Exception):
+class Missing(UserError):
     """Something the command needs is not in the results (yet); the message says what and where."""
 
 
@@ -94,18 +93,21 @@ def _wrap_block(text: str, width: int, bar: str) -> str:
 # --- config ------------------------------------------------------------------------------------
 
 
-def _read_config(path: str | None) -> tuple[dict | None, str | None]:
-    """The raw YAML of --config (or the default when present); None if there is none."""
-    from lemma.config import ConfigError, load_yaml
+def _read_config(args) -> tuple[dict | None, str | None]:
+    """The raw YAML of --configfile (or the default when present); None if there is none."""
+    from lemma.config import load_yaml
 
+    path = args.configfile
     if path is None:
-        if not Path(DEFAULT_CONFIG).exists():
+        path = in_directory(args, DEFAULT_CONFIG)
+        if not Path(path).exists():
             return None, None
-        path = DEFAULT_CONFIG
-    try:
-        return load_yaml(path), path
-    except ConfigError as e:
-        raise Missing(str(e)) from None
+    return load_yaml(path), path
+
+
+def _results(args) -> Path:
+    """--results DIR where given (the older option), else --directory's results/."""
+    return Path(args.results) if args.results else Path(args.directory) / "results"
 
 
 # --- lemma show --------------------------------------------------------------------------------
@@ -165,8 +167,8 @@ def render_trajectory(r: dict, i: int, n: int, question: str | None, style: Styl
 
 
 def cmd_show(args) -> int:
-    results = Path(args.results)
-    cfg, _ = _read_config(args.config)
+    results = _results(args)
+    cfg, _ = _read_config(args)
     traj = load_kept(results, args.cut)
     available_types = sorted({t for t in traj["error_type"] if t is not None})
     available_strategies = sorted(set(traj["strategy"]))
@@ -299,10 +301,10 @@ def scores_section(results: Path) -> str | None:
 
 
 def cmd_stats(args) -> int:
-    results = Path(args.results)
+    results = _results(args)
     if not results.is_dir():
-        raise Missing(f"no results directory {results}/; run the workflow first or pass --results")
-    cfg, _ = _read_config(args.config)
+        raise Missing(f"no results directory {results}/; run the workflow first, or pass --directory")
+    cfg, _ = _read_config(args)
     sections = [taxonomy_section(results), funnel_section(results, cfg), sft_section(results), scores_section(results)]
     if args.reasons:
         sections.append(reasons_section(results))
@@ -413,7 +415,7 @@ def check_config(raw: dict | None, path: str | None) -> list[dict]:
     """The workflow's own config check (lemma.config.load_workflow_config, as the Snakefile calls
     it), so doctor and `snakemake` never disagree about a config."""
     if raw is None:
-        return [_check("info", "config", f"no {DEFAULT_CONFIG} here and no --config given; config checks skipped")]
+        return [_check("info", "config", f"no {DEFAULT_CONFIG} here and no --configfile given; config checks skipped")]
     import copy
 
     from lemma.config import ConfigError, load_workflow_config
@@ -429,7 +431,7 @@ def check_config(raw: dict | None, path: str | None) -> list[dict]:
 def check_api_key(teacher: dict, environ=None) -> list[dict]:
     """Whether the variable named by teacher.api_key_env is set. Its value is never printed, and
     neither is the name when it does not look like a variable name (it may be the key itself)."""
-    from lemma.teacher.factory import env_name_problem
+    from lemma.teacher.checks import env_name_problem
 
     environ = os.environ if environ is None else environ
     kind = teacher.get("kind")
@@ -468,7 +470,7 @@ def vllm_is_cpu_build() -> bool:
 
 
 def cmd_doctor(args) -> int:
-    raw, path = _read_config(args.config)
+    raw, path = _read_config(args)
     needs_gpu, needs_vllm = _needs(raw)
     checks = [
         check_python(),
@@ -502,8 +504,11 @@ def positive_int(text: str) -> int:
 def add_parsers(commands) -> None:
     """`show`, `stats` and `doctor`, with the options they share."""
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--results", default="results", help="the workflow's results directory (default: results)")
-    common.add_argument("--config", default=None, help=f"config file (default: {DEFAULT_CONFIG} when present)")
+    add_directory(common)
+    common.add_argument(
+        "--results", default=None, metavar="DIR", help="the results directory itself (default: DIR/results)"
+    )
+    add_configfile(common, default=None, help=f"the workflow config (default: DIR/{DEFAULT_CONFIG} when present)")
     common.add_argument("--color", choices=["auto", "always", "never"], default="auto")
     common.set_defaults(run=run)
     s = commands.add_parser(
@@ -548,8 +553,5 @@ def add_parsers(commands) -> None:
 def run(args: argparse.Namespace) -> int:
     try:
         return {"show": cmd_show, "stats": cmd_stats, "doctor": cmd_doctor}[args.command](args)
-    except Missing as e:
-        print(f"lemma {args.command}: {e}", file=sys.stderr)
-        return 1
     except BrokenPipeError:  # `lemma show | head`
         return 0

@@ -36,6 +36,7 @@ import openai
 from openai.types import Completion as TextCompletionObject
 from openai.types.chat import ChatCompletion
 
+from lemma.engines.answers import check_answer, completion_from, run_coroutine
 from lemma.engines.base import Completion, Request
 from lemma.engines.usage import BatchUsage
 
@@ -238,8 +239,6 @@ class BatchRunner:
             if status is not None and 400 <= status < 500 and status not in (408, 409, 429):
                 self.final.add(key)  # a bad request stays bad
             return
-        from lemma.engines.openai_engine import _check, completion_from
-
         chat = self.requests[i].messages is not None
         try:
             obj = (ChatCompletion if chat else TextCompletionObject).model_validate(resp.get("body") or {})
@@ -247,7 +246,7 @@ class BatchRunner:
         except Exception as e:  # a line the client cannot read: retried like a malformed answer
             self.reasons[key] = f"batch_malformed_response {type(e).__name__}: {str(e)[:200]}"
             return
-        failure = _check(comp)
+        failure = check_answer(comp)
         if failure is not None:
             self.reasons[key] = f"batch_{failure.code} {failure.detail}"
             self.final.add(key)
@@ -300,10 +299,8 @@ class BatchRunner:
 
     # -- retry: live ------------------------------------------------------------------------------
     def _live(self, pending: list[str]) -> None:
-        from lemma.engines.openai_engine import _run_coroutine
-
         todo = [(self.items[k][0], self.items[k][1], k, self.items[k][2]) for k in pending]
-        answers = _run_coroutine(self.engine._run_all(self.requests, todo, self.usage, self.stage))
+        answers = run_coroutine(self.engine._run_all(self.requests, todo, self.usage, self.stage))
         for (_, _, key, _), comp in zip(todo, answers):
             if comp.text is not None:
                 self.answers[key] = comp

@@ -32,7 +32,6 @@ Why it looks the way it does:
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import json
 import logging
 import os
@@ -40,11 +39,12 @@ import random
 import re
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 import openai
 
+from lemma.engines.answers import Failure, MalformedResponse, check_answer, completion_from, run_coroutine
 from lemma.engines.base import Completion, Engine, Request
+from lemma.engines.batch import BatchRunner
 from lemma.engines.cache import RequestCache, cache_key, key_material
 from lemma.engines.ratelimit import RateLimiter
 from lemma.engines.usage import BatchUsage, Prices, UsageLog
@@ -78,18 +78,6 @@ def token_limit_param(model: str, configured: str = "auto") -> str:
     if configured != "auto":
         return configured
     return "max_completion_tokens" if _COMPLETION_TOKENS_MODELS.match(model) else "max_tokens"
-
-
-class MalformedResponse(ValueError):
-    """Valid JSON that is not a completion (a proxy's error page, a truncated object)."""
-
-
-@dataclass(frozen=True)
-class _Failure:
-    code: str
-    detail: str
-    retryable: bool
-    retry_after: float | None = None
 
 
 def sample_seed(seed: int, sample_index: int) -> int:
@@ -221,11 +209,9 @@ class OpenAIEngine(Engine):
         try:
             if todo:
                 if self.mode == "batch":
-                    from lemma.engines.batch import BatchRunner
-
                     answers = BatchRunner(self, self.__api_key).run(requests, todo, batch, progress or "")
                 else:
-                    answers = _run_coroutine(self._run_all(requests, todo, batch, progress))
+                    answers = run_coroutine(self._run_all(requests, todo, batch, progress))
                 for (i, s, _, _), comp in zip(todo, answers):
                     out[i][s] = comp
         finally:
@@ -344,24 +330,24 @@ class OpenAIEngine(Engine):
                 await limiter.acquire(tokens)
                 try:
                     comp = await asyncio.wait_for(self._call(client, limiter, req, s), timeout=self.request_timeout_s)
-                    failure = _check(comp)
+                    failure = check_answer(comp)
                 except (TimeoutError, openai.APITimeoutError):
-                    failure = _Failure("timeout", f"no answer within {self.request_timeout_s:g}s", True)
+                    failure = Failure("timeout", f"no answer within {self.request_timeout_s:g}s", True)
                 except openai.APIConnectionError as e:
-                    failure = _Failure("connection", str(e), True)
+                    failure = Failure("connection", str(e), True)
                 except openai.APIStatusError as e:
                     headers = getattr(e.response, "headers", None)
                     limiter.observe(headers)
-                    failure = _Failure(
+                    failure = Failure(
                         f"http_{e.status_code}",
                         _detail(e),
                         e.status_code in RETRYABLE_STATUS,
                         parse_retry_after(headers),
                     )
                 except (json.JSONDecodeError, openai.APIResponseValidationError, MalformedResponse) as e:
-                    failure = _Failure("malformed_response", str(e), True)
+                    failure = Failure("malformed_response", str(e), True)
                 except Exception as e:  # one request's surprise must not sink the batch
-                    failure = _Failure(f"unexpected:{type(e).__name__}", str(e), False)
+                    failure = Failure(f"unexpected:{type(e).__name__}", str(e), False)
             if failure is None:
                 batch.live_calls += 1
                 batch.prompt_tokens += comp.prompt_tokens
@@ -418,53 +404,8 @@ class OpenAIEngine(Engine):
         return _KEYLIKE.sub("[api key]", text)
 
 
-def completion_from(r, chat: bool) -> Completion:
-    """A Completion from a chat or text completion object (a live answer or a batch output line)."""
-    choice = _first_choice(r)
-    if chat:
-        text = getattr(getattr(choice, "message", None), "content", None)
-    else:
-        text = getattr(choice, "text", None)
-    usage = getattr(r, "usage", None)
-    details = getattr(usage, "prompt_tokens_details", None)
-    return Completion(
-        text=text,
-        finish_reason=getattr(choice, "finish_reason", None),
-        prompt_tokens=int(getattr(usage, "prompt_tokens", 0) or 0),
-        completion_tokens=int(getattr(usage, "completion_tokens", 0) or 0),
-        cached_tokens=int(getattr(details, "cached_tokens", 0) or 0),
-    )
-
-
-def _first_choice(r):
-    choices = getattr(r, "choices", None)
-    if not isinstance(choices, list) or not choices:
-        raise MalformedResponse(f"answer without choices: {str(r)[:200]}")
-    return choices[0]
-
-
-def _check(comp: Completion) -> _Failure | None:
-    """A well-formed HTTP answer that still carries no text."""
-    if comp.text is not None:
-        return None
-    if comp.finish_reason == "content_filter":
-        return _Failure("content_filter", "the server filtered the answer", False)
-    return _Failure("empty_response", f"no text in the answer (finish_reason={comp.finish_reason})", False)
-
-
 def _detail(e: openai.APIStatusError) -> str:
     body = getattr(e, "body", None)
     if isinstance(body, dict) and isinstance(body.get("message"), str):
         return body["message"]
     return str(e)
-
-
-def _run_coroutine(coro):
-    """asyncio.run, also when the caller already runs an event loop (a notebook): then in a
-    worker thread with its own loop."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(coro)
-    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, coro).result()
