@@ -38,7 +38,7 @@ import torch  # noqa: E402
 from transformers import AutoModelForCausalLM, AutoTokenizer  # noqa: E402
 
 from lemma.grading.extract import extract_answer  # noqa: E402
-from lemma.prompting import STOP_STRINGS, format_prompt  # noqa: E402
+from lemma.text.prompting import STOP_STRINGS, format_prompt  # noqa: E402
 from lemma.world import problems  # noqa: E402
 from lemma.world.families import SHIFT_AXES, Shift  # noqa: E402
 from lemma.world.student import pretrain_student  # noqa: E402

@@ -26,7 +26,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from lemma.engines.base import Request, SamplingParams  # noqa: E402
-from lemma.prompting import format_prompt  # noqa: E402
+from lemma.text.prompting import format_prompt  # noqa: E402
 from lemma.world.problems import generate_world  # noqa: E402
 
 SECTION = "## Generation engines (vLLM vs raw vLLM vs hf)"

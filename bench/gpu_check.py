@@ -284,7 +284,7 @@ def workflow_stages(sizes: Sizes, work: Path) -> dict:
     from lemma.engines.factory import build_engine
     from lemma.grading import grade
     from lemma.pipeline.training import run_training
-    from lemma.prompting import format_prompt
+    from lemma.text.prompting import format_prompt
     from lemma.world.problems import generate_world
     from lemma.world.student import pretrain_student
 

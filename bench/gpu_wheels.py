@@ -8,7 +8,7 @@ Versions are this environment's (importlib.metadata), so the list follows the pr
 pins. The total must stay under BUDGET_MIB: the wheels travel with the code in at most 64 MiB.
 What is left out, and why:
 - polars: its runtime wheel alone is 54 MB; the check runs the rules' functions without their
-  table wrappers (lemma.jsonl reads SFT sets without polars);
+  table wrappers (lemma.tables.jsonl reads SFT sets without polars);
 - matplotlib: the training curves' PNG is skipped when it is missing (curves.csv has the numbers);
 - Snakemake, openai, vLLM: not on the check's path (vLLM's wheel is far over the budget).
 tests/test_gpu_check.py runs the check's dry mode and checks that every module it imports is on

@@ -32,7 +32,7 @@ from pathlib import Path
 import torch
 from transformers import TrainerCallback
 
-from lemma.prompting import format_prompt
+from lemma.text.prompting import format_prompt
 from lemma.training.finetune import _SeededLengthGroupedSampler, train
 from lemma.training.sft_data import iter_token_counts, make_collator, tokenize_examples
 

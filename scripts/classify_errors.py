@@ -1,7 +1,7 @@
-from lemma.io import read_table, write_table
 from lemma.pipeline.judges import classify_student_errors
 from lemma.pipeline.runner import check_teacher, finish, problems, start, teacher
-from lemma.records import STEP_LABELS, TYPE_LABELS
+from lemma.tables.io import read_table, write_table
+from lemma.tables.records import STEP_LABELS, TYPE_LABELS
 from lemma.teacher.base import TypeSpec
 
 log = start(snakemake)

@@ -1,9 +1,9 @@
 import polars as pl
 
-from lemma.io import atomic_path, read_table, write_text
 from lemma.pipeline.runner import start
-from lemma.records import EVAL
-from lemma.stats import PAIRED_COLUMNS, compare_runs, paired_html, pick_baseline
+from lemma.study.stats import PAIRED_COLUMNS, compare_runs, paired_html, pick_baseline
+from lemma.tables.io import atomic_path, read_table, write_text
+from lemma.tables.records import EVAL
 
 log = start(snakemake)
 p = snakemake.params

@@ -1,7 +1,7 @@
-from lemma.io import read_table, write_table
 from lemma.pipeline.correct import correct
 from lemma.pipeline.runner import check_teacher, finish, graded, problems, start, teacher
-from lemma.records import CORRECTIONS, STEP_LABELS, TRUNCATED
+from lemma.tables.io import read_table, write_table
+from lemma.tables.records import CORRECTIONS, STEP_LABELS, TRUNCATED
 
 log = start(snakemake)
 t = teacher(snakemake)

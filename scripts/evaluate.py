@@ -1,7 +1,7 @@
-from lemma.io import write_table
 from lemma.pipeline.evaluate import evaluate
 from lemma.pipeline.runner import eval_spec, evaluated_student, problems, start
-from lemma.records import EVAL
+from lemma.tables.io import write_table
+from lemma.tables.records import EVAL
 
 log = start(snakemake)
 w = snakemake.wildcards

@@ -1,9 +1,9 @@
 import polars as pl
 
-from lemma.io import write_table
 from lemma.pipeline.grade import grade_samples
 from lemma.pipeline.runner import problems, read_all, start
-from lemma.records import GRADED, SAMPLES
+from lemma.tables.io import write_table
+from lemma.tables.records import GRADED, SAMPLES
 
 log = start(snakemake)
 rows = grade_samples(

@@ -1,7 +1,7 @@
-from lemma.io import read_table, write_table
 from lemma.pipeline.augment import inject_errors, injections_for_type
 from lemma.pipeline.runner import check_teacher, finish, graded, problems, start, teacher
-from lemma.records import MISTAKES, TAXONOMY_STATS
+from lemma.tables.io import read_table, write_table
+from lemma.tables.records import MISTAKES, TAXONOMY_STATS
 from lemma.teacher.base import TypeSpec
 
 log = start(snakemake)

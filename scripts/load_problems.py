@@ -1,7 +1,7 @@
-from lemma.io import write_table
 from lemma.pipeline.problems import load_problems
 from lemma.pipeline.runner import start
-from lemma.records import PROBLEMS
+from lemma.tables.io import write_table
+from lemma.tables.records import PROBLEMS
 
 log = start(snakemake)
 src = dict(snakemake.params.source)

@@ -1,7 +1,7 @@
-from lemma.io import read_table, write_table
 from lemma.pipeline.correct import truncate_mistakes, truncate_student
 from lemma.pipeline.runner import check_teacher, finish, problems, start, teacher
-from lemma.records import MISTAKES, STEP_LABELS, TRUNCATED
+from lemma.tables.io import read_table, write_table
+from lemma.tables.records import MISTAKES, STEP_LABELS, TRUNCATED
 
 log = start(snakemake)
 w = snakemake.wildcards

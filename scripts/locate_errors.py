@@ -1,7 +1,7 @@
-from lemma.io import write_table
 from lemma.pipeline.judges import locate_student_errors
 from lemma.pipeline.runner import check_teacher, finish, graded, problems, start, teacher
-from lemma.records import STEP_LABELS
+from lemma.tables.io import write_table
+from lemma.tables.records import STEP_LABELS
 
 log = start(snakemake)
 t = teacher(snakemake)

@@ -1,9 +1,9 @@
 import polars as pl
 
-from lemma.io import atomic_path, read_table, write_text
-from lemma.mechanism import SUMMARY_COLUMNS, measure, mechanism_html, plot_outcomes, reflection_markers
 from lemma.pipeline.runner import start
-from lemma.records import EVAL, PROBLEMS
+from lemma.study.mechanism import SUMMARY_COLUMNS, measure, mechanism_html, plot_outcomes, reflection_markers
+from lemma.tables.io import atomic_path, read_table, write_text
+from lemma.tables.records import EVAL, PROBLEMS
 
 log = start(snakemake)
 p = snakemake.params

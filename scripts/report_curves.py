@@ -1,9 +1,9 @@
 from pathlib import Path
 
-from lemma.io import atomic_path
 from lemma.pipeline.runner import start
 from lemma.report.curves import plot_curves
 from lemma.report.tables import read_curves
+from lemma.tables.io import atomic_path
 
 log = start(snakemake)
 rows = read_curves(Path(snakemake.input[0]) / "curves.csv")

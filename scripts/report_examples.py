@@ -1,7 +1,7 @@
-from lemma.io import read_table, write_text
 from lemma.pipeline.runner import problems, start
-from lemma.records import TYPE_LABELS
 from lemma.report.tables import examples_html, read_trajectories, with_types
+from lemma.tables.io import read_table, write_text
+from lemma.tables.records import TYPE_LABELS
 
 log = start(snakemake)
 bucket = snakemake.wildcards.bucket

@@ -1,7 +1,7 @@
-from lemma.io import atomic_path, write_text
 from lemma.pipeline.runner import start
 from lemma.report.funnel import funnel, plot_funnel
 from lemma.report.tables import funnel_html
+from lemma.tables.io import atomic_path, write_text
 
 log = start(snakemake)
 p = snakemake.params

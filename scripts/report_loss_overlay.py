@@ -1,8 +1,8 @@
 from pathlib import Path
 
-from lemma.io import atomic_path
 from lemma.pipeline.runner import start
 from lemma.report.tables import plot_loss_overlay, read_curves
+from lemma.tables.io import atomic_path
 
 log = start(snakemake)
 curves = {v: read_curves(Path(d) / "curves.csv") for v, d in zip(snakemake.params.variants, snakemake.input)}

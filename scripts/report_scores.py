@@ -1,9 +1,9 @@
 import polars as pl
 
-from lemma.io import write_text
 from lemma.pipeline.runner import start
 from lemma.report.tables import scores_html
-from lemma.scores_table import scores_table
+from lemma.tables.io import write_text
+from lemma.tables.scores import scores_table
 
 log = start(snakemake)
 scores = pl.read_csv(snakemake.input.scores)

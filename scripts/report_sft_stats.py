@@ -1,6 +1,6 @@
-from lemma.io import atomic_path, write_text
 from lemma.pipeline.runner import start
 from lemma.report.tables import read_sft_stats, sft_overview, sft_stats_html
+from lemma.tables.io import atomic_path, write_text
 
 log = start(snakemake)
 stats = read_sft_stats(dict(zip(snakemake.params.variants, snakemake.input)))

@@ -1,7 +1,7 @@
 from lemma.config import load_taxonomy
-from lemma.estimate import Estimator, describe, format_table, grouped, html_table
-from lemma.io import write_text
+from lemma.cost.estimate import Estimator, describe, format_table, grouped, html_table
 from lemma.pipeline.runner import start
+from lemma.tables.io import write_text
 
 log = start(snakemake)
 est = Estimator(dict(snakemake.config), load_taxonomy(snakemake.config["taxonomy"]))

@@ -1,8 +1,8 @@
 from lemma.engines.factory import build_engine
-from lemma.io import read_table, write_table
 from lemma.pipeline.runner import start
 from lemma.pipeline.sample import sample_shard, shard_of
-from lemma.records import PROBLEMS, SAMPLES
+from lemma.tables.io import read_table, write_table
+from lemma.tables.records import PROBLEMS, SAMPLES
 
 log = start(snakemake)
 p = snakemake.params

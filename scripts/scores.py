@@ -1,10 +1,10 @@
 import polars as pl
 
-from lemma.io import atomic_path, read_table, write_text
 from lemma.pipeline.evaluate import aggregate_seeds, markdown_table, paired_markdown, score_table
 from lemma.pipeline.runner import start
-from lemma.records import EVAL
-from lemma.scores_table import scores_table
+from lemma.tables.io import atomic_path, read_table, write_text
+from lemma.tables.records import EVAL
+from lemma.tables.scores import scores_table
 
 log = start(snakemake)
 p = snakemake.params

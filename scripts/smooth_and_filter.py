@@ -1,7 +1,7 @@
-from lemma.io import read_table, write_table
 from lemma.pipeline.correct import smooth_and_filter
 from lemma.pipeline.runner import check_teacher, finish, problems, start, teacher
-from lemma.records import CORRECTIONS, TRAJECTORIES
+from lemma.tables.io import read_table, write_table
+from lemma.tables.records import CORRECTIONS, TRAJECTORIES
 
 log = start(snakemake)
 t = teacher(snakemake)

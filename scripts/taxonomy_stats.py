@@ -1,7 +1,7 @@
-from lemma.io import atomic_path, read_table, write_table
 from lemma.pipeline.judges import plot_taxonomy, taxonomy_stats
 from lemma.pipeline.runner import start
-from lemma.records import TAXONOMY_STATS, TYPE_LABELS
+from lemma.tables.io import atomic_path, read_table, write_table
+from lemma.tables.records import TAXONOMY_STATS, TYPE_LABELS
 from lemma.teacher.base import TypeSpec
 
 log = start(snakemake)

@@ -131,7 +131,7 @@ def incomplete_outputs(workdir: Path) -> set[str]:
 
 
 def temp_litter(workdir: Path) -> list[str]:
-    """Temporary files of lemma.io.atomic_path (".<name>.<random>.tmp") a killed job left behind."""
+    """Temporary files of lemma.tables.io.atomic_path (".<name>.<random>.tmp") a killed job left behind."""
     return sorted(str(p.relative_to(workdir)) for p in (workdir / "results").rglob(".*.tmp"))
 
 

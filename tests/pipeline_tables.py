@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from lemma.records import GRADED
+from lemma.tables.records import GRADED
 
 
 def graded(rows: list[tuple]) -> pl.DataFrame:

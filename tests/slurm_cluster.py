@@ -37,7 +37,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from lemma.processes import pid_alive
+from lemma.engines.processes import pid_alive
 
 DAEMONS = ("munged", "mungekey", "slurmctld", "slurmd")
 CLIENTS = ("sbatch", "squeue", "scancel", "sinfo", "scontrol", "srun")

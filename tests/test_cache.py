@@ -196,7 +196,7 @@ def test_pid_alive_tells_a_running_process_from_a_finished_one():
     import os
     import subprocess
 
-    from lemma.processes import pid_alive
+    from lemma.engines.processes import pid_alive
 
     done = subprocess.Popen(["true"])
     done.wait()  # reaped: its pid names no process now

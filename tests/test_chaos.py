@@ -235,7 +235,7 @@ def test_training_killed_after_its_last_checkpoint_resumes_to_the_same_model(tmp
     import torch
     from safetensors.torch import load_file
 
-    from lemma.prompting import format_prompt
+    from lemma.text.prompting import format_prompt
     from lemma.training.finetune import train
     from lemma.world.problems import generate_world
     from lemma.world.student import build_student

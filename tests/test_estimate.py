@@ -19,11 +19,11 @@ import pytest
 import yaml
 
 from lemma.engines.cache import RequestCache
-from lemma.io import write_json, write_table
 from lemma.pipeline.augment import inject_errors
 from lemma.pipeline.judges import locate_student_errors
 from lemma.pipeline.problems import load_problems
-from lemma.records import GRADED, MISTAKES, PROBLEMS, STEP_LABELS
+from lemma.tables.io import write_json, write_table
+from lemma.tables.records import GRADED, MISTAKES, PROBLEMS, STEP_LABELS
 from lemma.teacher.base import TypeSpec
 from lemma.teacher.factory import build_teacher
 from tests.fake_openai_server import FakeOpenAIServer
@@ -304,7 +304,7 @@ def test_cost_and_limit_keys_are_checked_at_config_load():
 
 
 def test_prompt_tokens_are_counted_with_a_named_method():
-    from lemma.tokens import token_counter
+    from lemma.text.tokens import token_counter
 
     c = token_counter("gpt-4o")
     assert "tiktoken" in c.method  # offline: the bundled cl100k_base, labelled an approximation
@@ -316,7 +316,7 @@ def test_prompt_tokens_are_counted_with_a_named_method():
 
 def test_a_local_teacher_is_counted_with_its_own_tokenizer(tmp_path):
     """engine vllm/hf: the model directory's tokenizer (here one trained locally by `tokenizers`)."""
-    from lemma.tokens import token_counter
+    from lemma.text.tokens import token_counter
     from lemma.world.tokenizer import train_tokenizer
 
     tok = train_tokenizer(

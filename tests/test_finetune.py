@@ -23,7 +23,7 @@ import torch
 from safetensors.torch import load_file
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
-from lemma.prompting import format_prompt
+from lemma.text.prompting import format_prompt
 from lemma.training.finetune import COMPLETE_MARKER, TrainParams, grad_accum_steps, train
 from lemma.training.sft_data import IGNORE_INDEX, load_sft_jsonl, make_collator, tokenize_examples
 from lemma.world.student import build_student

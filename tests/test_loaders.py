@@ -12,7 +12,7 @@ import pytest
 from lemma.data import FORMATS, DataError, load_dataset_file
 from lemma.data.answers import number_text, split_gsm8k_answer
 from lemma.grading.extract import last_boxed
-from lemma.records import PROBLEMS
+from lemma.tables.records import PROBLEMS
 
 FIX = Path(__file__).parent / "data" / "loaders"
 
@@ -231,7 +231,7 @@ def test_gsm8k_answer_and_numbers():
 import re  # noqa: E402
 
 from lemma.data.fewshot import DEFAULT_SHOTS, PAPER_SHOTS, default_shots, fewshot_prompt, fewshot_stops  # noqa: E402
-from lemma.prompting import format_prompt  # noqa: E402
+from lemma.text.prompting import format_prompt  # noqa: E402
 
 
 def test_fewshot_prompt_layout():

@@ -7,8 +7,6 @@ import re
 
 import pytest
 
-from lemma.reflection import join_trajectory
-from lemma.steps import split_steps, truncate_after
 from lemma.teacher.base import (
     ClassifyRequest,
     CorrectRequest,
@@ -19,6 +17,8 @@ from lemma.teacher.base import (
     TypeSpec,
 )
 from lemma.teacher.oracle import OracleTeacher
+from lemma.text.reflection import join_trajectory
+from lemma.text.steps import split_steps, truncate_after
 from lemma.world.problems import generate_world
 from lemma.world.solution import AnswerLine, StepLine, apply_op, final_answer, parse_line
 from lemma.world.structure import Draw

@@ -10,7 +10,7 @@ import polars as pl
 import pytest
 
 from lemma.pipeline.augment import failed_problem_ids, inject_errors, injections_for_type
-from lemma.records import GRADED, MISTAKES, PROBLEMS, TAXONOMY_STATS
+from lemma.tables.records import GRADED, MISTAKES, PROBLEMS, TAXONOMY_STATS
 from lemma.teacher.base import TypeSpec
 from lemma.teacher.factory import build_teacher
 from lemma.teacher.oracle import OracleTeacher

@@ -16,7 +16,7 @@ from lemma.pipeline.common import (
     problem_views,
     setup_logging,
 )
-from lemma.records import PROBLEMS
+from lemma.tables.records import PROBLEMS
 from lemma.teacher.base import ProblemView
 
 

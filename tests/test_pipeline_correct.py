@@ -15,9 +15,9 @@ from lemma.pipeline.correct import (
     truncate_mistakes,
     truncate_student,
 )
-from lemma.records import CORRECTIONS, MISTAKES, PROBLEMS, STEP_LABELS, TRAJECTORIES, TRUNCATED
-from lemma.reflection import join_trajectory
+from lemma.tables.records import CORRECTIONS, MISTAKES, PROBLEMS, STEP_LABELS, TRAJECTORIES, TRUNCATED
 from lemma.teacher.oracle import OracleTeacher
+from lemma.text.reflection import join_trajectory
 from tests.pipeline_tables import graded
 from tests.world_rows import world_rows
 

@@ -20,8 +20,8 @@ from lemma.pipeline.evaluate import (
     score_table,
     wilson_interval,
 )
-from lemma.prompting import PromptFormat
-from lemma.records import EVAL, PROBLEMS
+from lemma.tables.records import EVAL, PROBLEMS
+from lemma.text.prompting import PromptFormat
 from tests.fake_openai_server import FakeOpenAIServer
 
 PROBLEMS_DF = pl.DataFrame(

@@ -6,7 +6,7 @@ from __future__ import annotations
 import polars as pl
 
 from lemma.pipeline.grade import grade_samples, grade_texts
-from lemma.records import GRADED, PROBLEMS, SAMPLES
+from lemma.tables.records import GRADED, PROBLEMS, SAMPLES
 
 
 def test_grade_texts_mixed_styles_keep_their_positions():

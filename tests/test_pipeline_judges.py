@@ -13,7 +13,7 @@ from lemma.pipeline.judges import (
     taxonomy_stats,
     wrong_samples,
 )
-from lemma.records import GRADED, PROBLEMS, STEP_LABELS, TYPE_LABELS
+from lemma.tables.records import GRADED, PROBLEMS, STEP_LABELS, TYPE_LABELS
 from lemma.teacher.base import TypeSpec
 from lemma.teacher.oracle import OracleTeacher
 from tests.pipeline_tables import graded

@@ -8,7 +8,7 @@ from pathlib import Path
 import polars as pl
 
 from lemma.pipeline.problems import load_problems, with_answer_line
-from lemma.records import PROBLEMS
+from lemma.tables.records import PROBLEMS
 from lemma.world.problems import generate_world
 
 DATA = Path(__file__).parent / "data" / "loaders"

@@ -7,8 +7,8 @@ import polars as pl
 
 from lemma.engines.openai_engine import OpenAIEngine
 from lemma.pipeline.sample import sample_shard, shard_of
-from lemma.prompting import PromptFormat
-from lemma.records import PROBLEMS, SAMPLES
+from lemma.tables.records import PROBLEMS, SAMPLES
+from lemma.text.prompting import PromptFormat
 from tests.fake_openai_server import FakeOpenAIServer
 
 PROBLEMS_DF = pl.DataFrame(

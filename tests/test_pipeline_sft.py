@@ -10,8 +10,8 @@ import polars as pl
 import pytest
 
 from lemma.pipeline.sft import correct_sample_rows, export_rows, external_rows, sft_rows, sft_stats
-from lemma.prompting import format_prompt
-from lemma.records import PROBLEMS, TRAJECTORIES, TYPE_LABELS
+from lemma.tables.records import PROBLEMS, TRAJECTORIES, TYPE_LABELS
+from lemma.text.prompting import format_prompt
 from tests.pipeline_tables import graded
 
 ALPACA = Path(__file__).parent / "data" / "sft_layouts" / "alpaca.jsonl"

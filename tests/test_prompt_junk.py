@@ -18,7 +18,7 @@ from lemma.data.fewshot import default_shots, fewshot_prompt, fewshot_stops
 from lemma.engines.hf import HFEngine
 from lemma.pipeline.evaluate import EvalSpec, evaluate
 from lemma.pipeline.sample import sample_shard
-from lemma.prompting import STOP_STRINGS, PromptFormat, cut_completion, format_prompt
+from lemma.text.prompting import STOP_STRINGS, PromptFormat, cut_completion, format_prompt
 from tests.tiny_models import TINY_CHAT_TEMPLATE, build_tiny_llama
 
 FIXTURE = Path(__file__).parent / "data/real_completions/smollm2.jsonl"
@@ -133,7 +133,7 @@ class Recording(HFEngine):
 def problems_frame():
     import polars as pl
 
-    from lemma.records import PROBLEMS
+    from lemma.tables.records import PROBLEMS
 
     return pl.DataFrame(
         [

@@ -55,7 +55,7 @@ def test_the_workflow_served_its_teacher_once_and_stopped_it(real_run):
     from tests.test_teacher_server import server_pids
 
     assert not server_pids(str(real_run / ".lemma/teacher_server")), "the supervisor outlived the run"
-    assert not server_pids("lemma.vllm_serve"), "a vllm serve outlived the run"
+    assert not server_pids("lemma.serving.vllm_serve"), "a vllm serve outlived the run"
 
 
 def _lemma(wd, *args):

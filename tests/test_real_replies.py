@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from lemma.reflection import check_smoothed
-from lemma.steps import number_steps, split_steps
 from lemma.teacher.base import TypeSpec
 from lemma.teacher.parsing import CORRECT, parse_continuation, parse_error_type, parse_smoothed, parse_step
+from lemma.text.reflection import check_smoothed
+from lemma.text.steps import number_steps, split_steps
 
 ROOT = Path(__file__).resolve().parent.parent
 ROWS = [json.loads(line) for line in (ROOT / "tests" / "data" / "smollm2_replies.jsonl").read_text().splitlines()]

@@ -18,7 +18,6 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from lemma import records
 from lemma.report.funnel import (
     STAGES,
     FunnelError,
@@ -38,7 +37,8 @@ from lemma.report.tables import (
     sft_shares,
     with_types,
 )
-from lemma.scores_table import scores_table
+from lemma.tables import records
+from lemma.tables.scores import scores_table
 from tests.workflow_helpers import REPO, SMALL_CONFIG_TYPES, snakemake
 
 # --- a hand-made results directory: every count below is chosen, so the funnel can be checked ----

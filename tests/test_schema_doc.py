@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 from lemma.config import load_schema
-from lemma.schema_doc import GENERATED_BY, render, render_schema
+from lemma.config_doc import GENERATED_BY, render, render_schema
 from tests.workflow_helpers import REPO
 
 
@@ -16,7 +16,7 @@ def test_docs_config_md_matches_the_schemas():
 
 
 def test_module_prints_the_same_text():
-    proc = subprocess.run([sys.executable, "-m", "lemma.schema_doc"], capture_output=True, text=True, cwd=REPO)
+    proc = subprocess.run([sys.executable, "-m", "lemma.config_doc"], capture_output=True, text=True, cwd=REPO)
     assert proc.returncode == 0 and proc.stdout == render()
 
 

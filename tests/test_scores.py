@@ -5,7 +5,7 @@ import pytest
 
 from lemma.engines.base import Completion, Engine
 from lemma.pipeline.evaluate import EvalSpec, majority_vote, markdown_table, score_table, wilson_interval
-from lemma.scores_table import scores_table
+from lemma.tables.scores import scores_table
 
 
 def preds(flags):

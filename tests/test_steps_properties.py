@@ -17,8 +17,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lemma.reflection import join_trajectory
-from lemma.steps import number_steps, split_steps, step_spans, truncate_after, whole_attempt
+from lemma.text.reflection import join_trajectory
+from lemma.text.steps import number_steps, split_steps, step_spans, truncate_after, whole_attempt
 
 DATA = Path(__file__).resolve().parent / "data"
 

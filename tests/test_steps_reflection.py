@@ -1,7 +1,7 @@
 import pytest
 
-from lemma.reflection import join_trajectory, pick_phrase
-from lemma.steps import number_steps, split_steps, truncate_after
+from lemma.text.reflection import join_trajectory, pick_phrase
+from lemma.text.steps import number_steps, split_steps, truncate_after
 
 SOL = "Step 1: 4 * 6 = 24\nStep 2: 50 - 24 = 26\nThe answer is: 26"
 
@@ -54,10 +54,10 @@ def test_training_references_get_one_answer_line():
 
 def test_the_oracles_smoothed_trajectories_pass_the_smoothing_check():
     """The built-in world keeps working: every trajectory the oracle smooths still has its prefix,
-    a reflection and the correction (lemma.reflection.check_smoothed), for both strategies."""
-    from lemma.reflection import check_smoothed
+    a reflection and the correction (lemma.text.reflection.check_smoothed), for both strategies."""
     from lemma.teacher.base import CorrectRequest, InjectRequest, ProblemView, SmoothRequest, TypeSpec
     from lemma.teacher.oracle import OracleTeacher
+    from lemma.text.reflection import check_smoothed
     from lemma.world.problems import generate_world
 
     teacher = OracleTeacher(seed=0)

@@ -27,7 +27,7 @@ from lemma.data.loaders import load_dataset_file
 from lemma.engines.cache import RequestCache
 from lemma.pipeline.common import StageStats, TeacherUnreachable, check_teacher_failures
 from lemma.pipeline.judges import locate_student_errors
-from lemma.records import GRADED, PROBLEMS
+from lemma.tables.records import GRADED, PROBLEMS
 from lemma.teacher.factory import build_teacher
 from tests.fake_openai_server import FakeOpenAIServer, teacher_config
 from tests.tiny_models import build_tiny_llama

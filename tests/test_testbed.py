@@ -12,12 +12,12 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from lemma.mechanism import classify, find_reflection, measure, reflection_markers, summarise
 from lemma.pipeline.evaluate import aggregate_seeds, markdown_table, score_table
 from lemma.pipeline.sft import external_pair, external_rows, sft_rows, sft_stats
 from lemma.pipeline.training import describe_protocol, protocol_steps, resolve_protocol
-from lemma.scores_table import scores_table
-from lemma.stats import compare_runs, discordant, mcnemar_exact, paired_bootstrap
+from lemma.study.mechanism import classify, find_reflection, measure, reflection_markers, summarise
+from lemma.study.stats import compare_runs, discordant, mcnemar_exact, paired_bootstrap
+from lemma.tables.scores import scores_table
 from lemma.world.problems import generate_world
 from tests.world_rows import world_rows
 
@@ -75,7 +75,7 @@ def test_epochs_and_tokens_protocols_train_the_computed_steps(tiny_base, tmp_pat
     """A real (tiny) fine-tune: the epochs protocol runs ceil(epochs * rows / batch) steps, i.e.
     the configured passes over the set; the tokens protocol stops at its token budget."""
     from lemma.pipeline.training import count_tokens, run_training
-    from lemma.prompting import format_prompt
+    from lemma.text.prompting import format_prompt
 
     base, rows = tiny_base
     sft = tmp_path / "sft.jsonl"
@@ -469,7 +469,7 @@ def test_testbed_config_checks_name_the_key(tmp_path):
 
 
 def test_paired_page_shows_the_interval_and_p_value():
-    from lemma.stats import paired_html
+    from lemma.study.stats import paired_html
 
     page = paired_html(
         [

@@ -9,11 +9,11 @@ import pytest
 
 from lemma.pipeline.correct import correct, first_correct_samples, smooth_and_filter, truncate_student
 from lemma.pipeline.judges import locate_student_errors, wrong_samples
-from lemma.records import GRADED, PROBLEMS, STEP_LABELS
-from lemma.reflection import check_smoothed
-from lemma.steps import split_steps
+from lemma.tables.records import GRADED, PROBLEMS, STEP_LABELS
 from lemma.teacher.factory import build_teacher
 from lemma.teacher.prompts import PROMPTS, PromptError, PromptSet, parse_prompt_file
+from lemma.text.reflection import check_smoothed
+from lemma.text.steps import split_steps
 from tests.fake_openai_server import FakeOpenAIServer, teacher_config
 
 PROMPT_SET = PromptSet.load()

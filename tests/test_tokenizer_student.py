@@ -14,7 +14,7 @@ import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from lemma.grading.extract import extract_answer
-from lemma.prompting import format_prompt
+from lemma.text.prompting import format_prompt
 from lemma.world.student import build_student, greedy_accuracy, pretrain_student
 from lemma.world.tokenizer import train_tokenizer
 

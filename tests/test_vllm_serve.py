@@ -1,11 +1,11 @@
-"""The `vllm serve` launcher for the CPU build (lemma/vllm_serve.py): its options and its
+"""The `vllm serve` launcher for the CPU build (lemma/serving/vllm_serve.py): its options and its
 metadata alias. The server itself is started by tests/test_real_llm.py (marker realllm)."""
 
 from __future__ import annotations
 
 import importlib.metadata
 
-from lemma import vllm_serve
+from lemma.serving import vllm_serve
 
 
 def test_cpu_defaults_are_added_unless_given(monkeypatch):

@@ -1,4 +1,4 @@
-"""The config schema's enums are the vocabularies the code defines (lemma.vocabulary and the
+"""The config schema's enums are the vocabularies the code defines (lemma.text.vocabulary and the
 modules that own a vocabulary): a schema cannot import Python, so this test keeps them equal."""
 
 from __future__ import annotations
@@ -8,9 +8,9 @@ from pathlib import Path
 
 import yaml
 
-from lemma import vocabulary
 from lemma.grading.styles import STYLES
-from lemma.prompting import TEMPLATE_NAMES
+from lemma.text import vocabulary
+from lemma.text.prompting import TEMPLATE_NAMES
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMA = yaml.safe_load((ROOT / "lemma" / "schemas" / "config.schema.yaml").read_text())
@@ -70,7 +70,9 @@ def test_the_workflow_rules_take_the_vocabulary_from_lemma():
     # the rules import the vocabulary instead of spelling it out again
     rules = "\n".join(p.read_text() for p in sorted((ROOT / "rules").glob("*.smk")))
     for word in (*vocabulary.STRATEGIES, *vocabulary.CUTS):
-        assert not re.search(rf"[\"']{word}[\"']", rules), f"rules/ spell out {word!r}; import it from lemma.vocabulary"
+        assert not re.search(rf"[\"']{word}[\"']", rules), (
+            f"rules/ spell out {word!r}; import it from lemma.text.vocabulary"
+        )
 
 
 def test_cut_of_a_variant():

@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 import yaml
 
-from lemma import records
+from lemma.tables import records
 from tests.workflow_helpers import SMALL_CONFIG_TYPES, planned_jobs, snakemake
 
 pytestmark = pytest.mark.workflow
@@ -208,7 +208,7 @@ def test_rft_and_external_file_variants_build_for_real(run):
 
 
 def test_study_collects_a_finished_cell_and_names_an_unfinished_one(run, tmp_path):
-    from lemma.study import collect, make_cell
+    from lemma.study.grid import collect, make_cell
 
     (tmp_path / "steps-retry0").symlink_to(run)
     cfg = yaml.safe_load((run / "config/config.yaml").read_text())
@@ -226,7 +226,7 @@ def test_study_collects_a_finished_cell_and_names_an_unfinished_one(run, tmp_pat
 def test_a_cell_seeded_from_a_finished_sibling_reruns_only_training_and_after(run, tmp_path):
     """lemma.study runs the second protocol of a pre-training from the first cell's outputs:
     nothing up to the SFT sets may rerun, every model must be retrained."""
-    from lemma.study import collect, make_cell, seed_from
+    from lemma.study.grid import collect, make_cell, seed_from
 
     cfg = yaml.safe_load((run / "config/config.yaml").read_text())
     wd = make_cell(

@@ -8,8 +8,8 @@ import statistics
 
 import pytest
 
-from lemma.records import PROBLEMS
-from lemma.steps import split_steps
+from lemma.tables.records import PROBLEMS
+from lemma.text.steps import split_steps
 from lemma.world.families import FAMILIES
 from lemma.world.problems import generate_world
 from lemma.world.solution import AnswerLine, StepLine, apply_op, parse_line, solution_text

@@ -1,5 +1,5 @@
 """`lemma estimate`: calls, tokens and dollars of the teacher stages, done and to come
-(the estimate itself is lemma.estimate)."""
+(the estimate itself is lemma.cost.estimate)."""
 
 from __future__ import annotations
 
@@ -54,7 +54,7 @@ def problem_counts(text: str) -> int | dict[str, int]:
 
 def run(args: argparse.Namespace) -> int:
     from lemma.config import fill_derived, load_taxonomy, load_yaml, semantic_checks, validate
-    from lemma.estimate import Estimator, describe, format_table, grouped, html_table
+    from lemma.cost.estimate import Estimator, describe, format_table, grouped, html_table
 
     configfile = os.path.abspath(args.configfile)
     cache = os.path.abspath(args.cache) if args.cache else None

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from lemma.cli.options import UserError
 from lemma.grading import DEFAULT_TIMEOUT_S, STYLES, grade_many
-from lemma.jsonl import iter_jsonl
+from lemma.tables.jsonl import iter_jsonl
 
 
 def add_parser(commands) -> None:

@@ -29,7 +29,7 @@ import polars as pl
 from lemma.cli.options import DEFAULT_CONFIG, UserError, add_configfile, add_directory, in_directory
 from lemma.report.funnel import STAGES, drop_reasons, funnel
 from lemma.report.tables import pick_examples, read_sft_stats, read_trajectories, sft_overview, with_types
-from lemma.vocabulary import CUTS, FIRST_ERROR, STRATEGIES, STUDENT_BUCKET
+from lemma.text.vocabulary import CUTS, FIRST_ERROR, STRATEGIES, STUDENT_BUCKET
 
 
 class Missing(UserError):

@@ -2,14 +2,14 @@
 
 The paper evaluates ASDiv, MAWPS and SVAMP 4-shot and the other benchmarks zero-shot
 (`PAPER_SHOTS`). Exemplars are (question, solution) pairs written in the student's own prompt
-template (lemma.prompting), each solution ending "The answer is: N" like every trained solution,
+template (lemma.text.prompting), each solution ending "The answer is: N" like every trained solution,
 so a k-shot prompt is k solved problems followed by the unsolved one. The exemplars below are
 our own simple problems, one set of four per benchmark family.
 """
 
 from __future__ import annotations
 
-from lemma.prompting import TEMPLATES, PromptFormat
+from lemma.text.prompting import TEMPLATES, PromptFormat
 
 # Benchmarks the paper prompts with four exemplars; every other benchmark is zero-shot.
 PAPER_SHOTS = {"asdiv": 4, "mawps": 4, "svamp": 4}

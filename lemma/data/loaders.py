@@ -1,7 +1,7 @@
 """Loaders for real datasets and benchmarks in their usual public layouts (docs/data.md).
 
 `load_dataset_file(path, format, dataset)` reads a local file (or directory) and returns rows with
-exactly the keys of lemma.records.PROBLEMS. Each format is one function from a raw record to a
+exactly the keys of lemma.tables.records.PROBLEMS. Each format is one function from a raw record to a
 row; the first malformed record stops the load with a DataError naming the file, the line (or
 item / row), the field and what was expected, so a bad download is caught before any GPU job.
 """
@@ -13,8 +13,8 @@ from collections.abc import Callable
 from lemma.data.answers import number_text, split_gsm8k_answer, strip_math_delimiters, strip_unit
 from lemma.data.readers import DataError, read_records
 from lemma.grading.extract import last_boxed
-from lemma.records import PROBLEMS
-from lemma.steps import split_steps
+from lemma.tables.records import PROBLEMS
+from lemma.text.steps import split_steps
 
 
 class _Row:

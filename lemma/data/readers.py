@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from lemma.jsonl import iter_jsonl
+from lemma.tables.jsonl import iter_jsonl
 
 
 class DataError(ValueError):

@@ -36,7 +36,7 @@ import time
 from pathlib import Path
 
 from lemma.engines.base import Completion, Request
-from lemma.processes import pid_alive
+from lemma.engines.processes import pid_alive
 
 _HOST = socket.gethostname()
 

@@ -224,7 +224,7 @@ class OpenAIEngine(Engine):
 
     # -- cost, budget --------------------------------------------------------------------------
     def counter(self):
-        from lemma.tokens import token_counter
+        from lemma.text.tokens import token_counter
 
         return token_counter(self.model, "openai", self.tokenizer)
 

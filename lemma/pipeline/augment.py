@@ -12,7 +12,7 @@ import polars as pl
 from lemma.pipeline.common import StageStats, problem_views
 from lemma.pipeline.grade import grade_texts
 from lemma.teacher.base import InjectRequest, Teacher, TypeSpec
-from lemma.vocabulary import grade_drop
+from lemma.text.vocabulary import grade_drop
 
 
 def failed_problem_ids(graded: pl.DataFrame, max_problems: int | None) -> list[str]:

@@ -7,10 +7,10 @@ import polars as pl
 from lemma.grading import DEFAULT_TIMEOUT_S
 from lemma.pipeline.common import StageStats, problem_views
 from lemma.pipeline.grade import grade_texts
-from lemma.reflection import check_smoothed, join_trajectory, pick_phrase
-from lemma.steps import truncate_after, whole_attempt
 from lemma.teacher.base import CorrectRequest, LocateRequest, SmoothRequest, Teacher
-from lemma.vocabulary import (
+from lemma.text.reflection import check_smoothed, join_trajectory, pick_phrase
+from lemma.text.steps import truncate_after, whole_attempt
+from lemma.text.vocabulary import (
     FINAL_ANSWER_WRONG,
     FIRST_ERROR,
     FIX_CONTINUE,
@@ -160,7 +160,7 @@ def smooth_and_filter(
     problems: pl.DataFrame, corrections: pl.DataFrame, teacher: Teacher, grade_timeout: float = DEFAULT_TIMEOUT_S
 ):
     """Smooth each trajectory; keep it only if the rewrite still has the wrong prefix, a reflection
-    and the correction's reasoning (lemma.reflection.check_smoothed: else dropped as
+    and the correction's reasoning (lemma.text.reflection.check_smoothed: else dropped as
     smooth:prefix_lost / smooth:reflection_lost / smooth:correction_lost), and its final answer
     equals the reference."""
     stats = StageStats("smooth_and_filter")

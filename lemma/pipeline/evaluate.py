@@ -10,8 +10,8 @@ import polars as pl
 from lemma.engines.base import Engine, Request, SamplingParams
 from lemma.grading import DEFAULT_TIMEOUT_S
 from lemma.pipeline.grade import grade_texts
-from lemma.prompting import PromptFormat, cut_completion
-from lemma.scores_table import ScoresTable
+from lemma.tables.scores import ScoresTable
+from lemma.text.prompting import PromptFormat, cut_completion
 
 
 def eval_prompts(
@@ -31,7 +31,7 @@ def eval_prompts(
 
 
 def _texts(outs, stops: tuple[str, ...]) -> list[str]:
-    """Every completion, cut at its stops and at an invented new task (lemma.prompting)."""
+    """Every completion, cut at its stops and at an invented new task (lemma.text.prompting)."""
     return [cut_completion(c.text or "", stops)[0] for o in outs for c in o]
 
 
@@ -183,7 +183,7 @@ def aggregate_seeds(run_scores: pl.DataFrame, runs: dict[str, tuple]) -> pl.Data
 
 
 def markdown_table(table: ScoresTable, protocol: str | None = None) -> str:
-    """The paper's Table 2 layout, a table built by lemma.scores_table.scores_table, as markdown:
+    """The paper's Table 2 layout, a table built by lemma.tables.scores.scores_table, as markdown:
     a row per variant, a column per benchmark, then the average (greedy columns only when maj@k
     ones are shown) and the reflection columns. With several seeds a cell is mean ± sd over
     seeds. `protocol` (the training protocol's description) heads the table."""

@@ -8,9 +8,9 @@ import sys
 
 import polars as pl
 
-from lemma.io import read_table, write_json
 from lemma.pipeline.common import StageStats, check_teacher_failures, setup_logging
-from lemma.records import GRADED, PROBLEMS
+from lemma.tables.io import read_table, write_json
+from lemma.tables.records import GRADED, PROBLEMS
 
 TEACHER_CACHE = "results/cache/teacher.sqlite"
 

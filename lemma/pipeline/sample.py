@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 
 from lemma.engines.base import Engine, Request, SamplingParams
-from lemma.prompting import PromptFormat
+from lemma.text.prompting import PromptFormat
 
 
 def shard_of(problems: pl.DataFrame, shard: int, n_shards: int, max_problems: int | None) -> pl.DataFrame:
@@ -17,7 +17,7 @@ def shard_of(problems: pl.DataFrame, shard: int, n_shards: int, max_problems: in
 
 def sample_shard(problems: pl.DataFrame, engine: Engine, template, sampling: dict, shard: int) -> list[dict]:
     """`template`: a template name or PromptFormat (chat renders through the student's tokenizer).
-    Completions are cut at the template's stops and at an invented new task (lemma.prompting)."""
+    Completions are cut at the template's stops and at an invented new task (lemma.text.prompting)."""
     fmt = PromptFormat.of(template)
     params = SamplingParams(
         temperature=sampling["temperature"],

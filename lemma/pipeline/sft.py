@@ -21,9 +21,9 @@ from collections import Counter
 
 import polars as pl
 
-from lemma.jsonl import iter_jsonl
-from lemma.prompting import format_prompt
-from lemma.vocabulary import STUDENT_BUCKET
+from lemma.tables.jsonl import iter_jsonl
+from lemma.text.prompting import format_prompt
+from lemma.text.vocabulary import STUDENT_BUCKET
 
 _ROW_KEYS = ("problem_id", "source", "bucket", "strategy", "error_type")
 

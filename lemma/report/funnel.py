@@ -25,7 +25,7 @@ from pathlib import Path
 
 import polars as pl
 
-from lemma.vocabulary import CUTS, FINAL_ANSWER_WRONG, FIRST_ERROR, GRADE_DROP_PREFIX, STRATEGIES, STUDENT_BUCKET
+from lemma.text.vocabulary import CUTS, FINAL_ANSWER_WRONG, FIRST_ERROR, GRADE_DROP_PREFIX, STRATEGIES, STUDENT_BUCKET
 
 STAGES = ("samples", "wrong", "classified", "injected", "truncated", "corrected", "smoothed", "kept")
 

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import polars as pl
 
-from lemma.records import TRAJECTORIES
 from lemma.report.funnel import STAGES
-from lemma.scores_table import ScoresTable
-from lemma.vocabulary import STUDENT_BUCKET
+from lemma.tables.records import TRAJECTORIES
+from lemma.tables.scores import ScoresTable
+from lemma.text.vocabulary import STUDENT_BUCKET
 
 _CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:1.2em;color:#222;line-height:1.4}
@@ -202,7 +202,7 @@ def sft_stats_html(stats: dict[str, dict]) -> str:
 
 def scores_html(table: ScoresTable) -> str:
     """The paper's Table 2 layout (variant x benchmark, accuracy with its 95% interval, average):
-    a table built by lemma.scores_table.scores_table, as HTML; each cell also shows correct/total."""
+    a table built by lemma.tables.scores.scores_table, as HTML; each cell also shows correct/total."""
     head = '<th class="l">variant</th>' + "".join(f"<th>{html.escape(h)}</th>" for h in table.headers[1:])
     body = []
 

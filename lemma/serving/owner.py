@@ -44,10 +44,10 @@ class ServeError(RuntimeError):
 
 
 def vllm_command(serve: dict, python: str) -> list[str]:
-    """`vllm serve` of the teacher model through lemma.vllm_serve (plain `vllm serve` where the
+    """`vllm serve` of the teacher model through lemma.serving.vllm_serve (plain `vllm serve` where the
     GPU package is installed; the CPU build's work-arounds otherwise). {host} {port} {model} are
     filled in by the supervisor."""
-    cmd = [python, "-m", "lemma.vllm_serve", "{model}", "--host", "{host}", "--port", "{port}"]
+    cmd = [python, "-m", "lemma.serving.vllm_serve", "{model}", "--host", "{host}", "--port", "{port}"]
     if serve.get("tensor_parallel_size", 1) > 1:
         cmd += ["--tensor-parallel-size", str(serve["tensor_parallel_size"])]
     return cmd + [str(a) for a in serve.get("args") or []]

@@ -14,7 +14,7 @@ requests concurrently. A request a teacher cannot serve is not an exception: its
 `dropped` with a short machine-readable reason ("unparseable_type", "type_unsupported:...", ...),
 which the stages count per reason.
 
-Steps are 1-based and refer to `lemma.steps.split_steps(text, style)` of the solution text.
+Steps are 1-based and refer to `lemma.text.steps.split_steps(text, style)` of the solution text.
 """
 
 from __future__ import annotations
@@ -110,7 +110,7 @@ class CorrectRequest:
 @dataclass(frozen=True)
 class SmoothRequest:
     problem: ProblemView
-    trajectory: str  # prefix + phrase + continuation, joined by lemma.reflection.join_trajectory
+    trajectory: str  # prefix + phrase + continuation, joined by lemma.text.reflection.join_trajectory
     sample_index: int = 0
 
 

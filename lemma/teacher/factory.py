@@ -21,7 +21,7 @@
       tokens_per_minute: 800000
       token_limit_param: auto             # auto | max_tokens | max_completion_tokens
       tokenizer: null                     # a local HF tokenizer dir for counting prompt tokens
-      estimate: {...}                     # assumptions of `lemma estimate` (lemma.estimate)
+      estimate: {...}                     # assumptions of `lemma estimate` (lemma.cost.estimate)
 
 A key written into the config is refused: configs are committed, shared and printed in logs.
 The schema (lemma/schemas/config.schema.yaml) checks every key's type and which keys go with which

@@ -21,7 +21,6 @@ from dataclasses import replace
 
 from lemma.engines.base import Completion, Engine, Request, SamplingParams
 from lemma.engines.cache import CachedEngine, RequestCache
-from lemma.steps import number_steps, split_steps
 from lemma.teacher import parsing
 from lemma.teacher.base import (
     ClassifyRequest,
@@ -37,7 +36,8 @@ from lemma.teacher.base import (
     TypeSpec,
 )
 from lemma.teacher.prompts import PromptSet
-from lemma.vocabulary import FIX_CONTINUE, FRESH_RESTART, JUDGED_CORRECT
+from lemma.text.steps import number_steps, split_steps
+from lemma.text.vocabulary import FIX_CONTINUE, FRESH_RESTART, JUDGED_CORRECT
 
 log = logging.getLogger("lemma.teacher.llm")
 
@@ -49,7 +49,7 @@ def row_seed(seed: int, sample_index: int) -> int:
     return (seed + 7919 * sample_index) % (2**31)
 
 
-# How a generated solution should be laid out so lemma.steps splits it like the problem's style.
+# How a generated solution should be laid out so lemma.text.steps splits it like the problem's style.
 LAYOUT = {
     "world": "Write one step per line, like the correct solution.",
     "gsm8k": "Write short sentences, each ending with a period, like the correct solution.",

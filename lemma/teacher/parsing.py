@@ -21,8 +21,8 @@ import re
 from dataclasses import dataclass
 
 from lemma.grading.extract import ANSWER_STATEMENT, answer_statement, find_marked
-from lemma.steps import split_steps
 from lemma.teacher.base import TypeSpec
+from lemma.text.steps import split_steps
 
 _WORDS = [
     "zero",

@@ -19,7 +19,7 @@ from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
 
-from lemma.vocabulary import FIX_CONTINUE, FRESH_RESTART
+from lemma.text.vocabulary import FIX_CONTINUE, FRESH_RESTART
 
 _COMMON = {"question", "reference_solution", "reference_answer"}
 _CORRECT = _COMMON | {"numbered_attempt", "wrong_step", "wrong_step_text", "error_type", "phrase"}

@@ -26,7 +26,7 @@ from pathlib import Path
 import torch
 from transformers import DataCollatorForSeq2Seq, DataCollatorWithFlattening, PreTrainedTokenizerBase
 
-from lemma.jsonl import iter_jsonl
+from lemma.tables.jsonl import iter_jsonl
 
 log = logging.getLogger(__name__)
 

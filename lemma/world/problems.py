@@ -7,7 +7,7 @@ step counts and draws operands from the upper half of a family's range to twice 
 `longer` draws the families' longer variants, 3-5 steps. A tiny student that solves a quarter of
 test reaches a few percent of the numbers shift and almost none of the longer variants
 (docs/world-study.md), so the default shift is the one that can show a difference between
-fine-tunes. Every row has the keys of `lemma.records.PROBLEMS`; `structure` is the JSON the oracle
+fine-tunes. Every row has the keys of `lemma.tables.records.PROBLEMS`; `structure` is the JSON the oracle
 teacher reads.
 """
 
@@ -16,7 +16,7 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 
-from lemma.vocabulary import WORLD_SPLITS
+from lemma.text.vocabulary import WORLD_SPLITS
 from lemma.world.families import FAMILIES, Shift
 from lemma.world.solution import solution_text  # the one writer of solution text, re-exported
 from lemma.world.structure import BadDraw

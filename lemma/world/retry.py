@@ -20,8 +20,8 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 
-from lemma.reflection import join_trajectory
-from lemma.steps import truncate_after
+from lemma.text.reflection import join_trajectory
+from lemma.text.steps import truncate_after
 
 
 def retry_solution(structure: str, rng: random.Random, phrases: Sequence[str]) -> tuple[str, str] | None:

@@ -26,7 +26,7 @@ import torch
 from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerBase
 
 from lemma.grading.extract import extract_answer
-from lemma.prompting import STOP_STRINGS, format_prompt
+from lemma.text.prompting import STOP_STRINGS, format_prompt
 
 log = logging.getLogger(__name__)
 

@@ -28,8 +28,6 @@ import yaml  # noqa: E402
 
 from lemma.engines.base import Request, SamplingParams  # noqa: E402
 from lemma.engines.hf import HFEngine  # noqa: E402
-from lemma.reflection import join_trajectory  # noqa: E402
-from lemma.steps import split_steps, truncate_after  # noqa: E402
 from lemma.teacher.base import (  # noqa: E402
     ClassifyRequest,
     CorrectRequest,
@@ -40,6 +38,8 @@ from lemma.teacher.base import (  # noqa: E402
 )
 from lemma.teacher.llm import LLMTeacher  # noqa: E402
 from lemma.teacher.prompts import PromptSet  # noqa: E402
+from lemma.text.reflection import join_trajectory  # noqa: E402
+from lemma.text.steps import split_steps, truncate_after  # noqa: E402
 
 # Problems in the public datasets' layouts (GSM8K `answer` with <<calc>> and "#### N"; MATH
 # `solution` with LaTeX and \boxed{}), written for this fixture.

@@ -17,8 +17,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from lemma.steps import split_steps
 from lemma.teacher.oracle.model import UNIT_CONFUSIONS, UNIT_VALUES, WorldModel, near_miss
+from lemma.text.steps import split_steps
 from lemma.world.solution import AnswerLine, StepLine, apply_op, final_answer, parse_line, step_label
 
 

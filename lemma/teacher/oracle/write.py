@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import re
 
-from lemma.steps import split_steps
 from lemma.teacher.oracle.judge import Finding, judge, step_ok
 from lemma.teacher.oracle.model import WorldModel
+from lemma.text.steps import split_steps
 from lemma.world.solution import (
     AnswerLine,
     StepLine,

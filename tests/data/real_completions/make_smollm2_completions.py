@@ -2,7 +2,7 @@
 
 The completions are generated WITHOUT stop strings, so the fixture keeps whatever a real model
 writes after its answer (a new "### Response:", an invented next problem, a chat turn marker):
-tests/test_prompt_junk.py checks that lemma.prompting's stop strings and header cut remove that
+tests/test_prompt_junk.py checks that lemma.text.prompting's stop strings and header cut remove that
 junk from text nobody in this project wrote. Run once (CPU, a few minutes):
 
     nice -n 10 python tests/data/real_completions/make_smollm2_completions.py \

@@ -24,7 +24,7 @@ import logging
 from functools import lru_cache
 from pathlib import Path
 
-log = logging.getLogger("lemma.tokens")
+log = logging.getLogger("lemma.text.tokens")
 
 _PER_MESSAGE = 3
 _REPLY_PRIMING = 3

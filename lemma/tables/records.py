@@ -1,6 +1,6 @@
 """Explicit polars schemas of every table the workflow writes (never inferred).
 
-One schema per stage output; `lemma.io.write_table` checks a frame against its schema before the
+One schema per stage output; `lemma.tables.io.write_table` checks a frame against its schema before the
 atomic write, so a stage can never silently change a contract the next stage reads.
 """
 

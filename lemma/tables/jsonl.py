@@ -1,5 +1,5 @@
 """Reading JSONL files row by row, naming the file and line of a bad row. Kept apart from
-lemma.io (tables, polars) so that training, which reads SFT sets, needs no polars: the GPU check
+lemma.tables.io (tables, polars) so that training, which reads SFT sets, needs no polars: the GPU check
 (bench/gpu_check.py) runs where polars is not installed."""
 
 from __future__ import annotations

@@ -1,0 +1,1 @@
+"""What the teacher costs: calls, tokens and dollars, done and to come (`lemma estimate`)."""
