@@ -1,5 +1,7 @@
 from lemma.config import load_taxonomy
-from lemma.cost.estimate import Estimator, describe, format_table, grouped, html_table
+from lemma.cost.estimate import Estimator
+from lemma.cost.render import describe, format_table, html_table
+from lemma.cost.rows import grouped
 from lemma.pipeline.runner import start
 from lemma.tables.io import write_text
 

@@ -1,6 +1,7 @@
 """The `lemma` package's imports go one way: no module reaches itself again through the modules it
 imports. Every import counts, those inside functions too (an import moved into a function to dodge
-a circle is still a circle: it only fails later, at run time)."""
+a circle is still a circle: it only fails later, at run time); only `if TYPE_CHECKING:` imports,
+which never run (annotations), are left out."""
 
 from __future__ import annotations
 
@@ -18,6 +19,16 @@ def modules() -> dict[str, Path]:
     return out
 
 
+def _runtime_nodes(tree: ast.AST):
+    """Every node but those under `if TYPE_CHECKING:` (imports for annotations only, never run)."""
+    for node in ast.iter_child_nodes(tree):
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            yield from (n for child in node.orelse for n in ast.walk(child))
+            continue
+        yield node
+        yield from _runtime_nodes(node)
+
+
 def import_graph() -> dict[str, set[str]]:
     """module -> the lemma modules it imports (`from lemma.x import name` counts lemma.x.name when
     that is a module, else lemma.x)."""
@@ -31,7 +42,7 @@ def import_graph() -> dict[str, set[str]]:
     graph: dict[str, set[str]] = {m: set() for m in mods}
     for m, f in mods.items():
         package = m if f.name == "__init__.py" else m.rpartition(".")[0]
-        for node in ast.walk(ast.parse(f.read_text(), str(f))):
+        for node in _runtime_nodes(ast.parse(f.read_text(), str(f))):
             targets = []
             if isinstance(node, ast.Import):
                 targets = [a.name for a in node.names]

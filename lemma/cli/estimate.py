@@ -54,7 +54,9 @@ def problem_counts(text: str) -> int | dict[str, int]:
 
 def run(args: argparse.Namespace) -> int:
     from lemma.config import fill_derived, load_taxonomy, load_yaml, semantic_checks, validate
-    from lemma.cost.estimate import Estimator, describe, format_table, grouped, html_table
+    from lemma.cost.estimate import Estimator
+    from lemma.cost.render import describe, format_table, html_table
+    from lemma.cost.rows import grouped
 
     configfile = os.path.abspath(args.configfile)
     cache = os.path.abspath(args.cache) if args.cache else None
