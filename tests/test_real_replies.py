@@ -16,7 +16,8 @@ import pytest
 import yaml
 
 from lemma.teacher.base import TypeSpec
-from lemma.teacher.parsing import CORRECT, parse_continuation, parse_error_type, parse_smoothed, parse_step
+from lemma.teacher.parse_verdicts import CORRECT, parse_error_type, parse_step
+from lemma.teacher.parse_writing import parse_continuation, parse_smoothed
 from lemma.text.reflection import check_smoothed
 from lemma.text.steps import number_steps, split_steps
 

@@ -8,15 +8,13 @@ import pytest
 import yaml
 
 from lemma.teacher.base import TypeSpec
-from lemma.teacher.parsing import (
-    CORRECT,
+from lemma.teacher.parse_verdicts import CORRECT, parse_error_type, parse_step
+from lemma.teacher.parse_writing import (
     answers_match,
     find_final_answer,
     parse_continuation,
-    parse_error_type,
     parse_injection,
     parse_smoothed,
-    parse_step,
 )
 from lemma.teacher.prompts import PROMPTS, PromptError, PromptSet, parse_prompt_file
 

@@ -2,7 +2,7 @@
 
 Each method renders one prompt per item (lemma.teacher.prompts), sends the whole batch through
 `engine.generate` (so an API engine runs the items concurrently and a local engine batches them),
-and parses each reply (lemma.teacher.parsing). An item whose request failed, whose reply was cut by
+and parses each reply (lemma.teacher.parse_verdicts, lemma.teacher.parse_writing). An item whose request failed, whose reply was cut by
 the token limit, or whose reply cannot be parsed comes back with `dropped="<stage>:<reason>"`
 (stages: locate, classify, inject, fix_continue, fresh_restart, smooth), never as an exception.
 
@@ -21,7 +21,6 @@ from dataclasses import replace
 
 from lemma.engines.base import Completion, Engine, Request, SamplingParams
 from lemma.engines.cache import CachedEngine, RequestCache
-from lemma.teacher import parsing
 from lemma.teacher.base import (
     ClassifyRequest,
     CorrectRequest,
@@ -35,6 +34,8 @@ from lemma.teacher.base import (
     TypeLabel,
     TypeSpec,
 )
+from lemma.teacher.parse_verdicts import CORRECT, parse_error_type, parse_step
+from lemma.teacher.parse_writing import parse_continuation, parse_injection, parse_smoothed
 from lemma.teacher.prompts import PromptSet
 from lemma.text.steps import number_steps, split_steps
 from lemma.text.vocabulary import FIX_CONTINUE, FRESH_RESTART, JUDGED_CORRECT
@@ -134,8 +135,8 @@ class LLMTeacher(Teacher):
             if failed:
                 out[i] = StepLabel(None, rationale=comp.error or "", dropped=failed)
                 continue
-            p = parsing.parse_step(comp.text, n, shown=numbered)
-            if p.value == parsing.CORRECT:
+            p = parse_step(comp.text, n, shown=numbered)
+            if p.value == CORRECT:
                 out[i] = StepLabel(None, rationale=comp.text.strip(), dropped=f"locate:{JUDGED_CORRECT}")
             elif p.reason:
                 reason = "truncated" if comp.finish_reason == "length" else p.reason
@@ -179,8 +180,8 @@ class LLMTeacher(Teacher):
             if failed:
                 out.append(TypeLabel(None, rationale=comp.error or "", dropped=failed))
                 continue
-            p = parsing.parse_error_type(comp.text, taxonomy, shown=numbered)
-            if p.value == parsing.CORRECT:
+            p = parse_error_type(comp.text, taxonomy, shown=numbered)
+            if p.value == CORRECT:
                 out.append(TypeLabel(None, rationale=comp.text.strip(), dropped=f"classify:{JUDGED_CORRECT}"))
             elif p.reason:
                 reason = "truncated" if comp.finish_reason == "length" else p.reason
@@ -215,7 +216,7 @@ class LLMTeacher(Teacher):
             if failed:
                 out.append(Mistake(None, explanation=comp.error or "", dropped=failed))
                 continue
-            p = parsing.parse_injection(comp.text, r.problem.answer, r.problem.style)
+            p = parse_injection(comp.text, r.problem.answer, r.problem.style)
             if p.reason:
                 out.append(Mistake(None, explanation=p.note or p.explanation, dropped=f"inject:{p.reason}"))
             else:
@@ -257,7 +258,7 @@ class LLMTeacher(Teacher):
                 out[i] = Text(None, dropped=failed, meta={"error": comp.error or ""})
                 continue
             r = requests[i]
-            p = parsing.parse_continuation(comp.text, r.phrase, r.prefix, r.problem.style)
+            p = parse_continuation(comp.text, r.phrase, r.prefix, r.problem.style)
             if p.reason:
                 out[i] = Text(None, dropped=f"{stage}:{p.reason}", meta={"note": p.note})
             else:
@@ -281,7 +282,7 @@ class LLMTeacher(Teacher):
             if failed:
                 out.append(Text(None, dropped=failed, meta={"error": comp.error or ""}))
                 continue
-            p = parsing.parse_smoothed(comp.text)
+            p = parse_smoothed(comp.text)
             if p.reason:
                 out.append(Text(None, dropped=f"smooth:{p.reason}", meta={"note": p.note}))
             else:
