@@ -135,7 +135,7 @@ def test_find_answer_span_is_where_the_answer_is(parts, style):
     """Whatever the text, a found answer is the cleaned text of its own span, inside the text,
     after its statement's start; and extract_answer agrees with find_answer."""
     from lemma.grading import extract_answer, find_answer
-    from lemma.grading.extract import clean_answer
+    from lemma.grading.clean import clean_answer
 
     text = "".join(parts)
     found = find_answer(text, style)

@@ -11,7 +11,7 @@ import pytest
 
 from lemma.data import FORMATS, DataError, load_dataset_file
 from lemma.data.answers import number_text, split_gsm8k_answer
-from lemma.grading.extract import last_boxed
+from lemma.grading.spans import last_boxed
 from lemma.tables.records import PROBLEMS
 
 FIX = Path(__file__).parent / "data" / "loaders"

@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from lemma.data.answers import number_text, split_gsm8k_answer, strip_math_delimiters, strip_unit
 from lemma.data.readers import DataError, read_records
-from lemma.grading.extract import last_boxed
+from lemma.grading.spans import last_boxed
 from lemma.tables.records import PROBLEMS
 from lemma.text.steps import split_steps
 

@@ -13,14 +13,14 @@ Public API:
     find_marked(text, rules=MARKED_RULES) -> Answer | None
         only the explicit statements below (no conclusion, no last number), optionally only some
         rules (the LLM teacher reads ``answer_is`` alone);
-    last_boxed(text) -> str | None
+    last_boxed(text) -> str | None  (lemma.grading.spans, with the other scans: lines, sentences, braces)
         the content of the last well-formed ``\\boxed{}`` (the MATH loader's reference answer).
 
-The project's own statement ``The answer is: X`` (the paper's format, which every generated,
-taught and trained solution ends with) is written by `answer_statement` and read strictly, as
-one whole line, by `answer_of_statement_line` (the built-in world's parser);
-`has_answer_statement` and `without_answer_lines` serve the loader and the smoothing check.
-Nothing else in the project parses an answer statement.
+An extracted answer is made plain by lemma.grading.clean. The project's own statement ``The answer
+is: X`` (the paper's format, which every generated, taught and trained solution ends with) is
+written and read strictly by lemma.grading.statement (`answer_statement`,
+`answer_of_statement_line`, `has_answer_statement`, `without_answer_lines`). Nothing else in the
+project parses an answer statement.
 
 Statements of an answer (each a `rule` name), as real models write them:
 
@@ -70,10 +70,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from lemma.grading.clean import CHAIN_LEFT, COPULA, acceptable, clean_answer
+from lemma.grading.spans import (
+    boxed_candidates,
+    last_match,
+    line_end,
+    next_line,
+    sentence_end,
+)
 from lemma.grading.styles import conclusion_allowed, last_number_allowed
 
-# An answer longer than this is not an answer (the grader's MAX_ANSWER_CHARS is 1,000).
-MAX_STATEMENT_CHARS = 2_000
 # Candidates of one rule tried from the end before that rule gives up.
 MAX_TRIES = 20
 
@@ -101,243 +107,12 @@ _LABEL_LINE = re.compile(
     re.IGNORECASE | re.MULTILINE,
 )
 _HASHES = re.compile(r"####")
-_BOXED = re.compile(r"\\(?:boxed|fbox)")
-_HOPE = re.compile(r"I hope it is correct", re.IGNORECASE)
 # A number: optional sign, digits with optional thousands groups, optional decimals; or ".5".
 _NUMBER = re.compile(r"(?<![\w.])-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|(?<![\w.])-?\.\d+")
-# An instruction's placeholder echoed back: "<answer>", "[your answer]", "N".
-_PLACEHOLDER = re.compile(r"<[^<>\n]{0,40}>|\[[^\[\]\n]*answer[^\[\]\n]*\]|^(?:N|X)$", re.IGNORECASE)
-# "the answer is correct/wrong/...": a verdict or a preamble, not an answer.
-_NOT_AN_ANSWER = re.compile(
-    r"^(?:not\b|correct\b|incorrect\b|wrong\b|right\b|as follows\b|below\b|given\b|shown\b|that\b|because\b|to\b)",
-    re.IGNORECASE,
-)
 # "The answer is 81, which is the area": a comma-led clause after the answer is not part of it.
 _COMMA_CLAUSE = re.compile(r",\s+(?:which|so|because|since|but|as|where)\b", re.IGNORECASE)
 # A heading after "####": a word of two letters or more.
 _WORD_HEADING = re.compile(r"[ \t]*[*_]*[A-Za-z]{2,}")  # used with .match(text, pos)
-
-
-# ---------------------------------------------------------------------------------------------
-# Text scanning helpers
-
-
-def _line_end(text: str, start: int) -> int:
-    end = text.find("\n", start, start + MAX_STATEMENT_CHARS)
-    return min(len(text), start + MAX_STATEMENT_CHARS) if end < 0 else end
-
-
-def _next_line(text: str, start: int) -> tuple[int, int] | None:
-    """(start, end) of the rest of the line from `start` when it is not blank; else of the next
-    non-blank line among the following three (models put the answer under its marker)."""
-    end = _line_end(text, start)
-    if text[start:end].strip():
-        return start, end
-    pos = end
-    for _ in range(3):
-        if pos >= len(text) or text[pos] != "\n":
-            return None
-        pos += 1
-        nxt = _line_end(text, pos)
-        if text[pos:nxt].strip():
-            return pos, nxt
-        pos = nxt
-    return None
-
-
-def _sentence_end(text: str, start: int, end: int) -> int:
-    """Where the sentence that begins at `start` ends, at or before `end` (a line's end): at a
-    full stop, '!' or '?' followed by white space, outside math (``$...$``, braces, ``\\(...\\)``),
-    or at "I hope it is correct"."""
-    hope = _HOPE.search(text, start, end)
-    if hope:
-        end = hope.start()
-    depth = 0
-    in_math = False
-    i = start
-    while i < end:
-        ch = text[i]
-        if ch == "\\":
-            nxt = text[i + 1 : i + 2]
-            if nxt in ("(", "["):
-                depth += 1
-            elif nxt in (")", "]"):
-                depth = max(0, depth - 1)
-            i += 2
-            continue
-        if ch == "$":
-            # A "$" with no partner later on the line is a currency sign ("$14. She ..."), not math.
-            if in_math or text.find("$", i + 1, end) >= 0:
-                in_math = not in_math
-        elif ch == "{":
-            depth += 1
-        elif ch == "}":
-            depth = max(0, depth - 1)
-        elif ch in ".!?" and depth == 0 and not in_math:
-            if i + 1 >= end or text[i + 1] in " \t\r\n":
-                return i
-        i += 1
-    return end
-
-
-def braced_group(text: str, start: int, end: int | None = None) -> tuple[str, int] | None:
-    """The content of the brace group opening at `text[start] == '{'` and the index after its
-    closing brace, or None when the braces do not balance before `end`. Escaped braces
-    (``\\{``) are content."""
-    n = len(text) if end is None else min(end, len(text))
-    if start >= n or text[start] != "{":
-        return None
-    depth = 0
-    i = start
-    while i < n:
-        ch = text[i]
-        if ch == "\\":
-            i += 2
-            continue
-        if ch == "{":
-            depth += 1
-        elif ch == "}":
-            depth -= 1
-            if depth == 0:
-                return text[start + 1 : i], i + 1
-        i += 1
-    return None
-
-
-def _boxed_span(text: str, at: int, end: int) -> tuple[int, int] | None:
-    """(start, end) of the argument of the ``\\boxed``/``\\fbox`` whose backslash is at `at`."""
-    start = at + (6 if text.startswith("\\boxed", at) else 5)
-    i = start
-    while i < end and text[i] == " ":
-        i += 1
-    if i < end and text[i] == "{":
-        group = braced_group(text, i, end)
-        return None if group is None else (i + 1, group[1] - 1)
-    if i == start:  # "\boxedfoo" is another command
-        return None
-    # "\boxed 5": the argument is the next token.
-    j = i
-    while j < end and not text[j].isspace() and text[j] != "$":
-        j += 1
-    return (i, j) if j > i else None
-
-
-def _boxed_candidates(text: str):
-    """(start, answer_start, end) of well-formed boxes, last first."""
-    # A group that never closes cannot be closed for an earlier group either (the earlier one
-    # would be deeper still), so each earlier scan stops where the last failed group began.
-    # That keeps a text of thousands of unclosed "\\boxed{" linear instead of quadratic.
-    end = len(text)
-    for match in reversed(list(_BOXED.finditer(text))):
-        if match.start() >= end:
-            continue
-        span = _boxed_span(text, match.start(), end)
-        if span is not None:
-            yield match.start(), span[0], span[1]
-        else:
-            end = match.start()
-
-
-def last_boxed(text: str) -> str | None:
-    """The content of the last well-formed ``\\boxed``/``\\fbox`` in `text`."""
-    for _, a, b in _boxed_candidates(text):
-        return text[a:b]
-    return None
-
-
-# ---------------------------------------------------------------------------------------------
-# Cleaning
-
-
-_WRAPPERS = (
-    ("$$", "$$"),
-    ("$", "$"),
-    ("\\(", "\\)"),
-    ("\\[", "\\]"),
-    ("**", "**"),
-    ("__", "__"),
-    ("*", "*"),
-    ("`", "`"),
-)
-# An arithmetic chain "a op b = c": its left side has digits and operators, and letters only in
-# LaTeX commands (\frac, \cdot, \log_2 ...).
-_CHAIN_LEFT = re.compile(r"^(?:\\[A-Za-z]+|[\d\s.,+\-*/×÷^_(){}\[\]])+$")
-# Relations whose "=" is not an equals sign.
-_RELATION = re.compile(r"\\(?:le|ge|ne|leq|geq|neq|approx)\b|[<>≤≥≠≈]|!=")
-
-
-# "the answer is therefore 105": an adverb before the answer is not part of it.
-_LEAD_ADVERB = re.compile(
-    r"^(?:therefore|thus|hence|so|then|clearly|simply|just|indeed|actually|definitely|exactly|now)\b[,:]?\s+",
-    re.IGNORECASE,
-)
-# "2 (slices)": a parenthetical of words after a number names its unit.
-_TRAILING_WORDS = re.compile(r"\s*\([A-Za-z][A-Za-z .'-]*\)$")
-_LEADING_WORD = re.compile(r"^[A-Za-z]{2,}\b")
-
-
-def _nested_statement(s: str) -> str:
-    """ "The answer is: The sum of the roots is 5": a sentence given as the answer states its
-    value after its verb."""
-    if not _LEADING_WORD.match(s):
-        return s
-    verb = last_match(_COPULA, s)
-    if verb is None:
-        return s
-    rest = s[verb.end() :].strip()
-    return rest if rest and (any(ch.isdigit() for ch in rest) or "\\" in rest) else s
-
-
-def _chain_result(s: str) -> str:
-    """``91 / 7 = 13`` states 13; ``x^2 + y^2 = 25`` and ``x = 5`` stay (normalize handles an
-    assignment)."""
-    if "=" not in s or _RELATION.search(s):
-        return s
-    left, _, right = s.rpartition("=")
-    right = right.strip()
-    first = left.split("=", 1)[0]
-    if right and any(ch.isdigit() for ch in first) and _CHAIN_LEFT.match(first.strip()):
-        return right
-    return s
-
-
-def clean_answer(answer: str) -> str:
-    """Strip presentation around an extracted answer: whitespace, math delimiters, markdown
-    emphasis, a boxed wrapper, a closing full stop or comma; an arithmetic chain becomes its
-    result."""
-    s = answer.strip()
-    for _ in range(8):  # a few rounds: "**$18$**." needs three
-        before = s
-        s = s.strip()
-        if s.endswith(".") and not s.endswith("..."):
-            s = s[:-1].rstrip()
-        s = s.rstrip(",;:").strip()
-        # Markdown emphasis left over on one side only ("**Answer: 12**" leaves "12**").
-        if s.endswith("**") and "**" not in s[:-2]:
-            s = s[:-2]
-        if s.startswith("**") and "**" not in s[2:]:
-            s = s[2:]
-        for left, right in _WRAPPERS:
-            if len(s) > len(left) + len(right) and s.startswith(left) and s.endswith(right):
-                s = s[len(left) : len(s) - len(right)]
-                break
-        if "\\boxed" in s or "\\fbox" in s:
-            inner = last_boxed(s)
-            if inner is not None:
-                s = inner
-        s = _chain_result(s)
-        s = _LEAD_ADVERB.sub("", s, count=1)
-        trailing = _TRAILING_WORDS.search(s)
-        if trailing and any(ch.isdigit() for ch in s[: trailing.start()]):
-            s = s[: trailing.start()]
-        s = _nested_statement(s)
-        if s == before:
-            break
-    return s.strip()
-
-
-def _acceptable(cleaned: str) -> bool:
-    return bool(cleaned) and not _PLACEHOLDER.search(cleaned) and not _NOT_AN_ANSWER.match(cleaned)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -346,11 +121,11 @@ def _acceptable(cleaned: str) -> bool:
 
 def _answer_is(text: str):
     for m in reversed(list(_ANSWER_IS.finditer(text))):
-        where = _next_line(text, m.end())
+        where = next_line(text, m.end())
         if where is None:
             continue
         a, line_end = where
-        end = _sentence_end(text, a, line_end)
+        end = sentence_end(text, a, line_end)
         clause = _COMMA_CLAUSE.search(text, a, end)
         yield m.start(), a, end if clause is None else clause.start()
 
@@ -359,24 +134,24 @@ def _labels(text: str):
     found = [(m.start(), m.end(), False) for m in _LABEL.finditer(text)]
     found += [(m.start(), m.end(), True) for m in _LABEL_LINE.finditer(text)]
     for start, after, label_only in sorted(found, reverse=True):
-        where = _next_line(text, after)
+        where = next_line(text, after)
         if where is None:
             continue
         a, b = where
-        if label_only and a < _line_end(text, after):
+        if label_only and a < line_end(text, after):
             continue  # a heading line has nothing after its label
         yield start, a, b
 
 
 def _hashes(text: str):
     for m in reversed(list(_HASHES.finditer(text))):
-        a, b = m.end(), _line_end(text, m.end())
+        a, b = m.end(), line_end(text, m.end())
         if not text[a:b].strip() or _WORD_HEADING.match(text, a, b):
             continue  # "####" alone, or a markdown heading ("#### Question 2")
         yield m.start(), a, b
 
 
-_RULES = (("answer_is", _answer_is), ("answer_label", _labels), ("hashes", _hashes), ("boxed", _boxed_candidates))
+_RULES = (("answer_is", _answer_is), ("answer_label", _labels), ("hashes", _hashes), ("boxed", boxed_candidates))
 
 
 def _best_of(rule, text: str) -> Answer | None:
@@ -389,7 +164,7 @@ def _best_of(rule, text: str) -> Answer | None:
         while b > a and text[b - 1].isspace():
             b -= 1
         cleaned = clean_answer(text[a:b])
-        if _acceptable(cleaned):
+        if acceptable(cleaned):
             return Answer(cleaned, start, a, b, name)
     return None
 
@@ -420,14 +195,6 @@ def extract_marked(text: str) -> str | None:
     return None if found is None else found.text
 
 
-def last_match(pattern: re.Pattern, text: str) -> re.Match | None:
-    """The last of `pattern`'s matches in `text` (None when there is none)."""
-    found = None
-    for found in pattern.finditer(text):  # noqa: B007 - the loop keeps the last match
-        pass
-    return found
-
-
 def last_number(text: str) -> str | None:
     m = last_match(_NUMBER, text)
     return None if m is None else m.group(0)
@@ -438,7 +205,6 @@ def last_number(text: str) -> str | None:
 _CONCLUSION = re.compile(
     r"(?:^|(?<=[.!?\n]))[ \t*]*(?:so|therefore|thus|hence|in conclusion|in total|altogether)\b,?", re.IGNORECASE
 )
-_COPULA = re.compile(r"\s(?:is|are|equals|was|were)\s+(?:(?:equal|equivalent)\s+to\s+)?", re.IGNORECASE)
 # "... is 2\\sqrt{5}, which is about 4.47": the clause after the value is not part of it.
 _TRAILING_CLAUSE = re.compile(r",?\s+(?:which|so|and|that|because|since|but|or about|about)\b", re.IGNORECASE)
 # A number followed by words: "9 positive divisors of 36".
@@ -461,13 +227,13 @@ def _conclusion(text: str) -> tuple[int, int, int] | None:
         left, _, right = last_line.rpartition("=")
         left, right = left.strip().strip("$").strip(), right.strip().strip("$").strip()
         # "\sqrt{72} = \sqrt{72}" restates; it does not answer.
-        if _CHAIN_LEFT.match(left) and re.sub(r"\s+", "", left) != re.sub(r"\s+", "", right):
+        if CHAIN_LEFT.match(left) and re.sub(r"\s+", "", left) != re.sub(r"\s+", "", right):
             return line_start, line_start + last_line.rfind("=") + 1, len(tail)
     for tries, m in enumerate(reversed(list(_CONCLUSION.finditer(text)))):
         if tries >= MAX_TRIES:
             break
-        end = _sentence_end(text, m.end(), _line_end(text, m.end()))
-        verb = _COPULA.search(text, m.end(), end)
+        end = sentence_end(text, m.end(), line_end(text, m.end()))
+        verb = COPULA.search(text, m.end(), end)
         if verb is not None:
             a = verb.end()
         else:
@@ -503,7 +269,7 @@ def find_answer(completion: str, style: str = "gsm8k", allow_last_number: bool |
             while a < b and completion[a].isspace():
                 a += 1
             cleaned = clean_answer(completion[a:b])
-            if _acceptable(cleaned) and _has_value(cleaned):
+            if acceptable(cleaned) and _has_value(cleaned):
                 return Answer(cleaned, start, a, b, "conclusion")
     if last_number_allowed(style, allow_last_number):
         m = last_match(_NUMBER, completion)
@@ -523,42 +289,3 @@ def reference_answer(gold: str) -> str:
     ``#### 72`` or a MATH ``\\boxed{...}``), else the whole reference, cleaned."""
     found = extract_marked(gold)
     return found if found is not None else clean_answer(gold)
-
-
-# ---------------------------------------------------------------------------------------------
-# The project's own answer statement: "The answer is: X", the paper's format, which every solution
-# the world generates, every trajectory a teacher writes and every SFT reference ends with. The
-# writer and the strict readers of that one line live here with the general extractor above.
-
-ANSWER_STATEMENT = "The answer is: "
-# "The answer is: X" anywhere (a reference that already ends with it needs no second one).
-_STATEMENT = re.compile(r"The answer is:", re.IGNORECASE)
-# A line that is nothing but the statement: "The answer is: 42", "the answer is 42." (the world's
-# and the tiny student's line; X is whatever stands between the marker and an optional full stop).
-_STATEMENT_LINE = re.compile(r"^the answer is\s*:?\s*(.*?)\s*\.?$", re.IGNORECASE)
-# Whole lines that state an answer in any wording ("Therefore, the final answer is 5.").
-_ANSWER_IS_LINE = re.compile(r"^\W*(?:the\s+)?(?:final\s+)?answer\s+is\b.*$", re.IGNORECASE | re.MULTILINE)
-
-
-def answer_statement(answer) -> str:
-    """The line that states `answer` in the project's format: ``The answer is: X``."""
-    return f"{ANSWER_STATEMENT}{answer}"
-
-
-def has_answer_statement(text: str) -> bool:
-    """Whether `text` already states its answer in the project's format ("The answer is:")."""
-    return _STATEMENT.search(text) is not None
-
-
-def answer_of_statement_line(line: str) -> str | None:
-    """X when `line` (stripped by the caller) is nothing but ``The answer is: X`` (colon and a
-    closing full stop optional), else None. The world's strict line reader: a line with more on it
-    is not its answer line."""
-    m = _STATEMENT_LINE.match(line)
-    return None if m is None else m.group(1)
-
-
-def without_answer_lines(text: str) -> str:
-    """`text` with every line that states an answer ("... answer is ...") emptied, so that the
-    reasoning around it can be compared without its answer."""
-    return _ANSWER_IS_LINE.sub("", text)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from lemma.grading.extract import braced_group
+from lemma.grading.spans import braced_group
 
 MAX_EXPONENT = 100_000  # 2^{100000} is 30,103 digits: big, yet quick for sympy's integers
 MAX_FACTORIAL = 5_000

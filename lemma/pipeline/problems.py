@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from lemma.grading.extract import answer_statement, has_answer_statement
+from lemma.grading.statement import answer_statement, has_answer_statement
 
 
 def with_answer_line(solution: str | None, answer: str) -> str | None:

@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from lemma.grading.extract import ANSWER_STATEMENT, answer_statement, find_marked
+from lemma.grading.extract import find_marked
+from lemma.grading.statement import ANSWER_STATEMENT, answer_statement
 from lemma.teacher.reply_text import ANY_STEP, Parsed, squash, strip_markdown, to_int
 from lemma.text.steps import split_steps
 

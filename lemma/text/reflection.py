@@ -10,7 +10,7 @@ import hashlib
 import re
 from difflib import SequenceMatcher
 
-from lemma.grading.extract import without_answer_lines
+from lemma.grading.statement import without_answer_lines
 
 
 def pick_phrase(phrases: list[str], *key_parts) -> str:

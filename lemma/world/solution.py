@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from lemma.grading.extract import answer_of_statement_line, answer_statement
+from lemma.grading.statement import answer_of_statement_line, answer_statement
 
 OPS = ("+", "-", "*", "/")
 
