@@ -131,7 +131,7 @@ KEY = "sk-proj-abcdefghijklmnopqrstuvwxyz0123456789"
     ],
 )
 def test_a_bad_api_key_env_is_refused_by_config_loading_and_doctor_alike(name, why):
-    from lemma.cli.inspect import check_api_key, check_config
+    from lemma.cli.doctor import check_api_key, check_config
 
     cfg = copy.deepcopy(BASE)
     cfg["teacher"] = dict(LLM, api_key_env=name)
@@ -171,7 +171,7 @@ def test_doctor_and_config_loading_agree_on_every_shipped_config(localize, tmp_p
     """`lemma doctor` must find exactly the problems the Snakefile's config load finds: on the
     examples as committed (their /path/to/... placeholders do not exist here) and with local
     files and a tiny model in their place (tests/test_example_configs.py)."""
-    from lemma.cli.inspect import check_config
+    from lemma.cli.doctor import check_config
     from tests.test_example_configs import localized
     from tests.tiny_models import TINY_CHAT_TEMPLATE, build_tiny_llama
     from tests.workflow_helpers import REPO

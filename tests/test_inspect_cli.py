@@ -13,7 +13,8 @@ import pytest
 import yaml
 
 from lemma.cli import main
-from lemma.cli.inspect import check_api_key, text_table
+from lemma.cli.doctor import check_api_key
+from lemma.cli.terminal import text_table
 from lemma.report.funnel import STAGES
 from tests.workflow_helpers import REPO, SMALL_CONFIG_TYPES
 
@@ -242,7 +243,7 @@ def test_lemma_help_lists_every_command_and_each_command_its_options():
 
 
 def test_doctor_asks_for_a_gpu_for_vllm_only_without_the_cpu_build(monkeypatch):
-    import lemma.cli.inspect as cli
+    import lemma.cli.doctor as cli
 
     raw = {"student": {"engine": "vllm"}, "teacher": {"kind": "oracle"}}
     monkeypatch.setattr(cli, "vllm_is_cpu_build", lambda: False)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import os
+from pathlib import Path
 
 from lemma.config import ConfigError
 from lemma.data.readers import DataError
@@ -60,3 +61,24 @@ def one_line(e: BaseException) -> str:
     """An error's message on one line (a config check lists its problems one per line)."""
     lines = [line.strip() for line in str(e).splitlines() if line.strip()]
     return "; ".join(lines) if lines else type(e).__name__
+
+
+class Missing(UserError):
+    """Something the command needs is not in the results (yet); the message says what and where."""
+
+
+def read_config(args) -> tuple[dict | None, str | None]:
+    """The raw YAML of --configfile (or the default when present); None if there is none."""
+    from lemma.config import load_yaml
+
+    path = args.configfile
+    if path is None:
+        path = in_directory(args, DEFAULT_CONFIG)
+        if not Path(path).exists():
+            return None, None
+    return load_yaml(path), path
+
+
+def results_dir(args) -> Path:
+    """--results DIR where given (the older option), else --directory's results/."""
+    return Path(args.results) if args.results else Path(args.directory) / "results"

@@ -3,7 +3,7 @@
 Snakemake's report shows images and HTML inline but only offers CSV files as downloads, so every
 table meant to be read in the report is also rendered here as one HTML page (inline CSS, no
 scripts, no external resources: it opens offline, inside the report's frame, without console
-errors). The same selection code feeds `lemma show` in the terminal (lemma/cli/inspect.py).
+errors). The same selection code feeds `lemma show` in the terminal (lemma/cli/show.py).
 """
 
 from __future__ import annotations
