@@ -30,7 +30,6 @@ import os
 import shutil
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -46,77 +45,19 @@ from transformers import (
 )
 from transformers.trainer_callback import PrinterCallback, ProgressCallback
 from transformers.trainer_pt_utils import LengthGroupedSampler, get_length_grouped_indices
-from transformers.utils import logging as hf_logging
 
 from lemma.report.curves import plot_curves, write_curves_csv
+from lemma.training.callbacks import CurvesCallback, LogLineCallback, NoCheckpointAtTheEnd, quiet_progress_bars
+from lemma.training.params import TrainParams, grad_accum_steps
 from lemma.training.sft_data import load_sft_jsonl, make_collator, tokenize_examples
 
 log = logging.getLogger(__name__)
+
 
 COMPLETE_MARKER = "training_complete.json"
 RUN_KEY_FILE = "run_key.json"
 # Names that mark a directory as one train() wrote (so clearing it on a fresh start is safe).
 _OUR_FILES = {COMPLETE_MARKER, "checkpoints", "curves.csv", "config.json", "model.safetensors"}
-
-
-@dataclass
-class TrainParams:
-    lr: float = 1e-5  # peak learning rate
-    scheduler: str = "cosine"  # any transformers SchedulerType; cosine + min_lr_ratio -> cosine_with_min_lr
-    min_lr_ratio: float | None = None  # cosine floor as a share of the peak lr (None: decay to 0)
-    warmup_ratio: float = 0.03
-    epochs: float = 3.0
-    max_steps: int | None = None  # when set, overrides epochs; checkpoints every save_steps
-    global_batch: int = 256  # = per_device_batch × grad_accum × world_size
-    per_device_batch: int = 4
-    cutoff_len: int = 4096
-    packing: bool = False
-    group_by_length: bool = False
-    gradient_checkpointing: bool = False
-    weight_decay: float = 0.0
-    adam_beta1: float = 0.9
-    adam_beta2: float = 0.999
-    adam_epsilon: float = 1e-8
-    max_grad_norm: float = 1.0
-    optim: str = "adamw_torch"
-    seed: int = 42
-    bf16: bool | None = None  # None: bf16 iff CUDA is available; never on CPU
-    model_dtype: str = "float32"  # dtype the weights are loaded in (master weights; bf16 is autocast)
-    attn_implementation: str | None = None  # None: the model's default
-    logging_steps: int = 10
-    log_every: int | None = None  # progress line period when stdout is not a TTY (default logging_steps)
-    save_steps: int | None = None  # with max_steps; default max_steps // 5
-    save_total_limit: int = 2
-    checkpoint_dir: str | None = None  # default out_dir/checkpoints
-    keep_checkpoints: bool = False  # keep them after success (big for real models)
-    threads: int | None = None  # torch intra-op threads (CPU)
-    deepspeed: str | None = None  # path to a DeepSpeed json (or set it in the accelerate config)
-    dataloader_num_workers: int = 0
-
-    @classmethod
-    def from_dict(cls, d: dict | None) -> TrainParams:
-        d = dict(d or {})
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(d) - known)
-        if unknown:
-            raise ValueError(f"unknown training params {unknown}; known: {sorted(known)}")
-        p = cls(**d)
-        if p.max_steps is not None and p.max_steps <= 0:
-            raise ValueError(f"max_steps must be positive, got {p.max_steps}")
-        if not 0 <= p.warmup_ratio < 1:
-            raise ValueError(f"warmup_ratio must be in [0, 1), got {p.warmup_ratio}")
-        return p
-
-
-def grad_accum_steps(global_batch: int, per_device: int, world_size: int) -> int:
-    """Accumulation so that per_device × accum × world_size == global_batch, exactly."""
-    per_step = per_device * world_size
-    if global_batch % per_step:
-        raise ValueError(
-            f"global_batch={global_batch} is not a multiple of per_device_batch={per_device} × "
-            f"world_size={world_size} = {per_step}"
-        )
-    return global_batch // per_step
 
 
 class _SeededLengthGroupedSampler(LengthGroupedSampler):
@@ -145,97 +86,6 @@ class _SFTTrainer(Trainer):
             return super()._get_train_sampler(train_dataset)
         mega = self.args.train_batch_size * self.args.gradient_accumulation_steps
         return _SeededLengthGroupedSampler(mega, self._group_lengths, self.args.data_seed or self.args.seed)
-
-
-class NoCheckpointAtTheEnd(TrainerCallback):
-    """No checkpoint at the last step: resuming from one makes transformers run one step more
-    (it steps before it checks max_steps), so a job killed between that save and the final model
-    would end with other weights. The finished run is saved as the final model anyway."""
-
-    def on_step_end(self, args, state, control, **kwargs):
-        if state.global_step >= state.max_steps:
-            control.should_save = False
-        return control
-
-    on_epoch_end = on_step_end
-
-
-class LogLineCallback(TrainerCallback):
-    """One plain line per `every` steps (for log files: no progress bar, no carriage returns)."""
-
-    def __init__(self, every: int, stream=None):
-        self.every = max(1, every)
-        self.stream = stream or sys.stdout
-        self._t0 = None
-        self._step0 = 0
-
-    def on_train_begin(self, args, state, control, **kwargs):
-        self._t0, self._step0 = time.perf_counter(), state.global_step
-        if state.is_world_process_zero:
-            print(
-                f"training: {state.max_steps} steps, starting at step {state.global_step}", file=self.stream, flush=True
-            )
-
-    def on_log(self, args, state, control, logs=None, **kwargs):
-        if not state.is_world_process_zero or not logs or "loss" not in logs:
-            return
-        step = state.global_step
-        if step % self.every and step != state.max_steps:
-            return
-        elapsed = time.perf_counter() - self._t0
-        done = step - self._step0
-        eta = elapsed / done * (state.max_steps - step) if done else float("nan")
-        parts = [
-            f"step {step}/{state.max_steps}",
-            f"epoch {state.epoch:.2f}",
-            f"loss {logs['loss']:.4f}",
-            f"lr {logs.get('learning_rate', float('nan')):.3g}",
-            f"grad_norm {logs.get('grad_norm', float('nan')):.3g}",
-        ]
-        if "tokens_per_s" in logs:
-            parts.append(f"tok/s {logs['tokens_per_s']:.0f}")
-        parts.append(f"elapsed {elapsed:.0f}s eta {eta:.0f}s")
-        print(" | ".join(parts), file=self.stream, flush=True)
-
-
-class CurvesCallback(TrainerCallback):
-    """Adds tokens/s to each log entry and rewrites curves.csv (main process only)."""
-
-    def __init__(self, csv_path: str | Path):
-        self.csv_path = Path(csv_path)
-        self._last_time: float | None = None
-        self._last_tokens = 0
-
-    def on_train_begin(self, args, state, control, **kwargs):
-        self._last_time = time.perf_counter()
-        self._last_tokens = state.num_input_tokens_seen
-
-    def on_log(self, args, state, control, logs=None, **kwargs):
-        if not logs or "loss" not in logs or not state.log_history:
-            return
-        now = time.perf_counter()
-        dt = now - (self._last_time or now)
-        tokens = state.num_input_tokens_seen - self._last_tokens
-        entry = state.log_history[-1]  # the Trainer appended this log just before calling us
-        if dt > 0 and entry.get("step") == state.global_step:
-            entry["tokens_per_s"] = round(tokens / dt, 1)
-            logs["tokens_per_s"] = entry["tokens_per_s"]
-        self._last_time, self._last_tokens = now, state.num_input_tokens_seen
-        if state.is_world_process_zero:
-            write_curves_csv(state.log_history, self.csv_path)
-
-
-@contextlib.contextmanager
-def _quiet_progress_bars(quiet: bool):
-    """No tqdm bars (checkpoint "Writing model shards" ones) in log files: they are carriage returns."""
-    was_on = hf_logging.is_progress_bar_enabled()
-    if quiet and was_on:
-        hf_logging.disable_progress_bar()
-    try:
-        yield
-    finally:
-        if quiet and was_on:
-            hf_logging.enable_progress_bar()
 
 
 def _world_size() -> int:
@@ -453,7 +303,7 @@ def train(
         resume,
     )
     t0 = time.time()
-    with _quiet_progress_bars(not tty):
+    with quiet_progress_bars(not tty):
         result = trainer.train(resume_from_checkpoint=str(resume) if resume else None)
     seconds = time.time() - t0
 
@@ -475,7 +325,7 @@ def train(
     staging = ckpt_dir / "final.tmp"
     if trainer.is_world_process_zero() and staging.exists():
         shutil.rmtree(staging)
-    with _quiet_progress_bars(not tty):
+    with quiet_progress_bars(not tty):
         trainer.save_model(str(staging))  # gathers ZeRO/FSDP shards; writes on the main process
     if trainer.is_world_process_zero():
         tokenizer.save_pretrained(str(staging))
