@@ -115,3 +115,21 @@ def test_the_committed_rule_graph_is_the_workflows():
     assert rule_edges((REPO / "docs/rulegraph.dot").read_text()) == drawn, (
         "docs/rulegraph.dot is out of date; regenerate it and the SVG (docs/architecture.md, 'The rule graph')"
     )
+
+
+def test_the_library_root_and_file_sizes_are_what_the_page_says():
+    """lemma/ has packages and only the root modules the page names; no file is over ~400 lines
+    unless the page says why (docs/architecture.md, "The library's layout")."""
+    page = (REPO / "docs/architecture.md").read_text()
+    layout = page[page.index("## The library's layout") : page.index("## The rule graph")]
+    root = sorted(p.name for p in (REPO / "lemma").glob("*.py") if p.name != "__init__.py")
+    assert root == ["config.py", "config_doc.py"], root
+    assert all(f"`{name}`" in layout for name in root)
+    for package in sorted(p.parent for p in (REPO / "lemma").glob("*/__init__.py")):
+        assert f"`{package.name}/`" in layout, f"lemma/{package.name}/ is not on the architecture page"
+        first = (package / "__init__.py").read_text().lstrip()
+        assert first.startswith('"""'), f"lemma/{package.name}/__init__.py opens without a docstring"
+    for f in (REPO / "lemma").rglob("*.py"):
+        n = len(f.read_text().splitlines())
+        rel = f.relative_to(REPO / "lemma").as_posix()
+        assert n <= 410 or f"`{rel}`" in layout, f"lemma/{rel} has {n} lines and the page does not say why"
