@@ -1,10 +1,12 @@
-"""profiles/slurm against a real one-node SLURM cluster (munged, slurmctld, slurmd on localhost).
+"""profiles/slurm against a real SLURM cluster: the session's (tests/conftest.py: munged, slurmctld
+and two slurmd on this host, nodes n1 and n2 with 2 CPUs and 2 declared GPUs each).
 
-What is checked, on a cluster this module starts and stops (tests/slurm_cluster.py):
+What is checked:
 - a tiny throwaway workflow goes through sbatch and the plugin's status checks (fast, isolates the
   cluster and profile from the workflow);
-- the GPU rules' sbatch command lines carry the GPU request (the node has no GPU, so SLURM itself
-  refuses them: the request really reached sbatch);
+- the cluster path in one run: GPU jobs that run with their GPUs, a teacher server the workflow
+  starts as a SLURM job and stops, and a train job on two nodes (its loss curve equal to one node
+  with two processes); nothing left behind;
 - the built-in workflow on the small config runs through SLURM: every cluster job is in SLURM's own
   records, one job is cancelled mid-run (scancel) and retried, and the outputs equal a local run's.
 
@@ -185,72 +187,90 @@ def tiny_student(tmp_path_factory):
     return build_tiny_llama(tmp_path_factory.mktemp("student") / "model")
 
 
-GPU_TARGETS = ["results/samples/train/0.parquet", "results/models/sft", "results/eval/sft/test.parquet"]
+def wait_for_record(cluster: SlurmCluster, job_id: str, timeout: float = 30) -> dict:
+    """SLURM's completion record of a job (written as the job ends)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = {r["JobId"]: r for r in cluster.job_records()}.get(job_id)
+        if found or time.monotonic() > deadline:
+            return found or {}
+        time.sleep(1)
 
 
-def test_gpu_rules_run_through_sbatch_with_their_gpus(cluster, tmp_path, tiny_student):
-    """Sampling, training (training.gpus 1) and evaluation go to SLURM as GPU jobs, get their GPU
-    (SLURM's record), run (on the CPU: the test GPUs are only counted) and their outputs come back."""
-    from tests.workflow_helpers import make_workdir
-
-    wd = make_workdir(tmp_path / "gpu")
-    _tiny_student_config(wd, tiny_student, {"gpus": 1})
-    profile = derive_profile(tmp_path / "profile", GPU_PROFILE)
-    out = run_snakemake(
-        cluster, wd, "--profile", str(profile), "--verbose", *GPU_TARGETS, snakefile=REPO / "Snakefile", timeout=600
-    ).stdout
-    for rel in GPU_TARGETS:
-        assert (wd / rel).exists(), rel
-    assert pl.read_parquet(wd / "results/eval/sft/test.parquet").height == 60
-    jobs = submitted(out)
-    by_rule = {name.split()[1]: job_id for job_id, name in jobs.items() if name.startswith("rule ")}
-    assert {"sample_student", "train", "evaluate"} <= set(by_rule), jobs
-    records = {r["JobId"]: r for r in cluster.job_records()}
-    for rule in ("sample_student", "train", "evaluate"):
-        job_id = by_rule[rule]
-        assert records[job_id]["JobState"] == "COMPLETED", (rule, records[job_id])
-        assert job_details(cluster, job_id).get("TresPerJob") == "gres:gpu:1", (rule, job_details(cluster, job_id))
-    calls = re.findall(r"^sbatch call: (sbatch .*)$", out, re.M)
-    assert all(" --gpus=1 " in c + " " and " --cpus-per-gpu=1" in c for c in calls if "rule_train" in c), calls
+CLUSTER_TARGETS = [
+    "results/samples/train/0.parquet",  # sample_student: a GPU job
+    "results/taxonomy/steps.parquet",  # locate_errors: asks the served teacher
+    "results/models/sft",  # train: training.nodes 2, a GPU on each node
+    "results/eval/sft/test.parquet",  # evaluate: a GPU job
+]
 
 
-def test_training_on_two_nodes_runs_as_one_slurm_job(cluster, tmp_path, tiny_student):
-    """training.nodes 2: one SLURM job on n1 and n2 with a GPU on each, one accelerate launch per node
-    (srun), and the loss curve of 1 node x 2 processes on the same data with the same seed."""
+def test_the_cluster_path_gpu_jobs_a_served_teacher_and_training_on_two_nodes(cluster, tmp_path, tiny_student):
+    """One run through the test SLURM, as a user's cluster run goes: sampling and evaluation are GPU
+    jobs that run (on the CPU inside the job: the test GPUs are only counted) with their GPU in
+    SLURM's records; the teacher is served by a server the workflow starts as a SLURM job of its own
+    (with its GPU) and stops; training.nodes 2 makes one train job on n1 and n2, a GPU on each, one
+    accelerate launch per node, whose loss curve equals 1 node x 2 processes on the same data and
+    seed. Afterwards no job is left in SLURM and no server process on the machine. The served
+    teacher is tests/fake_openai_server.py given as teacher.serve.command (CPU vLLM in a job of this
+    2-CPU test node would take minutes; tests/test_real_llm.py serves with it)."""
+    from lemma.config import fill_defaults
     from lemma.pipeline.training import run_training
+    from tests.test_teacher_server import answered, configure, serve_section, server_pids
     from tests.workflow_helpers import make_workdir
 
-    wd = make_workdir(tmp_path / "nodes")
+    wd = make_workdir(tmp_path / "cluster")
+    requests = tmp_path / "requests.log"
+    configure(wd, tiny_student, serve_section(requests))  # the tiny HF student and the served teacher
     training = {"gpus": 1, "nodes": 2, "max_steps": 6, "logging_steps": 1, "global_batch": 8, "per_device_batch": 4}
     _tiny_student_config(wd, tiny_student, training)
-    profile = derive_profile(tmp_path / "profile", GPU_PROFILE)
+    extra = {"set-resources": {**GPU_PROFILE["set-resources"], "serve_teacher": {"cpus_per_gpu": 1, "runtime": 30}}}
+    profile = derive_profile(tmp_path / "profile", extra)
     out = run_snakemake(
-        cluster,
-        wd,
-        "--profile",
-        str(profile),
-        "--verbose",
-        "results/models/sft",
-        snakefile=REPO / "Snakefile",
-        timeout=600,
+        cluster, wd, "--profile", str(profile), "--verbose", *CLUSTER_TARGETS, snakefile=REPO / "Snakefile", timeout=900
     ).stdout
-    (train_id,) = [job_id for job_id, name in submitted(out).items() if name == "rule train"]
-    record = {r["JobId"]: r for r in cluster.job_records()}[train_id]
-    assert record["JobState"] == "COMPLETED" and record["NodeList"] == "n[1-2]", record
-    details = job_details(cluster, train_id)
+    for rel in CLUSTER_TARGETS:
+        assert (wd / rel).exists(), rel
+    assert pl.read_parquet(wd / "results/eval/sft/test.parquet").height == 60
+
+    # the GPU jobs: completed, each with its GPU
+    by_rule = {name.split()[1]: job_id for job_id, name in submitted(out).items() if name.startswith("rule ")}
+    assert {"sample_student", "train", "evaluate"} <= set(by_rule), by_rule
+    for rule in ("sample_student", "evaluate"):
+        assert wait_for_record(cluster, by_rule[rule]).get("JobState") == "COMPLETED", rule
+        assert job_details(cluster, by_rule[rule]).get("TresPerJob") == "gres:gpu:1", rule
+
+    # training on two nodes: one job on n1 and n2, a GPU on each node, 2 processes in all
+    record = wait_for_record(cluster, by_rule["train"])
+    assert record.get("JobState") == "COMPLETED" and record["NodeList"] == "n[1-2]", record
+    details = job_details(cluster, by_rule["train"])
     assert details["NumNodes"] == "2" and details.get("TresPerNode") == "gres:gpu:1", details
-    log = (wd / "logs/train/sft.log").read_text()
-    summary = json.loads((wd / "results/models/sft/training_complete.json").read_text())
-    assert summary["world_size"] == 2, (summary, log[-3000:])
-
-    # the same run as 1 node x 2 processes, here: the train rule's settings (defaults filled in)
-    from lemma.config import fill_defaults
-
+    assert json.loads((wd / "results/models/sft/training_complete.json").read_text())["world_size"] == 2
     cfg = yaml.safe_load((wd / "config/config.yaml").read_text())
-    fill_defaults(cfg, "config")
+    fill_defaults(cfg, "config")  # the train rule's settings, defaults filled in
     one_node = {**cfg["training"], "nodes": 1, "gpus": 2}
     run_training(str(tiny_student), str(wd / "results/sft/sft.jsonl"), str(tmp_path / "one"), one_node, threads=1)
     assert curve(tmp_path / "one") == curve(wd / "results/models/sft")
+
+    # the served teacher: one server job, with its GPU, answered the step judge, ended by itself
+    assert answered(requests), "the teacher jobs reached the served teacher"
+    log = (wd / "logs/teacher_server.log").read_text()
+    assert log.count("starting the teacher server") == 1 and "answers at http://127.0.0.1:" in log, log
+    deadline = time.monotonic() + 30
+    while not (
+        servers := [r for r in cluster.job_records() if "lemma-teacher-server" in (r.get("Name"), r.get("JobName"))]
+    ):
+        assert time.monotonic() < deadline, cluster.job_records()
+        time.sleep(1)
+    assert len(servers) == 1 and servers[0]["JobState"] == "COMPLETED", servers
+    assert job_details(cluster, servers[0]["JobId"]).get("TresPerJob") == "gres:gpu:1"
+
+    # nothing left behind
+    deadline = time.monotonic() + 60
+    while [j for j in cluster.queue() if j["JobState"] in ("PENDING", "RUNNING", "COMPLETING")]:
+        assert time.monotonic() < deadline, cluster.queue()
+        time.sleep(1)
+    assert not server_pids(str(requests)), "the server process outlived its job"
 
 
 def curve(model_dir: Path) -> list[tuple[int, float]]:
@@ -348,47 +368,3 @@ def test_workflow_on_slurm_equals_local_run_despite_a_cancelled_job(cluster, tmp
         assert (local / rel).read_bytes() == (wd / rel).read_bytes(), (
             f"{rel} differs between the local and the SLURM run"
         )
-
-
-# ---- the teacher server the workflow owns, as a SLURM job of its own --------------------------------
-
-
-def test_served_teacher_runs_as_its_own_slurm_job_and_is_gone_after_the_run(cluster, tmp_path, tiny_student):
-    """teacher.serve on SLURM: the workflow submits one server job (with its GPU), the teacher jobs
-    reach it at the address SLURM gives its node, and when the run ends no server job or process
-    remains. The server is tests/fake_openai_server.py as teacher.serve.command (CPU vLLM in a SLURM
-    job of this 2-core test cluster would take minutes; tests/test_real_llm.py serves with it)."""
-    from tests.test_teacher_server import answered, configure, serve_section, server_pids
-    from tests.workflow_helpers import make_workdir
-
-    wd = make_workdir(tmp_path / "serve")
-    requests = tmp_path / "requests.log"
-    configure(wd, tiny_student, serve_section(requests))
-    extra = {"set-resources": {**GPU_PROFILE["set-resources"], "serve_teacher": {"cpus_per_gpu": 1, "runtime": 30}}}
-    profile = derive_profile(tmp_path / "profile", extra)
-    run_snakemake(
-        cluster,
-        wd,
-        "--profile",
-        str(profile),
-        "results/taxonomy/steps.parquet",
-        snakefile=REPO / "Snakefile",
-        timeout=600,
-    )
-    assert answered(requests), "the teacher jobs reached the served teacher"
-    log = (wd / "logs/teacher_server.log").read_text()
-    assert log.count("starting the teacher server") == 1 and "answers at http://127.0.0.1:" in log, log
-    deadline = time.monotonic() + 30  # SLURM writes a job's record as the job ends
-    while not (
-        servers := [r for r in cluster.job_records() if "lemma-teacher-server" in (r.get("Name"), r.get("JobName"))]
-    ):
-        assert time.monotonic() < deadline, cluster.job_records()
-        time.sleep(1)
-    # the server's job ended by itself once asked to stop (a scancel is only the backstop)
-    assert len(servers) == 1 and servers[0]["JobState"] == "COMPLETED", servers
-    assert job_details(cluster, servers[0]["JobId"]).get("TresPerJob") == "gres:gpu:1"
-    deadline = time.monotonic() + 60
-    while [j for j in cluster.queue() if j["JobState"] in ("PENDING", "RUNNING", "COMPLETING")]:
-        assert time.monotonic() < deadline, cluster.queue()
-        time.sleep(1)
-    assert not server_pids(str(requests)), "the server process outlived its job"
