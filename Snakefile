@@ -30,6 +30,7 @@ include: "rules/augment.smk"
 include: "rules/sft.smk"
 include: "rules/evaluate.smk"
 include: "rules/report.smk"
+include: "rules/judge.smk"
 
 
 rule all:

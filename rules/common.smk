@@ -55,6 +55,7 @@ wildcard_constraints:
     variant="|".join(VARIANTS),
     run="|".join(RUNS),
     benchmark="|".join(BENCHMARKS),
+    jset="|".join(config["judge_bench"]["sets"]) or "(?!)",
 
 
 def type_entry(name):
@@ -381,6 +382,7 @@ TEACHER_RULES = (
     "locate_and_truncate",
     "correct",
     "smooth_and_filter",
+    "judge_bench",
 )
 _TEACHER_SERVER = []  # the run's TeacherServerOwner, once started
 
@@ -420,7 +422,9 @@ def start_teacher_server():
         return
     name = workflow.executor_plugin.name if workflow.executor_plugin else "local"
     if not workflow.local_exec and name != "slurm":
-        raise WorkflowError(f"teacher.serve runs the server on this machine or as a SLURM job, not with executor {name}")
+        raise WorkflowError(
+            f"teacher.serve runs the server on this machine or as a SLURM job, not with executor {name}"
+        )
     owner = TeacherServerOwner(
         teacher["serve"],
         teacher["model"],

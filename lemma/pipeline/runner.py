@@ -86,12 +86,20 @@ def _config_teacher(smk) -> dict:
     return (getattr(smk, "config", None) or {}).get("teacher") or {}
 
 
+def teacher_config(smk) -> dict:
+    """The rule's teacher section: its answer keys (params) with the config's operational keys
+    (budget, mode, limits, teacher.serve), which may change without rerunning the rule."""
+    from lemma.teacher.factory import OPERATIONAL_KEYS
+
+    current = _config_teacher(smk)
+    return {**smk.params.teacher["teacher"], **{k: current[k] for k in OPERATIONAL_KEYS if k in current}}
+
+
 def teacher(smk):
-    from lemma.teacher.factory import OPERATIONAL_KEYS, build_teacher
+    from lemma.teacher.factory import build_teacher
 
     tp = smk.params.teacher
-    current = _config_teacher(smk)
-    cfg = {**tp["teacher"], **{k: current[k] for k in OPERATIONAL_KEYS if k in current}}
+    cfg = teacher_config(smk)
     usage = f"results/usage/{smk.rule}" + "".join(f"-{v}" for v in smk.wildcards) + ".csv"
     return build_teacher(cfg, cache_path=TEACHER_CACHE, usage_path=usage, seed=tp["seed"], rule=smk.rule)
 
