@@ -224,14 +224,14 @@ def render(res: dict, cmd: str) -> str:
     return "\n".join(lines)
 
 
-def write_section(text: str, path: Path = RESULTS) -> None:
-    """Replace only our section (from its heading to the next "## " heading) in RESULTS.md."""
+def write_section(text: str, path: Path = RESULTS, section: str = SECTION) -> None:
+    """Replace only one section (from its heading to the next "## " heading) in RESULTS.md."""
     old = path.read_text() if path.exists() else "# Benchmarks\n\n"
-    start = old.find(SECTION + "\n")
+    start = old.find(section + "\n")
     if start < 0:
         new = old.rstrip("\n") + "\n\n" + text
     else:
-        nxt = old.find("\n## ", start + len(SECTION))
+        nxt = old.find("\n## ", start + len(section))
         new = old[:start] + text + (old[nxt + 1 :] if nxt >= 0 else "")
     tmp = path.with_suffix(".md.tmp")
     tmp.write_text(new.rstrip("\n") + "\n")

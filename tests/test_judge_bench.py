@@ -152,3 +152,25 @@ def test_the_judge_bench_rule_on_the_default_world_and_lemma_stats_shows_it(tmp_
     )
     assert stats.returncode == 0, stats.stderr
     assert "Judge benchmark" in stats.stdout and "world" in stats.stdout
+
+
+def test_lemma_judge_bench_serves_the_teacher_itself_with_teacher_serve(tmp_path, monkeypatch):
+    """teacher.serve: the command starts the server for its own calls and stops it after them."""
+    from tests.test_teacher_server import answered, serve_section, wait_gone
+
+    monkeypatch.chdir(tmp_path)
+    pb = tmp_path / "pb.jsonl"
+    pb.write_text("".join(json.dumps(r) + "\n" for r in PB_ROWS))
+    requests = tmp_path / "requests.log"
+    teacher = {
+        "kind": "llm",
+        "engine": "openai",
+        "model": "fake-teacher",
+        "max_retries": 0,
+        "serve": serve_section(requests),
+    }
+    cfg = _config(tmp_path, teacher, {"pb": {"source": "processbench", "path": str(pb)}})
+    assert main(["judge-bench", "--configfile", str(cfg), "--directory", str(tmp_path)]) == 0
+    assert len(answered(requests)) == len(PB_ROWS)
+    wait_gone(str(requests), 30)
+    assert "starting the teacher server" in (tmp_path / "logs/teacher_server.log").read_text()

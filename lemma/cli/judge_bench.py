@@ -42,9 +42,25 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(
             f"no set {', '.join(unknown)} in judge_bench.sets of {args.configfile} (there: {', '.join(sets)})"
         )
+    owner = _serve(cfg["teacher"])
     try:
         summaries = [run_set(n, sets[n], cfg["teacher"], cfg["seed"]) for n in names]
     except SetError as e:
         raise UserError(str(e)) from None
+    finally:
+        if owner is not None:
+            owner.stop()
     print(write_table(summaries))
     return 0
+
+
+def _serve(teacher: dict):
+    """With teacher.serve, the command starts the server on this machine for its own calls and
+    stops it after them (as the workflow does for its teacher jobs)."""
+    if teacher.get("kind") != "llm" or not teacher.get("serve"):
+        return None
+    from lemma.serving.owner import TeacherServerOwner
+
+    owner = TeacherServerOwner(teacher["serve"], teacher["model"], outputs=[], where="local")
+    owner.start()
+    return owner

@@ -150,7 +150,9 @@ class TeacherServerOwner:
         self._thread.start()
 
     def _teacher_jobs_done(self) -> bool:
-        return all((self.workdir / f).exists() for f in self.outputs)
+        """Every teacher job's outputs exist (never, for an owner that lists none: a command that
+        stops the server itself when it is done)."""
+        return bool(self.outputs) and all((self.workdir / f).exists() for f in self.outputs)
 
     def _watch(self) -> None:
         while not self._done.wait(HEARTBEAT_S):

@@ -1,0 +1,100 @@
+"""The judge benchmark's figures: teachers and judge prompts scored on labelled sets, one run.
+
+    python bench/judge_teachers.py [--world 60] [--champ 60]
+
+Runs the workflow's own rule (`snakemake results/judge/summary.md`) with
+config/examples/cpu-real-llm.yaml, whose teacher is SmolLM2-135M-Instruct behind a CPU `vllm serve`
+the workflow starts itself (teacher.serve; needs models/smollm2-135m-instruct and .venv-vllm, see
+docs/real-llm-on-cpu.md), once per judge prompt: the packaged lemma/prompts/judge_step.md and
+config/prompts/judge-neutral/. The oracle's row on the same world items checks the harness (it
+must score 100). Sets: `--world` built-in world items (half references, half the oracle's
+injections, labels exact) and a seeded sample of `--champ` CHAMP solutions (human labels), the
+same items for every teacher. Writes the "## Judge benchmark" section of bench/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "bench"))
+SECTION = "## Judge benchmark"
+PROMPTS = {"packaged": None, "judge-neutral": "config/prompts/judge-neutral"}
+
+
+def run(wd: Path, cfg: dict, name: str) -> list[dict]:
+    path = wd / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(cfg, sort_keys=False))
+    # the target before --configfile, which takes every word after it
+    cmd = [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "--cores", "2", "results/judge/summary.md"]
+    t0 = time.monotonic()
+    p = subprocess.run([*cmd, "--configfile", str(path)], cwd=wd, capture_output=True, text=True)
+    if p.returncode != 0:
+        raise SystemExit(f"{name}: snakemake failed\n{p.stderr[-4000:]}")
+    sums = [json.loads((wd / f"results/judge/{s}.summary.json").read_text()) for s in cfg["judge_bench"]["sets"]]
+    for s in sums:
+        s["prompts"], s["minutes"] = name if cfg["teacher"]["kind"] == "llm" else "-", (time.monotonic() - t0) / 60
+    return sums
+
+
+def main(argv=None) -> int:
+    from lemma.judging.bench import markdown
+
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--world", type=int, default=60)
+    ap.add_argument("--champ", type=int, default=60)
+    ap.add_argument("--no-write", action="store_true")
+    args = ap.parse_args(argv)
+    base = yaml.safe_load((REPO / "config/examples/cpu-real-llm.yaml").read_text())
+    sets = {"world": {"source": "world", "n": args.world}, "champ": {"source": "champ", "n": args.champ}}
+    wd = Path(tempfile.mkdtemp(prefix="judge_bench_"))
+    for name in ("config", "models", "tests", ".venv-vllm"):
+        (wd / name).symlink_to(REPO / name)
+    summaries = run(
+        wd, {**base, "teacher": {"kind": "oracle"}, "judge_bench": {"sets": {"world": sets["world"]}}}, "oracle"
+    )
+    for name, prompts_dir in PROMPTS.items():
+        teacher = {**base["teacher"], "prompts_dir": prompts_dir}
+        summaries += run(wd, {**base, "teacher": teacher, "judge_bench": {"sets": sets}}, name)
+    table = markdown(summaries)
+    minutes = ", ".join(f"{s['prompts']} {s['minutes']:.0f} min" for s in summaries if s["set"] == "world")
+    text = "\n".join(
+        [
+            SECTION,
+            "",
+            f"Reproduce: `python bench/judge_teachers.py --world {args.world} --champ {args.champ}` "
+            f"({time.strftime('%Y-%m-%d')}, {platform.machine()}, {os.cpu_count()} cores; wall time per run: {minutes}).",
+            "",
+            f"Sets: `world`, {args.world} built-in world test items (half reference solutions, half the oracle's "
+            f"injected mistakes, whose wrong step is exact); `champ`, a seeded sample of {args.champ} of CHAMP's 540 "
+            "model solutions to competition problems with human first-wrong-step labels (the same items for "
+            "every teacher). Teacher: SmolLM2-135M-Instruct behind a CPU `vllm serve` started by the workflow "
+            "(config/examples/cpu-real-llm.yaml: T=0.7, up to 200 new tokens), once with each judge prompt "
+            "(`packaged`: lemma/prompts/judge_step.md; `judge-neutral`: config/prompts/judge-neutral/). The "
+            "oracle's row is the harness check.",
+            "",
+            table.rstrip(),
+            "",
+        ]
+    )
+    print(text)
+    if not args.no_write:
+        from train_throughput import write_section  # the one replace-a-section writer of bench/
+
+        write_section(text, section=SECTION)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
