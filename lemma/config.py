@@ -230,6 +230,9 @@ def semantic_checks(cfg: dict, file: str, type_names: list[str]) -> list[Problem
                         "template (no chat_template.jinja, none in tokenizer_config.json); use alpaca",
                     )
                 )
+    gate = (cfg.get("judge_bench") or {}).get("gate")
+    if gate and gate.get("set") not in (cfg.get("judge_bench") or {}).get("sets", {}):
+        problems.append(Problem(file, "judge_bench.gate.set", f"{gate.get('set')!r} is not a set of judge_bench.sets"))
     tr = cfg.get("training", {})
     if tr.get("global_batch", 1) % tr.get("per_device_batch", 1):
         problems.append(Problem(file, "training.global_batch", "expected a multiple of training.per_device_batch"))

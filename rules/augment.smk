@@ -2,6 +2,7 @@ rule inject_errors:
     """New wrong solutions carrying one error type, for problems the student failed.
     Its only view of the taxonomy is its own entry (params), so editing another type never reruns it."""
     input:
+        gate=get_judge_gate,
         problems=get_train_problems,
         graded=get_graded,
         stats=get_inject_stats,
@@ -52,6 +53,7 @@ rule locate_and_truncate:
 rule correct:
     """Fix & Continue or Fresh & Restart after a reflection phrase."""
     input:
+        gate=get_judge_gate,
         problems=get_train_problems,
         graded=get_graded,
         truncated="results/truncated/{cut}/{bucket}.parquet",

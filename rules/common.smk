@@ -125,6 +125,11 @@ def get_truncate_input(wildcards):
     return f"results/mistakes/{wildcards.bucket}.parquet"
 
 
+def get_judge_gate(wildcards=None):
+    """With judge_bench.gate, the augmentation stages wait for the judge's calibration to pass."""
+    return ["results/judge/gate.json"] if config["judge_bench"]["gate"] else []
+
+
 def get_inject_stats(wildcards):
     # opt-in: weighting by measured stats makes every type depend on the type judge
     return ["results/taxonomy/stats.parquet"] if config["augment"]["weighting"] == "stats" else []

@@ -1,6 +1,7 @@
 # The judge benchmark (on demand, not in the default run): the teacher's step judge scored on
 # labelled sets. `snakemake results/judge/summary.md` (or `lemma judge-bench`).
 JUDGE_SETS = config["judge_bench"]["sets"]
+JUDGE_GATE = config["judge_bench"]["gate"]
 
 
 rule judge_bench:
@@ -36,3 +37,19 @@ rule judge_bench_table:
         "../envs/core.yaml"
     script:
         "../scripts/judge_bench_table.py"
+
+
+rule judge_gate:
+    """Stop before any augmentation request when the teacher's judge scores below
+    judge_bench.gate.min_f1 on its calibration set (only with judge_bench.gate set)."""
+    input:
+        lambda w: f"results/judge/{JUDGE_GATE['set']}.summary.json",
+    output:
+        "results/judge/gate.json",
+    log:
+        "logs/judge_gate.log",
+    localrule: True
+    params:
+        gate=JUDGE_GATE,
+    script:
+        "../scripts/judge_gate.py"

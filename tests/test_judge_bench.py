@@ -103,10 +103,11 @@ def test_a_judge_that_always_says_step_1_scores_what_arithmetic_says(tmp_path, m
         cfg = _config(tmp_path, teacher, sets)
         assert main(["judge-bench", "--configfile", str(cfg), "--directory", str(tmp_path)]) == 0
         first_calls = len(server.hits("ok"))
+        pb_sum = json.loads((tmp_path / "results/judge/pb.summary.json").read_text())
         # a rerun pays nothing: every answer comes from the request cache
         assert main(["judge-bench", "--configfile", str(cfg), "--directory", str(tmp_path)]) == 0
         assert len(server.hits("ok")) == first_calls
-    pb_sum = json.loads((tmp_path / "results/judge/pb.summary.json").read_text())
+        assert json.loads((tmp_path / "results/judge/pb.summary.json").read_text())["calls"] == 0
     # erroneous labels 1, 0, 2: only label 0 is hit; off by one: label 1; no correct one is said correct
     assert pb_sum["acc_erroneous"] == pytest.approx(1 / 3) and pb_sum["acc_correct"] == 0 and pb_sum["f1"] == 0
     assert pb_sum["off_by_one"] == pytest.approx(1 / 3) and pb_sum["said_correct"] == 0
@@ -174,3 +175,86 @@ def test_lemma_judge_bench_serves_the_teacher_itself_with_teacher_serve(tmp_path
     assert len(answered(requests)) == len(PB_ROWS)
     wait_gone(str(requests), 30)
     assert "starting the teacher server" in (tmp_path / "logs/teacher_server.log").read_text()
+
+
+def _gated_workdir(tmp_path: Path, student: Path, teacher: dict, sets: dict, gate: dict) -> Path:
+    from tests.workflow_helpers import make_workdir
+
+    wd = make_workdir(tmp_path / "gated")
+    cfg = yaml.safe_load((wd / "config/config.yaml").read_text())
+    cfg["student"] = {"engine": "hf", "model": str(student), "batch_size": 64, "threads": 1}
+    cfg["sampling"] = {**cfg["sampling"], "max_problems": 8, "max_new_tokens": 16}
+    cfg["teacher"], cfg["judge_bench"] = teacher, {"sets": sets, "gate": gate}
+    (wd / "config/config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
+    return wd
+
+
+@pytest.fixture(scope="module")
+def tiny_student(tmp_path_factory):
+    from tests.tiny_models import build_tiny_llama
+
+    return build_tiny_llama(tmp_path_factory.mktemp("student") / "model")
+
+
+@pytest.mark.workflow
+def test_the_gate_stops_a_weak_judge_before_any_augmentation_request(tmp_path, tiny_student, monkeypatch):
+    from tests.workflow_helpers import snakemake
+
+    monkeypatch.setenv("FAKE_KEY", "sk-test-not-a-real-key-000")
+    pb = tmp_path / "pb.jsonl"
+    pb.write_text("".join(json.dumps(r) + "\n" for r in PB_ROWS))
+    with FakeOpenAIServer(responder=lambda body: "The first wrong step is step 1.") as server:
+        teacher = teacher_config(server.base_url, "FAKE_KEY")
+        wd = _gated_workdir(
+            tmp_path,
+            tiny_student,
+            teacher,
+            {"pb": {"source": "processbench", "path": str(pb)}},
+            {"set": "pb", "min_f1": 0.5},
+        )
+        proc = snakemake(wd, "results/mistakes/calculation_error.parquet", check=False, timeout=600)
+        asked = [h for h in server.hits("ok")]
+    assert proc.returncode != 0
+    log = proc.stdout + proc.stderr + (wd / "logs/judge_gate.log").read_text()
+    assert "scores F1 0.0 on 5 items of judge_bench set 'pb'" in log and "no augmentation request was sent" in log, log[
+        -3000:
+    ]
+    assert len(asked) == len(PB_ROWS), "only the calibration's judge requests reached the teacher"
+    assert not (wd / "results/mistakes/calculation_error.parquet").exists()
+
+
+@pytest.mark.workflow
+def test_the_gate_lets_a_good_judge_through(tmp_path, tiny_student):
+    from tests.workflow_helpers import snakemake
+
+    wd = _gated_workdir(
+        tmp_path,
+        tiny_student,
+        {"kind": "oracle"},
+        {"world": {"source": "world", "n": 40}},
+        {"set": "world", "min_f1": 0.9},
+    )
+    snakemake(wd, "results/mistakes/calculation_error.parquet", timeout=600)
+    assert json.loads((wd / "results/judge/gate.json").read_text())["f1"] == 1.0
+    assert (wd / "results/mistakes/calculation_error.parquet").exists()
+
+
+def test_lemma_estimate_shows_the_calibrations_cost(tmp_path):
+    import subprocess
+    import sys
+
+    cfg = yaml.safe_load((REPO / "config/examples/llama3-8b-gpt4o.yaml").read_text())
+    cfg["judge_bench"] = {"sets": {"calib": {"source": "world", "n": 50}}, "gate": {"set": "calib", "min_f1": 0.6}}
+    path = tmp_path / "gated.yaml"
+    path.write_text(yaml.safe_dump(cfg, sort_keys=False))
+    proc = subprocess.run(
+        [sys.executable, "-m", "lemma.cli", "estimate", "--problems", "2000", "--configfile", str(path)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    line = next(x for x in proc.stdout.splitlines() if x.startswith("locate: the judge's calibration"))
+    assert line.split()[5] == "50", line  # calls to come: the calibration set's 50 items
+    assert "50 items of judge_bench set 'calib'" in proc.stdout

@@ -126,6 +126,26 @@ def estimate_stages(est: Estimator) -> list[Row]:
         )
     add(row)
 
+    # 2b. the judge gate's calibration (judge_bench.gate), paid before any augmentation
+    gate = (est.cfg.get("judge_bench") or {}).get("gate")
+    if gate:
+        spec = est.cfg["judge_bench"]["sets"][gate["set"]]
+        row = Row(f"judge_bench/{gate['set']}", "locate", group="locate: the judge's calibration")
+        done = est.stats(f"results/judge/{gate['set']}.summary.json")
+        if done is not None:
+            row.calls_done, row.prompt_done = int(done["calls"]), int(done["prompt_tokens"])
+            row.completion_done, row.cost_done = int(done["completion_tokens"]), float(done["cost_usd"])
+            row.basis = f"done: results/judge/{gate['set']}.summary.json"
+        else:
+            n = spec.get("n") or 200
+            est.estimated(
+                row,
+                n,
+                record(lambda t: t.locate_errors([LocateRequest(v, v.solution) for v in views])),
+                f"{n} items of judge_bench set {gate['set']!r} (judge_bench.gate; set n smaller for a cheaper check)",
+            )
+        add(row)
+
     # 3. inject_errors per type
     inject_calls: dict[str, float] = {}
     stats_table = est.table("results/taxonomy/stats.parquet", TAXONOMY_STATS)

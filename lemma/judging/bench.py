@@ -103,13 +103,22 @@ def judge_set(teacher, items: Sequence[JudgeItem]) -> tuple[list[dict], int]:
     return rows, len(items) - len(asked)
 
 
-def usage_totals(path: str | None) -> dict:
-    """Calls (answers not from the cache), tokens and dollars from a usage table (lemma.engines.usage)."""
+def usage_rows(path: str | None) -> int:
+    """Rows in a usage table so far (a run's own rows are those it appends)."""
+    if not path or not os.path.exists(path):
+        return 0
+    with open(path, newline="") as f:
+        return sum(1 for _ in csv.DictReader(f))
+
+
+def usage_totals(path: str | None, skip: int = 0) -> dict:
+    """Calls (answers not from the cache), tokens and dollars of a usage table (lemma.engines.usage),
+    after its first `skip` rows: what one run paid (a rerun answered by the request cache: 0)."""
     totals = {"calls": 0, "prompt_tokens": 0, "completion_tokens": 0, "cost_usd": 0.0}
     if not path or not os.path.exists(path):
         return totals
     with open(path, newline="") as f:
-        for r in csv.DictReader(f):
+        for r in list(csv.DictReader(f))[skip:]:
             totals["calls"] += int(float(r.get("live_calls") or 0)) + int(float(r.get("batch_calls") or 0))
             totals["prompt_tokens"] += int(float(r.get("prompt_tokens") or 0))
             totals["completion_tokens"] += int(float(r.get("completion_tokens") or 0))

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import polars as pl
 
-from lemma.judging.bench import SUMMARY_COLUMNS, judge_set, markdown, summarize, teacher_name, usage_totals
+from lemma.judging.bench import SUMMARY_COLUMNS, judge_set, markdown, summarize, teacher_name, usage_rows, usage_totals
 from lemma.judging.sets import JudgeItem, SetError, champ_set, locate_set, processbench_set, world_set
 
 SOURCES = ("world", "champ", "processbench", "locate")
@@ -65,9 +65,10 @@ def run_set(
     teacher = build_teacher(
         teacher_cfg, cache_path=cache_path or TEACHER_CACHE, usage_path=usage, seed=seed, rule="judge_bench"
     )
+    before = usage_rows(usage)  # this run's usage: the rows it appends
     rows, left_out = judge_set(teacher, items)
     prompts = teacher_cfg.get("prompts_dir") or ("packaged" if teacher_cfg.get("kind") == "llm" else "-")
-    summary = summarize(rows, name, teacher_name(teacher_cfg), prompts, left_out, usage_totals(usage))
+    summary = summarize(rows, name, teacher_name(teacher_cfg), prompts, left_out, usage_totals(usage, before))
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     pl.DataFrame(rows, schema=ROWS).write_parquet(out / f"{name}.parquet")
