@@ -258,3 +258,26 @@ def test_lemma_estimate_shows_the_calibrations_cost(tmp_path):
     line = next(x for x in proc.stdout.splitlines() if x.startswith("locate: the judge's calibration"))
     assert line.split()[5] == "50", line  # calls to come: the calibration set's 50 items
     assert "50 items of judge_bench set 'calib'" in proc.stdout
+
+
+def test_a_base_model_teacher_gets_one_text_to_continue(tmp_path, monkeypatch):
+    """teacher.prompt_form completion (Gemma 3 270M, a base model): the completions endpoint with
+    the prompt's system and user text, not chat messages; the verdict is read the same way."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("FAKE_KEY", "sk-test-not-a-real-key-000")
+    pb = tmp_path / "pb.jsonl"
+    pb.write_text("".join(json.dumps(r) + "\n" for r in PB_ROWS))
+    bodies = []
+
+    def reply(body):
+        bodies.append(body)
+        return "Check: fine.\nthe solution is correct"
+
+    with FakeOpenAIServer(responder=reply) as server:
+        teacher = teacher_config(server.base_url, "FAKE_KEY", prompt_form="completion")
+        cfg = _config(tmp_path, teacher, {"pb": {"source": "processbench", "path": str(pb)}})
+        assert main(["judge-bench", "--configfile", str(cfg), "--directory", str(tmp_path)]) == 0
+    assert len(bodies) == len(PB_ROWS) and all("prompt" in b and "messages" not in b for b in bodies)
+    assert any("Step 1: 3*4 = 12." in b["prompt"] for b in bodies) and all(b["prompt"].endswith("\n\n") for b in bodies)
+    summary = json.loads((tmp_path / "results/judge/pb.summary.json").read_text())
+    assert summary["acc_correct"] == 1.0 and summary["said_correct"] == 1.0

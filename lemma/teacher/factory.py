@@ -151,4 +151,4 @@ def build_teacher(
 
         local_cfg = {k: v for k, v in teacher_cfg.items() if k in LOCAL_ENGINE_KEYS}
         engine = build_engine({**local_cfg, "engine": engine_kind, "model": model})
-    return LLMTeacher(engine, prompts, params, cache)
+    return LLMTeacher(engine, prompts, params, cache, teacher_cfg.get("prompt_form", "chat"))

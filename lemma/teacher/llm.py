@@ -62,10 +62,28 @@ def _readable(name: str | None) -> str:
     return name.replace("_", " ") if name else "the kind of mistake is not known"
 
 
+# How prompts reach the model: chat messages (instruction-tuned models), or one text to continue
+# (base models, which ignore chat turns: Gemma 3 270M continues a completion prompt instead).
+PROMPT_FORMS = ("chat", "completion")
+
+
+def completion_prompt(messages: tuple[dict, ...]) -> str:
+    """The prompt's messages as one text for a base model: the system text, the user text, then a
+    blank line where the model's answer starts."""
+    return "\n\n".join(m["content"].strip() for m in messages) + "\n\n"
+
+
 class LLMTeacher(Teacher):
     name = "llm"
 
-    def __init__(self, engine: Engine, prompts: PromptSet, params: SamplingParams, cache: RequestCache | None = None):
+    def __init__(
+        self,
+        engine: Engine,
+        prompts: PromptSet,
+        params: SamplingParams,
+        cache: RequestCache | None = None,
+        prompt_form: str = "chat",
+    ):
         """`cache` is the shared request cache. An engine that caches by itself (the openai engine
         stores each answer as it arrives) is handed the cache at construction; any other engine is
         wrapped here so its answers are cached at the end of each batch."""
@@ -75,6 +93,9 @@ class LLMTeacher(Teacher):
         self.prompts = prompts
         self.params = replace(params, n=1)
         self.cache = cache
+        if prompt_form not in PROMPT_FORMS:
+            raise ValueError(f"prompt_form {prompt_form!r}; expected one of {PROMPT_FORMS}")
+        self.prompt_form = prompt_form
 
     # -- plumbing ------------------------------------------------------------------------------
     def _ask(self, stage: str, items: list[tuple[tuple[dict, ...], int]]) -> list[Completion]:
@@ -91,9 +112,11 @@ class LLMTeacher(Teacher):
         for messages, index in items:
             key = (tuple(tuple(sorted(m.items())) for m in messages), index)
             if key not in requests:
-                requests[key] = Request(
-                    messages=messages, params=replace(self.params, n=1, seed=row_seed(self.params.seed, index))
-                )
+                params = replace(self.params, n=1, seed=row_seed(self.params.seed, index))
+                if self.prompt_form == "completion":
+                    requests[key] = Request(prompt=completion_prompt(messages), params=params)
+                else:
+                    requests[key] = Request(messages=messages, params=params)
             keys.append(key)
         order = list(requests)
         answers = self.engine.generate([requests[k] for k in order], progress=stage) if order else []
