@@ -56,6 +56,9 @@ CASES = {
         "rows.jsonl line 2",
     ),
     "build-smollm2: a file in the way": (["build-smollm2", "{bad}/a_file"], "a_file"),
+    "build-gemma3: a file in the way": (["build-gemma3", "{bad}/a_file"], "a_file"),
+    "judge-bench: no such config": (["judge-bench", "--configfile", "nope.yaml"], "nope.yaml: file not found"),
+    "judge-bench: a wrong engine": (["judge-bench", "--configfile", "{bad}/wrong_engine.yaml"], "teacher.engine"),
 }
 
 
@@ -81,7 +84,7 @@ def test_estimate_from_problem_counts_prices_a_paper_scale_run_with_no_data_on_d
 
 
 def test_one_convention_for_config_and_directory(tmp_path):
-    for command in ("estimate", "stats", "show", "doctor"):
+    for command in ("estimate", "stats", "show", "doctor", "judge-bench"):
         help_text = lemma(command, "--help").stdout
         assert "--configfile FILE, --config FILE" in help_text, (command, help_text)
         if command != "doctor":
