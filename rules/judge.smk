@@ -1,5 +1,6 @@
 # The judge benchmark (on demand, not in the default run): the teacher's step judge scored on
-# labelled sets. `snakemake results/judge/summary.md` (or `lemma judge-bench`).
+# labelled sets. `snakemake results/judge/summary.md` (or `lemma judge-bench`); in the report:
+# `snakemake --report report.html results/judge/summary.html`.
 JUDGE_SETS = config["judge_bench"]["sets"]
 JUDGE_GATE = config["judge_bench"]["gate"]
 
@@ -30,6 +31,7 @@ rule judge_bench_table:
     output:
         csv="results/judge/summary.csv",
         md="results/judge/summary.md",
+        html=report("results/judge/summary.html", caption="../report/judge_bench.rst", category="7. Judge benchmark"),
     log:
         "logs/judge_bench_table.log",
     localrule: True

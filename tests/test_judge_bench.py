@@ -153,6 +153,9 @@ def test_the_judge_bench_rule_on_the_default_world_and_lemma_stats_shows_it(tmp_
     )
     assert stats.returncode == 0, stats.stderr
     assert "Judge benchmark" in stats.stdout and "world" in stats.stdout
+    # and in Snakemake's report
+    snakemake(wd, "--report", str(wd / "report.html"), "results/judge/summary.html", timeout=300)
+    assert "7. Judge benchmark" in (wd / "report.html").read_text(errors="replace")
 
 
 def test_lemma_judge_bench_serves_the_teacher_itself_with_teacher_serve(tmp_path, monkeypatch):
