@@ -51,6 +51,8 @@ rule judge_gate:
     log:
         "logs/judge_gate.log",
     localrule: True
+    conda:
+        "../envs/core.yaml"
     params:
         gate=JUDGE_GATE,
     script:
