@@ -284,3 +284,20 @@ def test_a_base_model_teacher_gets_one_text_to_continue(tmp_path, monkeypatch):
     assert any("Step 1: 3*4 = 12." in b["prompt"] for b in bodies) and all(b["prompt"].endswith("\n\n") for b in bodies)
     summary = json.loads((tmp_path / "results/judge/pb.summary.json").read_text())
     assert summary["acc_correct"] == 1.0 and summary["said_correct"] == 1.0
+
+
+@pytest.mark.workflow
+def test_a_runs_own_verdicts_read_as_a_labelled_set(small_run):
+    """locate_set: the step judge's verdicts of a finished run (the shared small run's oracle)."""
+    import polars as pl
+
+    from lemma.judging.sets import locate_set
+
+    items = locate_set(str(small_run / "results"))
+    steps = pl.read_parquet(small_run / "results/taxonomy/steps.parquet")
+    located = steps.filter(pl.col("dropped").is_null())
+    assert len(items) >= located.height > 0
+    by_id = {i.id: i for i in items}
+    for r in located.iter_rows(named=True):
+        item = by_id[f"{r['problem_id']}:{r['sample_index']}"]
+        assert item.label == r["first_wrong_step"] - 1 and item.label < len(item.steps)

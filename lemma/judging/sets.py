@@ -201,19 +201,13 @@ def processbench_set(path: str, name: str = "processbench") -> list[JudgeItem]:
 def locate_set(results: str = "results", name: str = "locate") -> list[JudgeItem]:
     """The step judge's verdicts of a finished run (results/taxonomy/steps.parquet) as labels: a
     sample it located (label: that step) or found correct (label -1); other drops are left out."""
-    import polars as pl
-
+    from lemma.pipeline.runner import read_all
     from lemma.tables.io import read_table
     from lemma.tables.records import PROBLEMS, STEP_LABELS
 
-    steps_file = os.path.join(results, "taxonomy", "steps.parquet")
-    labels = read_table(steps_file, STEP_LABELS)
-    problems = pl.concat(
-        [
-            read_table(os.path.join(results, "problems", f), PROBLEMS)
-            for f in sorted(os.listdir(os.path.join(results, "problems")))
-        ]
-    )
+    labels = read_table(os.path.join(results, "taxonomy", "steps.parquet"), STEP_LABELS)
+    problem_dir = os.path.join(results, "problems")
+    problems = read_all([os.path.join(problem_dir, f) for f in sorted(os.listdir(problem_dir))], PROBLEMS)
     by_id = {r["id"]: r for r in problems.iter_rows(named=True)}
     items = []
     for r in labels.iter_rows(named=True):

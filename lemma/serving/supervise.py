@@ -31,6 +31,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+from lemma.engines.processes import free_port, slurm_node_address
+
 log = logging.getLogger("lemma.serving.supervise")
 
 POLL_S = 1.0
@@ -53,25 +55,12 @@ def answers(url: str, timeout: float = 5) -> bool:
 
 
 def node_address() -> str:
-    """The address the teacher jobs reach this node by: SLURM's NodeAddr inside a SLURM job (the
-    name SLURM itself uses, right where node names are not DNS names), else 127.0.0.1."""
+    """The address the teacher jobs reach this node by: SLURM's NodeAddr inside a SLURM job, else
+    127.0.0.1."""
     node = os.environ.get("SLURMD_NODENAME")
     if not node:
         return "127.0.0.1"
-    try:
-        out = subprocess.run(["scontrol", "show", "node", node, "-o"], capture_output=True, text=True, timeout=30)
-        for field in out.stdout.split():
-            if field.startswith("NodeAddr="):
-                return field.split("=", 1)[1]
-    except (OSError, subprocess.TimeoutExpired):
-        pass
-    return socket.getfqdn()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("", 0))
-        return s.getsockname()[1]
+    return slurm_node_address(node) or socket.getfqdn()
 
 
 def _stop_server(proc: subprocess.Popen) -> None:

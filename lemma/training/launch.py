@@ -19,10 +19,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import subprocess
 import sys
 from dataclasses import dataclass
+
+from lemma.engines.processes import free_port, slurm_node_address
 
 
 class LaunchError(RuntimeError):
@@ -78,13 +79,6 @@ def accelerate_command(
     return cmd + ["-m", "lemma.training.finetune", *finetune_args]
 
 
-def free_port() -> int:
-    """A TCP port free on this machine now (the main process binds it moments later)."""
-    with socket.socket() as s:
-        s.bind(("", 0))
-        return s.getsockname()[1]
-
-
 def _scontrol(*args: str) -> str:
     p = subprocess.run(["scontrol", *args], capture_output=True, text=True, timeout=30)
     if p.returncode != 0:
@@ -96,10 +90,7 @@ def first_node_address(nodelist: str) -> str:
     """The address of the first host of a SLURM node list ("gpu[3-4]" -> gpu3's NodeAddr): the
     name SLURM itself reaches the node by, which is also right where node names are not DNS names."""
     first = _scontrol("show", "hostnames", nodelist).split()[0]
-    for field in _scontrol("show", "node", first, "-o").split():
-        if field.startswith("NodeAddr="):
-            return field.split("=", 1)[1]
-    return first
+    return slurm_node_address(first) or first
 
 
 def slurm_allocation(layout: Layout) -> tuple[int, str]:
