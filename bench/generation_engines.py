@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import re
 import statistics
 import sys
 import time
@@ -134,15 +133,9 @@ def main(argv=None) -> int:
     section = "\n".join(lines) + "\n"
     print(section)
     if not args.no_write:
-        path = REPO / "bench/RESULTS.md"
-        text = path.read_text()
-        pattern = re.compile(re.escape(SECTION) + r".*?(?=\n## |\Z)", re.S)
-        text = (
-            pattern.sub(lambda _: section.rstrip("\n") + "\n", text)
-            if pattern.search(text)
-            else text.rstrip() + "\n\n" + section
-        )
-        path.write_text(text)
+        from results import write_section  # the one replace-a-section writer of bench/
+
+        write_section(section, SECTION)
     return 0
 
 

@@ -31,6 +31,9 @@ from lemma.grading import grade_many  # noqa: E402
 from lemma.grading.baseline import math_verify_correct  # noqa: E402
 from tests.grading_sets import heldout2_rows, heldout_rows, smollm2_rows  # noqa: E402
 
+sys.path.insert(0, str(ROOT / "bench"))
+from results import write_section  # noqa: E402
+
 LABELLED = ROOT / "tests" / "data" / "grading_labelled.jsonl"
 RESULTS = ROOT / "bench" / "RESULTS.md"
 
@@ -134,17 +137,6 @@ def run_math_verify(rows: list[dict]) -> tuple[float, float]:
     return right / len(rows), len(rows) / elapsed
 
 
-def write_section(markdown: str) -> None:
-    text = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmark results\n"
-    start = text.find("## Grading")
-    if start < 0:
-        text = text.rstrip("\n") + "\n\n" + markdown
-    else:
-        end = text.find("\n## ", start + 1)
-        text = text[:start] + markdown + ("" if end < 0 else text[end + 1 :])
-    RESULTS.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
-
-
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--gsm8k-pairs", type=int, default=10_000)
@@ -231,7 +223,7 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(markdown)
     if not args.no_write:
-        write_section(markdown)
+        write_section(markdown, "## Grading")
         print(f"updated {RESULTS}")
     return 0
 

@@ -101,7 +101,7 @@ def main(argv=None) -> int:
     )
     print(text)
     if not args.no_write:
-        from train_throughput import write_section  # the one replace-a-section writer of bench/
+        from results import write_section  # the one replace-a-section writer of bench/
 
         write_section(text, section=SECTION)
     return 0

@@ -36,6 +36,9 @@ from lemma.text.prompting import format_prompt
 from lemma.training.finetune import _SeededLengthGroupedSampler, train
 from lemma.training.sft_data import iter_token_counts, make_collator, tokenize_examples
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from results import write_section  # noqa: E402  (the one replace-a-section writer of bench/)
+
 RESULTS = Path(__file__).with_name("RESULTS.md")
 SECTION = "## Training throughput"
 
@@ -224,20 +227,6 @@ def render(res: dict, cmd: str) -> str:
     return "\n".join(lines)
 
 
-def write_section(text: str, path: Path = RESULTS, section: str = SECTION) -> None:
-    """Replace only one section (from its heading to the next "## " heading) in RESULTS.md."""
-    old = path.read_text() if path.exists() else "# Benchmarks\n\n"
-    start = old.find(section + "\n")
-    if start < 0:
-        new = old.rstrip("\n") + "\n\n" + text
-    else:
-        nxt = old.find("\n## ", start + len(section))
-        new = old[:start] + text + (old[nxt + 1 :] if nxt >= 0 else "")
-    tmp = path.with_suffix(".md.tmp")
-    tmp.write_text(new.rstrip("\n") + "\n")
-    os.replace(tmp, path)
-
-
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--steps", type=int, default=120)
@@ -265,7 +254,7 @@ def main(argv=None) -> int:
     res = bench_student(args)
     print(json.dumps(res, indent=2))
     if not args.no_write:
-        write_section(render(res, cmd.strip()))
+        write_section(render(res, cmd.strip()), SECTION, RESULTS)
     return 0
 
 

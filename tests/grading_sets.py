@@ -89,3 +89,42 @@ def heldout_rows() -> list[dict]:
 
 def heldout2_rows() -> list[dict]:
     return _jsonl(HELDOUT2)
+
+
+# ---------------------------------------------------------------------------------------------
+# Competition-style answers (issue 24)
+
+COMPETITION = DATA / "grading_competition.jsonl"
+CHAMP_LABELS = DATA / "grading_champ_labels.jsonl"
+# The kinds of tests/data/grading_make_competition.py, in the order bench/RESULTS.md shows them.
+COMPETITION_KINDS = ("several", "number_forms", "radicals", "relations", "whole_reference", "no_marker")
+
+
+def competition_rows() -> list[dict]:
+    """Competition-style answers in public layouts, written here (a `kind` per row)."""
+    rows = _jsonl(COMPETITION)
+    for row in rows:
+        if row.get("kind") not in COMPETITION_KINDS:
+            raise ValueError(
+                f"{COMPETITION} row {row.get('id')!r}: kind {row.get('kind')!r} is not one of {COMPETITION_KINDS}"
+            )
+    return rows
+
+
+def champ_rows() -> list[dict]:
+    """Real solutions of GPT-3.5, GPT-4, GPT-4 Turbo and PaLM 2 to CHAMP's competition problems,
+    read from the installed `champ-dataset` package (the data is not copied here), against CHAMP's
+    own final answers, with a hand label per solution (tests/data/grading_champ_labels.jsonl, by
+    ``problem id|model|prompt``). Most state their answer in prose, without a marker."""
+    from lemma.judging.sets import champ_file
+
+    problems = json.loads(Path(champ_file()).read_text(encoding="utf-8"))["problems"]
+    rows = []
+    for n, lab in enumerate(_jsonl(CHAMP_LABELS), 1):
+        pid, _, key = lab["id"].partition("|")
+        problem = problems.get(pid)
+        if problem is None or key not in problem["fws_annotations"]:
+            raise ValueError(f"{CHAMP_LABELS} line {n}: no CHAMP solution {lab['id']!r}")
+        text = problem["fws_annotations"][key]["text"]
+        rows.append({**lab, "completion": text, "gold": problem["_answer"], "kind": "champ"})
+    return rows

@@ -257,10 +257,14 @@ def _conclusion(text: str) -> tuple[int, int, int] | None:
     return None
 
 
-def find_answer(completion: str, style: str = "gsm8k", allow_last_number: bool | None = None) -> Answer | None:
-    """The final answer of `completion` with its place, by the rules above, or None."""
+def find_answer(
+    completion: str, style: str = "gsm8k", allow_last_number: bool | None = None, require_marker: bool = False
+) -> Answer | None:
+    """The final answer of `completion` with its place, by the rules above, or None. With
+    `require_marker`, only a marked statement answers (no conclusion, no last expression, no last
+    number)."""
     found = find_marked(completion)
-    if found is not None:
+    if found is not None or require_marker:
         return found
     if conclusion_allowed(style):
         span = _conclusion(completion)
@@ -278,9 +282,11 @@ def find_answer(completion: str, style: str = "gsm8k", allow_last_number: bool |
     return None
 
 
-def extract_answer(completion: str, style: str = "gsm8k", allow_last_number: bool | None = None) -> str | None:
+def extract_answer(
+    completion: str, style: str = "gsm8k", allow_last_number: bool | None = None, require_marker: bool = False
+) -> str | None:
     """The final answer of `completion` by the rules above, or None when it gives none."""
-    found = find_answer(completion, style, allow_last_number)
+    found = find_answer(completion, style, allow_last_number, require_marker)
     return None if found is None else found.text
 
 

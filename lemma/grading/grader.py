@@ -33,14 +33,16 @@ class Grade:
     status: str
 
 
-def _prepare(completion, gold, style: str, allow_last_number: bool | None) -> Grade | tuple[str, str]:
+def _prepare(
+    completion, gold, style: str, allow_last_number: bool | None, require_marker: bool
+) -> Grade | tuple[str, str]:
     """A final Grade when the bounds or the fast path decide; else (gold_answer, pred_answer)
     for the worker pool."""
     if not isinstance(completion, str) or not isinstance(gold, str):
         return Grade(None, False, "error")
     if len(completion) > MAX_COMPLETION_CHARS or len(gold) > MAX_GOLD_CHARS:
         return Grade(None, False, "error")
-    pred = extract_answer(completion, style, allow_last_number)
+    pred = extract_answer(completion, style, allow_last_number, require_marker)
     if pred is None:
         return Grade(None, False, "no_answer")
     gold_answer = reference_answer(gold)
@@ -58,6 +60,7 @@ def grade_many(
     timeout: float = DEFAULT_TIMEOUT_S,
     workers: int | None = None,
     allow_last_number: bool | None = None,
+    require_marker: bool = False,
 ) -> list[Grade]:
     """Grade (completion, gold) pairs, in order. Plain numbers are decided here; the rest go to
     a pool of `workers` processes (default: all cores; never more than the hard items), each item
@@ -74,7 +77,7 @@ def grade_many(
             completion, gold = pair
         except (TypeError, ValueError):
             raise ValueError(f"pair {i}: expected (completion, gold), got {type(pair).__name__}") from None
-        prepared = _prepare(completion, gold, style, allow_last_number)
+        prepared = _prepare(completion, gold, style, allow_last_number, require_marker)
         if isinstance(prepared, Grade):
             results.append(prepared)
         else:
@@ -95,6 +98,13 @@ def grade(
     style: str = "gsm8k",
     timeout: float = DEFAULT_TIMEOUT_S,
     allow_last_number: bool | None = None,
+    require_marker: bool = False,
 ) -> Grade:
     """Grade one completion against its reference (see `grade_many`)."""
-    return grade_many([(completion, gold)], style=style, timeout=timeout, allow_last_number=allow_last_number)[0]
+    return grade_many(
+        [(completion, gold)],
+        style=style,
+        timeout=timeout,
+        allow_last_number=allow_last_number,
+        require_marker=require_marker,
+    )[0]

@@ -1,0 +1,118 @@
+"""Competition-style answers: our grader against plain math-verify, kind by kind, in one run.
+
+    python bench/grading_competition.py             # updates the "## Grading competition-style answers" section
+    python bench/grading_competition.py --no-write  # print only
+
+Sets (tests/grading_sets.py): the competition-style rows written in public layouts
+(tests/data/grading_make_competition.py; one row per kind issue 24 names: several answers, MATH's
+number forms, radicals, relations and intervals, whole MATH-style references, no marker) and real
+solutions of GPT-3.5 / GPT-4 / GPT-4 Turbo / PaLM 2 to CHAMP's problems (read from the installed
+package, hand-labelled; most state their answer without a marker). Our grader runs in the `math`
+style twice: with `require_marker` (only a marked statement answers) and with the fallback to the
+last expression (the evaluation default). Plain math-verify as `lemma.grading.baseline` calls it.
+Each row also counts false "correct": rows labelled wrong that a grader calls right.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from lemma.grading import grade_many  # noqa: E402
+from lemma.grading.baseline import math_verify_correct  # noqa: E402
+from tests.grading_sets import COMPETITION_KINDS, champ_rows, competition_rows, smollm2_rows  # noqa: E402
+
+SECTION = "## Grading competition-style answers"
+
+
+def ours(rows: list[dict], require_marker: bool, style: str = "math") -> tuple[list[bool], float]:
+    t0 = time.perf_counter()
+    grades = grade_many([(r["completion"], r["gold"]) for r in rows], style=style, require_marker=require_marker)
+    return [g.correct for g in grades], len(rows) / (time.perf_counter() - t0)
+
+
+def plain(rows: list[dict]) -> tuple[list[bool], float]:
+    t0 = time.perf_counter()
+    verdicts = [math_verify_correct(r["completion"], r["gold"]) for r in rows]
+    return verdicts, len(rows) / (time.perf_counter() - t0)
+
+
+def cell(rows: list[dict], verdicts: list[bool]) -> str:
+    right = sum(v == r["expected"] for v, r in zip(verdicts, rows))
+    false_right = sum(v and not r["expected"] for v, r in zip(verdicts, rows))
+    return f"{right / len(rows):.0%} ({right}; {false_right} false right)"
+
+
+def sets() -> list[tuple[str, list[dict], str]]:
+    rows = competition_rows()
+    out = [(f"{kind} (written here)", [r for r in rows if r["kind"] == kind], "math") for kind in COMPETITION_KINDS]
+    champ = champ_rows()
+    out.append(("CHAMP: real GPT/PaLM solutions, hand-labelled", champ, "math"))
+    smol = smollm2_rows()
+    out.append(("SmolLM2-135M completions (issue 11's set), `math` style", smol, "math"))
+    out.append(("SmolLM2-135M completions (issue 11's set), `gsm8k` style", smol, "gsm8k"))
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--no-write", action="store_true", help="print only; leave bench/RESULTS.md alone")
+    ap.add_argument("--misses", action="store_true", help="print every row a grader of ours gets wrong")
+    args = ap.parse_args(argv)
+    grade_many([("$\\boxed{\\sqrt{8}}$", "2\\sqrt{2}")], style="math")  # start the workers
+    math_verify_correct("$\\boxed{1}$", "1")  # math-verify's imports
+    table = [
+        "| set | rows | ours, marker required | ours, fallback | plain math-verify | pairs/s: ours (fallback) / math-verify |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name, rows, style in sets():
+        strict, _ = ours(rows, True, style)
+        loose, rate = ours(rows, False, style)
+        mv, mv_rate = plain(rows)
+        line = (
+            f"| {name} | {len(rows)} | {cell(rows, strict)} | {cell(rows, loose)} | {cell(rows, mv)} "
+            f"| {rate:,.0f} / {mv_rate:,.0f} |"
+        )
+        table.append(line)
+        print(line, flush=True)
+        if args.misses:
+            for r, s, lo, m in zip(rows, strict, loose, mv):
+                if lo != r["expected"] or s != r["expected"]:
+                    print(f"   MISS {r['id']} strict={s} fallback={lo} mv={m} expected={r['expected']} gold={r['gold']!r}")
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    text = "\n".join(
+        [
+            SECTION,
+            "",
+            "Issue 24: answers as competitions state them, kind by kind. `python bench/grading_competition.py`.",
+            "A cell is agreement with the hand label, the count of rows right, and how many rows labelled",
+            "wrong the grader calls right (false right: what a grader adds to the SFT set or to a score",
+            "that it should not). Ours is graded in the `math` style unless the row says otherwise; the",
+            "fallback is the last displayed or inline expression (evaluation's default), `marker required`",
+            "is `grading.require_marker: true`.",
+            "",
+            *table,
+            "",
+            f"Machine: {cores} usable cores (shared), Python {platform.python_version()}, {platform.system()}.",
+            "",
+        ]
+    )
+    print()
+    print(text)
+    if not args.no_write:
+        sys.path.insert(0, str(ROOT / "bench"))
+        from results import write_section
+
+        write_section(text, SECTION)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
