@@ -85,7 +85,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.misses:
             for r, s, lo, m in zip(rows, strict, loose, mv):
                 if lo != r["expected"] or s != r["expected"]:
-                    print(f"   MISS {r['id']} strict={s} fallback={lo} mv={m} expected={r['expected']} gold={r['gold']!r}")
+                    print(
+                        f"   MISS {r['id']} strict={s} fallback={lo} mv={m} expected={r['expected']} gold={r['gold']!r}"
+                    )
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     text = "\n".join(
         [

@@ -30,6 +30,7 @@ lets that side match either its value or its value / 100.
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 from lemma.grading.guard import too_costly
@@ -39,9 +40,9 @@ from lemma.grading.normalize import (
     equal_numbers,
     normalize,
     parse_rational,
-    split_list,
     word_answer,
 )
+from lemma.grading.several import answer_items
 
 MAX_LIST_ITEMS = 50
 
@@ -58,12 +59,27 @@ def _single_letter(s: str) -> str | None:
     return s.upper() if len(s) == 1 and s.isalpha() else None
 
 
+def item_lists(gold: str, pred: str) -> tuple[list[str], list[str]]:
+    """The items of both answers (lemma.grading.several.answer_items), the completion's named
+    values read in the reference's order; one named tuple against as many bare values (``a=3,
+    b=-4`` against "3 and -4, respectively") compares as that tuple."""
+    gl, names = answer_items(gold)
+    pl, pred_names = answer_items(pred, order=names)
+    if names and len(gl) == 1 and pred_names is None and len(pl) == len(names) > 1:
+        pl = ["(" + ", ".join(pl) + ")"]
+    elif pred_names and len(pl) == 1 and names is None and len(gl) == len(pred_names) > 1:
+        gl = ["(" + ", ".join(gl) + ")"]
+    return gl, pl
+
+
 def fast_equal(gold: str, pred: str) -> bool | None:
     """True/False when the exact rules can decide, None when the symbolic path must."""
     g, p = normalize(gold), normalize(pred)
     if compact(g.text) == compact(p.text):
         return True
-    gl, pl = split_list(g.text), split_list(p.text)
+    gl, pl = item_lists(gold, pred)
+    if len(gl) == 1 and len(pl) == 1 and "(" not in gl[0] + pl[0]:
+        gl, pl = [g.text], [p.text]  # one value each: the percent sign is read on the whole answer
     gv = [parse_rational(x) for x in gl]
     pv = [parse_rational(x) for x in pl]
     g_num = all(v is not None for v in gv)
@@ -99,6 +115,15 @@ def _math_verify():
 
 
 _LATEX_CONFIG = None
+# A decimal inside an expression: sympy would evaluate \\sqrt{10.5} to a float at parse time,
+# after which no exact check can tell 10\\sqrt{10.5} from 5\\sqrt{42}. Written as the fraction it
+# is, the expression stays exact.
+_DECIMAL = re.compile(r"(?<![\d.])(\d{1,30})\.(\d{1,30})(?![\d.])")
+
+
+def _as_fraction(m: re.Match) -> str:
+    digits, zeros = m.group(1) + m.group(2), "0" * len(m.group(2))
+    return "{\\frac{" + digits + "}{1" + zeros + "}}"
 
 
 @lru_cache(maxsize=4096)
@@ -109,7 +134,7 @@ def _parse(text: str):
     mv = _math_verify()
     if _LATEX_CONFIG is None:
         _LATEX_CONFIG = mv.LatexExtractionConfig()
-    text = text.replace("$", "").replace("\n", " ")
+    text = _DECIMAL.sub(_as_fraction, text.replace("$", "").replace("\n", " "))
     found = mv.parse(
         f"${text}$",
         extraction_config=[_LATEX_CONFIG],
@@ -210,9 +235,11 @@ def hard_equal(gold: str, pred: str) -> bool:
     """Equivalence for pairs the fast path could not decide. Raises `Refused` for answers that
     must not be evaluated; any other exception is the caller's to report as an error."""
     g, p = normalize(gold), normalize(pred)
-    gl, pl = split_list(g.text), split_list(p.text)
+    gl, pl = item_lists(gold, pred)
     if len(gl) > MAX_LIST_ITEMS or len(pl) > MAX_LIST_ITEMS:
         raise Refused(f"more than {MAX_LIST_ITEMS} items in a list")
+    if len(gl) == 1 and len(pl) == 1 and gl[0] != g.text:
+        return _symbolic_one(normalize(gl[0]), normalize(pl[0]))  # named values: their tuples
     if len(gl) > 1 and len(gl) == len(pl):
         # Unordered lists of solutions: a one-to-one matching, item by item.
         unused = list(pl)

@@ -71,14 +71,16 @@ import re
 from dataclasses import dataclass
 
 from lemma.grading.clean import CHAIN_LEFT, COPULA, acceptable, clean_answer
+from lemma.grading.several import join_run
 from lemma.grading.spans import (
     boxed_candidates,
     last_match,
     line_end,
+    math_spans,
     next_line,
     sentence_end,
 )
-from lemma.grading.styles import conclusion_allowed, last_number_allowed
+from lemma.grading.styles import conclusion_allowed, last_math_allowed, last_number_allowed
 
 # Candidates of one rule tried from the end before that rule gives up.
 MAX_TRIES = 20
@@ -154,8 +156,35 @@ def _hashes(text: str):
 _RULES = (("answer_is", _answer_is), ("answer_label", _labels), ("hashes", _hashes), ("boxed", boxed_candidates))
 
 
+def _joined(text: str, spans: list[tuple[int, int, int]], rule: str) -> Answer | None:
+    """The last acceptable span of `spans` (text order) with the spans that run into it (see
+    lemma.grading.several.join_run): ``$\\boxed{1}$ and $\\boxed{-2}$`` answers "1, -2"."""
+    for last in range(len(spans) - 1, -1, -1):
+        if not acceptable(clean_answer(text[spans[last][1] : spans[last][2]])):
+            continue
+        run = join_run(text, spans, last)
+        parts: list[str] = []
+        for _, a, b in run:
+            part = clean_answer(text[a:b])
+            if acceptable(part) and part not in parts:
+                parts.append(part)
+        return Answer(", ".join(parts), run[0][0], run[0][1], run[-1][2], rule)
+    return None
+
+
+def _boxed(text: str) -> Answer | None:
+    boxes = []
+    for tries, box in enumerate(boxed_candidates(text)):
+        if tries >= MAX_TRIES:
+            break
+        boxes.append(box)
+    return _joined(text, boxes[::-1], "boxed")
+
+
 def _best_of(rule, text: str) -> Answer | None:
     name, candidates = rule
+    if name == "boxed":
+        return _boxed(text)
     for tries, (start, a, b) in enumerate(candidates(text)):
         if tries >= MAX_TRIES:
             break
@@ -207,8 +236,26 @@ _CONCLUSION = re.compile(
 )
 # "... is 2\\sqrt{5}, which is about 4.47": the clause after the value is not part of it.
 _TRAILING_CLAUSE = re.compile(r",?\s+(?:which|so|and|that|because|since|but|or about|about)\b", re.IGNORECASE)
-# A number followed by words: "9 positive divisors of 36".
-_NUMBER_THEN_WORDS = re.compile(r"\s*\$?(-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?)\s+[A-Za-z]{2,}")
+# "are 1 and 19", "are \\( x = 2 \\) and \\( x = 3 \\)": an "and"/"or" that leads to another value
+# lists answers; one that leads to words ("and this occurs when ...") ends the answer.
+_ANOTHER_VALUE = re.compile(r",?\s+(?:and|or)\s+(?:\\\(|\$)?\s*(?:[-+]?\d|\\|[A-Za-z](?:_\{?\w+\}?)?\s*=)")
+
+
+def _value_end(text: str, a: int, end: int) -> int:
+    """Where the value that starts at `a` ends (at or before `end`): at its first trailing clause
+    (lemma.grading.extract._TRAILING_CLAUSE) that does not lead to another value."""
+    pos = a
+    while True:
+        clause = _TRAILING_CLAUSE.search(text, pos, end)
+        if clause is None:
+            return end
+        if _ANOTHER_VALUE.match(text, clause.start(), end) is None:
+            return clause.start()
+        pos = clause.end()
+
+
+# A number followed by words: "9 positive divisors of 36" (not "1 and 19": a list).
+_NUMBER_THEN_WORDS = re.compile(r"\s*\$?(-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?)\s+(?!(?:and|or)\s)[A-Za-z]{2,}")
 # A last line that is a bare calculation: "18 / 24 = 0.75".
 _BARE_CHAIN = re.compile(r"[\d\s.,+\-*/×÷^()$\\{}a-z]*=[^=\n]*", re.IGNORECASE)
 
@@ -246,15 +293,41 @@ def _conclusion(text: str) -> tuple[int, int, int] | None:
                     return None  # a later conclusion with a value we cannot place supersedes earlier ones
                 continue
             a = eq + 1
-        clause = _TRAILING_CLAUSE.search(text, a, end)
-        if clause is not None:
-            end = clause.start()
+        end = _value_end(text, a, end)
         lead = _NUMBER_THEN_WORDS.match(text, a, end)
         if lead is not None:  # "there are 9 positive divisors of 36": the count is the answer
             return m.start(), lead.start(1), lead.end(1)
         if _has_value(text[a:end]):
             return m.start(), a, end
     return None
+
+
+def _last_math(text: str) -> Answer | None:
+    """The last math span that states a value, with the spans that run into it (``$x = 2$ and
+    $x = 3$``). A chain (``$f(2) = 4 \\cdot 2 - 1 = 7$``) states its last side."""
+    spans = [s for s in math_spans(text, MAX_TRIES) if _has_value(text[s[1] : s[2]])]
+    found = _joined(text, spans, "last_math")
+    if found is None or _restated(text, spans, found):
+        return None
+    answer = found.text
+    if answer.count("=") >= 2 and "," not in answer and not _RELATION_SIGN.search(answer):
+        answer = answer.rpartition("=")[2].strip()
+    return Answer(answer, found.start, found.answer_start, found.end, "last_math")
+
+
+def _restated(text: str, spans: list[tuple[int, int, int]], found: Answer) -> bool:
+    """``$\\sqrt{72}$ = $\\sqrt{72}$``: a last expression that only restates the one before it
+    is not an answer (as a bare last calculation that restates is not, in `_conclusion`)."""
+    k = next((i for i, s in enumerate(spans) if s[0] == found.start), 0)
+    if k == 0:
+        return False
+    before = spans[k - 1]
+    gap = text[before[2] : found.start].strip("$\\)] \t")
+    same = re.sub(r"\s+", "", text[before[1] : before[2]]) == re.sub(r"\s+", "", found.text)
+    return gap == "=" and same
+
+
+_RELATION_SIGN = re.compile(r"\\(?:le|ge|ne|leq|geq|neq|lt|gt)\b|[<>≤≥≠]")
 
 
 def find_answer(
@@ -275,6 +348,10 @@ def find_answer(
             cleaned = clean_answer(completion[a:b])
             if acceptable(cleaned) and _has_value(cleaned):
                 return Answer(cleaned, start, a, b, "conclusion")
+    if last_math_allowed(style):
+        found = _last_math(completion)
+        if found is not None:
+            return found
     if last_number_allowed(style, allow_last_number):
         m = last_match(_NUMBER, completion)
         if m is not None:

@@ -96,8 +96,47 @@ def _strip_unit_tail(s: str) -> str:
     return s[: m.start()].strip()
 
 
-def normalize(answer: str) -> Normalized:
+_INLINE_DELIMITERS = re.compile(r"\\[()\[\]]")
+# "f(t) = t^2 + 1": a function given by its rule; the rule's variable is a dummy.
+_FUNCTION_RULE = re.compile(r"^[A-Za-z]\s*\(\s*(?P<var>[A-Za-z])\s*\)\s*=\s*(?P<rule>[^=]+)$")
+# "2 \le x < 5": a compound inequality is an interval.
+_BETWEEN = re.compile(
+    r"^(?P<lo>[^<>=\\]+?|-?\\infty)\s*(?P<lop><|\\le|\\leq|≤)\s*[A-Za-z]\s*(?P<hop><|\\le|\\leq|≤)\s*(?P<hi>[^<>=]+)$"
+)
+# "x \in [2, 5)": membership names the set.
+_MEMBER = re.compile(r"^[A-Za-z]\s*\\in\s*(?P<set>.+)$")
+
+
+def _dummy_variable(rule: str, var: str) -> str:
+    """`rule` with its variable renamed to x (unless x already means something else there)."""
+    if var == "x" or re.search(r"(?<![\\A-Za-z])x(?![A-Za-z])", rule):
+        return rule
+    return re.sub(rf"(?<![\\A-Za-z]){var}(?![A-Za-z])", "x", rule)
+
+
+def _relation_forms(s: str) -> str:
+    """A function's rule, an interval for a compound inequality, the set of a membership."""
+    m = _FUNCTION_RULE.match(s)
+    if m:
+        return _dummy_variable(m.group("rule").strip(), m.group("var"))
+    m = _MEMBER.match(s)
+    if m:
+        return m.group("set").strip()
+    m = _BETWEEN.match(s)
+    if m:
+        left = "[" if m.group("lop") != "<" else "("
+        right = "]" if m.group("hop") != "<" else ")"
+        return f"{left}{m.group('lo').strip()}, {m.group('hi').strip()}{right}"
+    return s
+
+
+def normalize(answer: str, keep_name: bool = False) -> Normalized:
+    """`answer` made plain (see the module's docstring). With `keep_name`, an assignment's left
+    side (``x = 5``) stays: lemma.grading.several reads named values."""
     s = answer.strip()
+    # "16,\!386.20": MATH's negative thin space inside a number is no space at all.
+    s = s.replace("\\!", "")
+    s = _INLINE_DELIMITERS.sub(" ", s)  # "x = 2 \\) and \\( x = 3": delimiters left inside a list
     s = s.replace("\\dfrac", "\\frac").replace("\\tfrac", "\\frac").replace("{,}", ",")
     s = _TEXT_UNIT.sub("", s)
     s = _unwrap_text(s)
@@ -115,9 +154,12 @@ def normalize(answer: str) -> Normalized:
     s = re.sub(r"(?<=\d) (?=\d{3}(?!\d))", "", s) if re.fullmatch(r"-?\d{1,3}( \d{3})+(\.\d+)?", s) else s
     if s.endswith(".") and not s.endswith(".."):
         s = s[:-1].rstrip()
+    if keep_name:
+        return Normalized(s, percent)
     a = _ASSIGN.match(s)
     if a:
         s = a.group("rhs").strip()
+    s = _relation_forms(s)
     c = _CHOICE.match(s)
     if c:
         s = c.group(1)
@@ -137,10 +179,14 @@ _OPEN = "([{"
 _CLOSE = ")]}"
 
 
-def split_list(s: str) -> list[str]:
-    """Split a top-level list of answers ("1, 2", "x=1 or x=-2", "3; 4", "1 and 2") into its
-    items. Separators inside brackets or braces do not split, so ``(1,2)`` and ``[1,2)`` stay one
-    item. A single answer comes back as a one-item list."""
+_COMMA_CONNECTOR = re.compile(r",\s+(?:and|or)\s+")
+
+
+def split_items(s: str) -> list[str]:
+    """The top-level items of a list of answers ("1, 2", "x=1 or x=-2", "3; 4", "1 and 2"), as
+    written (stripped). Separators inside brackets or braces do not split, so ``(1,2)`` and
+    ``[1,2)`` stay one item. A single answer, or a list with an empty item, comes back whole."""
+    s = _COMMA_CONNECTOR.sub(", ", s)  # "1, 4, and 9": the "and" after a comma splits nothing more
     parts: list[str] = []
     depth = 0
     start = 0
@@ -171,8 +217,14 @@ def split_list(s: str) -> list[str]:
     parts.append(s[start:])
     items = [p.strip() for p in parts]
     if len(items) > 1 and all(items):
-        return [normalize(p).text for p in items]
-    return [s]
+        return items
+    return [s.strip()]
+
+
+def split_list(s: str) -> list[str]:
+    """`split_items`, each item through `normalize`."""
+    items = split_items(s)
+    return [normalize(p).text for p in items] if len(items) > 1 else [s]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -144,3 +144,32 @@ def last_match(pattern: re.Pattern, text: str) -> re.Match | None:
     for found in pattern.finditer(text):  # noqa: B007 - the loop keeps the last match
         pass
     return found
+
+
+# A math delimiter: display \[ \] and $$, inline \( \) and $ (an escaped \$ is a dollar sign).
+_MATH_DELIMITER = re.compile(r"\\\[|\\\]|\\\(|\\\)|\$\$|(?<!\\)\$")
+_CLOSER = {"\\[": "\\]", "\\(": "\\)", "$$": "$$", "$": "$"}
+
+
+def math_spans(text: str, limit: int = 50) -> list[tuple[int, int, int]]:
+    """(start, content_start, content_end) of the last `limit` math spans of `text`, in text
+    order: ``\\[...\\]``, ``$$...$$``, ``\\(...\\)``, ``$...$``. One scan; an unclosed span ends at
+    nothing (it is dropped), and an inline ``$`` span does not cross a blank line."""
+    spans: list[tuple[int, int, int]] = []
+    opened: tuple[str, int, int] | None = None
+    for m in _MATH_DELIMITER.finditer(text):
+        token = m.group(0)
+        if opened is None:
+            if token in _CLOSER:
+                opened = (token, m.start(), m.end())
+            continue
+        want = _CLOSER[opened[0]]
+        if token == want:
+            if not (want == "$" and "\n\n" in text[opened[2] : m.start()]):
+                spans.append((opened[1], opened[2], m.start()))
+                if len(spans) > 2 * limit:
+                    spans = spans[-limit:]
+                opened = None
+            else:
+                opened = (token, m.start(), m.end())  # a stray "$" long before: start over here
+    return spans[-limit:]

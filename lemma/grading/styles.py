@@ -46,6 +46,13 @@ def conclusion_allowed(style: str) -> bool:
     return get_style(style).name != "world"
 
 
+def last_math_allowed(style: str) -> bool:
+    """Whether, with no marker and no concluding sentence, the last displayed or inline math
+    expression may give the answer (as MATH harnesses do): in the ``math`` style only (a GSM8K
+    completion's "$" is a currency sign; the world's solutions always carry their marker)."""
+    return get_style(style).name == "math"
+
+
 def last_number_allowed(style: str, allow_last_number: bool | None) -> bool:
     """The effective fallback setting: the caller's choice when given, else the style's default."""
     default = get_style(style).allow_last_number
