@@ -35,7 +35,7 @@ from lemma.grading.baseline import math_verify_correct  # noqa: E402
 
 # Which of the sdist's test files hold (gold, pred, expected) cases.
 SUITE_FILES = ("test_all.py", "test_numina_cases.py", "test_open_thoughts.py", "test_boxed.py", "test_yujianll.py")
-_MARKER = re.compile(r"\\boxed|\\fbox|answer", re.IGNORECASE)
+MARKER = re.compile(r"\\boxed|\\fbox|answer", re.IGNORECASE)
 
 
 def fetch_suite(into: Path) -> Path:
@@ -116,8 +116,8 @@ def main(argv: list[str] | None = None) -> int:
             tests = tests / "tests"
         rows = suite_cases(tests)
     subsets = {
-        "with a marker": [r for r in rows if _MARKER.search(r["completion"])],
-        "without one": [r for r in rows if not _MARKER.search(r["completion"])],
+        "with a marker": [r for r in rows if MARKER.search(r["completion"])],
+        "without one": [r for r in rows if not MARKER.search(r["completion"])],
     }
     print(f"math-verify {version('math-verify')} test suite: {len(rows)} cases")
     print(

@@ -97,6 +97,6 @@ rule smooth_and_filter:
         **teacher_resources(),
     params:
         teacher=teacher_params("smooth"),
-        grading=config["grading"],
+        grading=grading_params("training"),
     script:
         "../scripts/smooth_and_filter.py"

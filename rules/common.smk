@@ -215,6 +215,14 @@ def training_params():
     return {k: v for k, v in config["training"].items() if k != "gpu_memory_gb"}
 
 
+def grading_params(use):
+    """The grader's settings one rule reads: its use's `grading.require_marker` ("training":
+    grade_samples and smooth_and_filter; "evaluation": the benchmarks) and the timeout. A rule sees
+    only its own use, so changing evaluation's setting reruns only the evaluations."""
+    g = config["grading"]
+    return {"timeout_s": g["timeout_s"], "require_marker": g["require_marker"][use]}
+
+
 def eval_settings(majority=False):
     """What decides an evaluation's answers: maj_k only for evaluate_majority, so turning maj@k on
     adds those jobs without rerunning the greedy ones."""

@@ -21,7 +21,7 @@ rule evaluate:
         evaluation=eval_settings(),
         template=prompt_template(),
         source=lambda w: config["benchmarks"][w.benchmark],
-        grading=config["grading"],
+        grading=grading_params("evaluation"),
     script:
         "../scripts/evaluate.py"
 
@@ -50,7 +50,7 @@ rule evaluate_majority:
         template=prompt_template(),
         source=lambda w: config["benchmarks"][w.benchmark],
         seed=config["seed"],
-        grading=config["grading"],
+        grading=grading_params("evaluation"),
     script:
         "../scripts/evaluate_majority.py"
 

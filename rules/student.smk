@@ -70,6 +70,6 @@ rule grade_samples:
         "../envs/core.yaml"
     threads: config["grading"]["threads"]
     params:
-        grading=config["grading"],
+        grading=grading_params("training"),
     script:
         "../scripts/grade_samples.py"

@@ -11,6 +11,7 @@ rows = grade_samples(
     read_all(snakemake.input.shards, SAMPLES),
     workers=snakemake.threads,
     timeout=snakemake.params.grading["timeout_s"],
+    require_marker=snakemake.params.grading["require_marker"],
 )
 df = write_table(rows, snakemake.output[0], GRADED)
 per_problem = df.group_by("problem_id").agg(any_ok=pl.col("correct").any(), all_ok=pl.col("correct").all())

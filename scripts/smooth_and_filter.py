@@ -10,6 +10,7 @@ rows, stats = smooth_and_filter(
     read_table(snakemake.input.corrections, CORRECTIONS),
     t,
     grade_timeout=snakemake.params.grading["timeout_s"],
+    require_marker=snakemake.params.grading["require_marker"],
 )
 t.close()
 check_teacher(stats, snakemake)  # too many unanswered requests: fail, write nothing

@@ -293,7 +293,11 @@ def test_timeout_default_is_the_papers_and_the_config_fills_it():
     assert DEFAULT_TIMEOUT_S == 10.0
     cfg = load_yaml(Path(__file__).parent.parent / "config" / "config.yaml")
     assert not validate(cfg, "config", "config.yaml")
-    assert cfg["grading"] == {"timeout_s": 10, "threads": 1}  # threads: the world config's own
+    assert cfg["grading"] == {  # threads: the world config's own
+        "timeout_s": 10,
+        "threads": 1,
+        "require_marker": {"training": False, "evaluation": False},
+    }
     cfg["grading"] = {"timeout_s": 0}
     assert any("grading.timeout_s" in str(p) for p in validate(cfg, "config", "config.yaml"))
 
@@ -314,10 +318,12 @@ def test_workflow_grading_passes_the_timeout_through():
     assert grade_samples(problems, samples, timeout=3)[0]["correct"] is True
     root = Path(__file__).parent.parent
     rules = "".join(p.read_text() for p in (root / "rules").glob("*.smk"))
-    for rule in ("grade_samples", "smooth_and_filter", "evaluate", "evaluate_majority"):
+    uses = {"grade_samples": "training", "smooth_and_filter": "training", "evaluate": "evaluation"}
+    for rule, use in {**uses, "evaluate_majority": "evaluation"}.items():
         body = rules.split(f"rule {rule}:", 1)[1].split("\nrule ", 1)[0]
-        assert 'grading=config["grading"]' in body, rule
+        assert f'grading=grading_params("{use}")' in body, rule
         script = body.split("script:")[1].split('"')[1].replace("../", "")
         # the evaluate scripts read it through lemma.pipeline.runner.eval_spec (tests/test_pipeline_runner.py)
         text = (root / script).read_text()
         assert 'grading["timeout_s"]' in text or "eval_spec(snakemake)" in text, script
+        assert 'grading["require_marker"]' in text or "eval_spec(snakemake)" in text, script

@@ -99,7 +99,8 @@ def test_check_teacher_reads_the_current_config_fraction():
 
 def test_an_evaluate_rule_reads_its_benchmark_settings_and_student(tmp_path):
     """evaluate and evaluate_majority read the same things from their rule: the benchmark's
-    settings (wildcard, template, shots, exemplar format, answer length, grading timeout) and the
+    settings (wildcard, template, shots, exemplar format, answer length, grading timeout and
+    marker setting) and the
     trained model as an engine with evaluation.batch_size and the rule's threads."""
     from lemma.pipeline.evaluate import EvalSpec
     from tests.tiny_models import build_tiny_llama
@@ -111,17 +112,17 @@ def test_an_evaluate_rule_reads_its_benchmark_settings_and_student(tmp_path):
             evaluation={"max_new_tokens": 48, "batch_size": 4, "maj_k": 3},
             template="alpaca",
             source={"source": "builtin", "shots": 2, "format": "svamp"},
-            grading={"timeout_s": 7.5},
+            grading={"timeout_s": 7.5, "require_marker": True},
         ),
         wildcards=SimpleNamespace(run="lemma", benchmark="svamp_test"),
         input=SimpleNamespace(model=str(model)),
         threads=2,
     )
     assert runner.eval_spec(rule) == EvalSpec(
-        "svamp_test", "alpaca", 48, shots=2, source_format="svamp", grade_timeout=7.5
+        "svamp_test", "alpaca", 48, shots=2, source_format="svamp", grade_timeout=7.5, require_marker=True
     )
     rule.params.source = {"source": "builtin"}  # no shots, no format: zero-shot, exemplars by name
-    assert runner.eval_spec(rule) == EvalSpec("svamp_test", "alpaca", 48, grade_timeout=7.5)
+    assert runner.eval_spec(rule) == EvalSpec("svamp_test", "alpaca", 48, grade_timeout=7.5, require_marker=True)
     student = runner.evaluated_student(rule)
     assert student.model_path == str(model) and student.batch_size == 4
 

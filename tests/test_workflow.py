@@ -285,3 +285,16 @@ def test_majority_vote_runs_for_real(run):
     assert [(g.pred_answer, g.correct) for g in regraded] == list(zip(voted["pred_answer"], voted["correct"]))
     unanswered = maj.filter(pl.col("status") != "ok")
     assert unanswered["pred_answer"].is_null().all() and not unanswered["correct"].any()
+
+
+def test_the_evaluation_marker_setting_reruns_only_the_evaluations(run):
+    """grading.require_marker is read per use: the evaluations' setting is not a parameter of
+    grade_samples or smooth_and_filter, so flipping it reruns the benchmarks and what reads them."""
+
+    def edit(data):
+        data.setdefault("grading", {})["require_marker"] = {"evaluation": True}
+
+    jobs = planned_after_edit(run, "config/config.yaml", edit)
+    rules = {r for r, _ in jobs}
+    assert "evaluate" in rules
+    assert not rules & {"grade_samples", "smooth_and_filter", "train", "build_sft", "sample_student", "inject_errors"}

@@ -43,6 +43,14 @@ def add_parser(commands) -> None:
         default=None,
         help="allow/forbid the last-number fallback (default: the style's setting)",
     )
+    p.add_argument(
+        "--require-marker",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="only a marked statement (\\boxed{}, 'The answer is', 'Answer:', '####') answers; no fallback "
+        "to a concluding sentence, the last expression or the last number (default: %(default)s, as "
+        "grading.require_marker.evaluation)",
+    )
 
 
 def read_rows(path: Path) -> list[dict]:
@@ -67,6 +75,7 @@ def run(args: argparse.Namespace) -> int:
         timeout=args.timeout,
         workers=args.workers,
         allow_last_number=args.allow_last_number,
+        require_marker=args.require_marker,
     )
     args.output.parent.mkdir(parents=True, exist_ok=True)
     tmp = args.output.with_name(args.output.name + ".tmp")

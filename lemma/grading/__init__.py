@@ -1,6 +1,6 @@
 """The answer grader: is a completion's final answer equal to the reference?
 
-    grade(completion, gold, style="gsm8k", timeout=10.0) -> Grade(pred_answer, correct, status)
+    grade(completion, gold, style="gsm8k", timeout=10.0, require_marker=False) -> Grade(pred_answer, correct, status)
     grade_many(pairs, style=..., timeout=..., workers=None) -> list[Grade]
     extract_answer(completion, style) -> str | None
     find_answer(completion, style) -> Answer(text, start, answer_start, end, rule) | None
@@ -8,7 +8,8 @@
 `status` is "ok", "no_answer" (no answer could be found), "timeout" (the comparison ran past its
 hard time limit; not a wrong answer) or "error" (input over the size bounds, an answer too costly
 to evaluate, or a reference that cannot be read). Modules: `extract` (finding the answer, in a
-documented order), `normalize` (string forms and exact rationals), `guard` (bounds before sympy),
+documented order), `several` (answers in several parts: runs of boxes, lists, sets, named
+values), `normalize` (string forms and exact rationals), `guard` (bounds before sympy),
 `equivalence` (fast rules, then math-verify with exact checks), `pool` (worker processes with hard
 timeouts), `styles` (per-dataset settings).
 """

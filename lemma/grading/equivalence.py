@@ -59,6 +59,10 @@ def _single_letter(s: str) -> str | None:
     return s.upper() if len(s) == 1 and s.isalpha() else None
 
 
+# What an answer in several parts contains somewhere (a plain number contains none of it).
+_SEVERAL = re.compile(r"[,;={±]|\\pm| and | or ")
+
+
 def item_lists(gold: str, pred: str) -> tuple[list[str], list[str]]:
     """The items of both answers (lemma.grading.several.answer_items), the completion's named
     values read in the reference's order; one named tuple against as many bare values (``a=3,
@@ -77,9 +81,12 @@ def fast_equal(gold: str, pred: str) -> bool | None:
     g, p = normalize(gold), normalize(pred)
     if compact(g.text) == compact(p.text):
         return True
-    gl, pl = item_lists(gold, pred)
-    if len(gl) == 1 and len(pl) == 1 and "(" not in gl[0] + pl[0]:
-        gl, pl = [g.text], [p.text]  # one value each: the percent sign is read on the whole answer
+    if _SEVERAL.search(g.text) or _SEVERAL.search(p.text):
+        gl, pl = item_lists(gold, pred)
+        if len(gl) == 1 and len(pl) == 1 and "(" not in gl[0] + pl[0]:
+            gl, pl = [g.text], [p.text]  # one value each: the percent sign is read on the whole answer
+    else:
+        gl, pl = [g.text], [p.text]  # one plain value each (the common case, kept cheap)
     gv = [parse_rational(x) for x in gl]
     pv = [parse_rational(x) for x in pl]
     g_num = all(v is not None for v in gv)

@@ -2,7 +2,7 @@
 
 Public API:
 
-    find_answer(text, style="gsm8k", allow_last_number=None) -> Answer | None
+    find_answer(text, style="gsm8k", allow_last_number=None, require_marker=False) -> Answer | None
         the final answer with where it sits: `Answer.text` (cleaned), `Answer.start` (where the
         statement begins: its marker, e.g. the "answer" of "The answer is 5"), `Answer.answer_start`
         and `Answer.end` (the raw answer text, ``text[answer_start:end]``) and `Answer.rule`;
@@ -34,7 +34,9 @@ Statements of an answer (each a `rule` name), as real models write them:
   with the answer on the next non-blank line. X is the rest of the line.
 - ``hashes``: GSM8K's ``#### X`` (rest of the line). A markdown heading is not an answer: when
   the text after ``####`` starts with a word (``#### Question 2``, ``#### Step 3``), it is skipped.
-- ``boxed``: ``\\boxed{...}`` / ``\\fbox{...}``, braces matched so nested groups stay whole.
+- ``boxed``: ``\\boxed{...}`` / ``\\fbox{...}``, braces matched so nested groups stay whole; the
+  boxes of one statement joined by connecting text only are one answer (``$\\boxed{1}$ and
+  $\\boxed{-2}$`` is "1, -2"; see lemma.grading.several.join_run).
 - ``conclusion``: only when none of the above is found, and not in the built-in ``world`` style:
   the last concluding sentence that states a value (``So, the GCD is 12*12 = 144.``,
   ``Therefore, the number left is 12.``: the text after its first "is"/"are"/"equals", a count
@@ -42,8 +44,15 @@ Statements of an answer (each a `rule` name), as real models write them:
   ``In conclusion, Emma earns $450.``), or a last
   line that is a bare calculation (``18 / 24 = 0.75``; a restatement ``\\sqrt{72} = \\sqrt{72}``
   is not an answer).
+- ``last_math``: in the ``math`` style only, when nothing above was found: the last displayed or
+  inline math expression of the last paragraph that states a value (``\\[ 9 \\]``, ``Thus $x \\le 2$ is our answer.``),
+  with the spans that run into it (``$x = 2$ and $x = 3$``), as MATH harnesses read such text; a
+  chain states its last side; a restatement (``$a$ = $a$``) is not an answer.
 - ``last_number``: the last number in the text, only when the style allows it and nothing above
   was found (see `styles.py`).
+
+``require_marker=True`` keeps only the marked statements (``answer_is`` to ``boxed``): no
+conclusion, no last expression, no last number (config ``grading.require_marker``).
 
 The statement that begins LAST in the text wins, whatever its kind: a trajectory that reflects
 and answers again is judged on its final answer (``The answer is: 18 ... Wait ... #### 16`` is
@@ -94,7 +103,7 @@ class Answer:
     start: int  # where its statement begins (the marker)
     answer_start: int  # the raw answer text is completion[answer_start:end]
     end: int
-    rule: str  # answer_is | answer_label | hashes | boxed | conclusion | last_number
+    rule: str  # answer_is | answer_label | hashes | boxed | conclusion | last_math | last_number
 
 
 _ANSWER_IS = re.compile(r"\banswer\s+is\b(?!n['’]t)[ \t]*:?", re.IGNORECASE)
@@ -305,7 +314,10 @@ def _conclusion(text: str) -> tuple[int, int, int] | None:
 def _last_math(text: str) -> Answer | None:
     """The last math span that states a value, with the spans that run into it (``$x = 2$ and
     $x = 3$``). A chain (``$f(2) = 4 \\cdot 2 - 1 = 7$``) states its last side."""
-    spans = [s for s in math_spans(text, MAX_TRIES) if _has_value(text[s[1] : s[2]])]
+    # Only the last paragraph: an expression paragraphs before the end of a rambling text is not
+    # its answer (a human reader would not take it; a final display line is its own paragraph).
+    last_paragraph = text.rstrip().rfind("\n\n")
+    spans = [s for s in math_spans(text, MAX_TRIES) if s[0] > last_paragraph and _has_value(text[s[1] : s[2]])]
     found = _joined(text, spans, "last_math")
     if found is None or _restated(text, spans, found):
         return None

@@ -157,7 +157,11 @@ def correct(
 
 
 def smooth_and_filter(
-    problems: pl.DataFrame, corrections: pl.DataFrame, teacher: Teacher, grade_timeout: float = DEFAULT_TIMEOUT_S
+    problems: pl.DataFrame,
+    corrections: pl.DataFrame,
+    teacher: Teacher,
+    grade_timeout: float = DEFAULT_TIMEOUT_S,
+    require_marker: bool = False,
 ):
     """Smooth each trajectory; keep it only if the rewrite still has the wrong prefix, a reflection
     and the correction's reasoning (lemma.text.reflection.check_smoothed: else dropped as
@@ -183,6 +187,7 @@ def smooth_and_filter(
         [views[r["problem_id"]].answer for r in pending],
         [views[r["problem_id"]].style for r in pending],
         timeout=grade_timeout,
+        require_marker=require_marker,
     )
     rows = []
     for r, g in zip(pending, grades):

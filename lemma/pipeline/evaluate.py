@@ -47,6 +47,7 @@ class EvalSpec:
     shots: int = 0
     source_format: str | None = None
     grade_timeout: float = DEFAULT_TIMEOUT_S
+    require_marker: bool = False
 
     def prompts(self, problems: pl.DataFrame) -> tuple[list[str], tuple[str, ...]]:
         return eval_prompts(problems, self.template, self.shots, self.benchmark, self.source_format)
@@ -58,7 +59,13 @@ def evaluate(problems: pl.DataFrame, engine: Engine, spec: EvalSpec) -> list[dic
     params = SamplingParams(temperature=0.0, top_p=1.0, max_new_tokens=spec.max_new_tokens, n=1, stop=stops)
     outs = engine.generate([Request(prompt=p, params=params) for p in prompts], progress=f"evaluate {spec.benchmark}")
     texts = _texts([o[:1] for o in outs], stops)
-    grades = grade_texts(texts, problems["answer"].to_list(), problems["style"].to_list(), timeout=spec.grade_timeout)
+    grades = grade_texts(
+        texts,
+        problems["answer"].to_list(),
+        problems["style"].to_list(),
+        timeout=spec.grade_timeout,
+        require_marker=spec.require_marker,
+    )
     return [
         {
             "problem_id": pid,
@@ -81,7 +88,7 @@ def majority_vote(problems: pl.DataFrame, engine: Engine, spec: EvalSpec, k: int
     texts = _texts(outs, stops)
     golds = [g for g in problems["answer"] for _ in range(k)]
     styles = [s for s in problems["style"] for _ in range(k)]
-    grades = grade_texts(texts, golds, styles, timeout=spec.grade_timeout)
+    grades = grade_texts(texts, golds, styles, timeout=spec.grade_timeout, require_marker=spec.require_marker)
     rows = []
     for i, (pid, gold) in enumerate(zip(problems["id"], problems["answer"])):
         votes: dict[str, int] = {}

@@ -76,6 +76,7 @@ def eval_spec(smk):
         shots=p.source.get("shots", 0),
         source_format=p.source.get("format"),
         grade_timeout=p.grading["timeout_s"],
+        require_marker=p.grading["require_marker"],
     )
 
 
