@@ -216,9 +216,11 @@ def training_params():
 
 
 def grading_params(use):
-    """The grader's settings one rule reads: its use's `grading.require_marker` ("training":
-    grade_samples and smooth_and_filter; "evaluation": the benchmarks) and the timeout. A rule sees
-    only its own use, so changing evaluation's setting reruns only the evaluations."""
+    """The grader's settings for one use, as params: the timeout and that use's
+    `grading.require_marker` ("training" for grade_samples and smooth_and_filter, "evaluation"
+    for the benchmarks). Each sees only its own use, so changing evaluation's setting reruns only
+    the evaluations. (No "rule" followed by a colon in this text: snakemake --lint reads that as a
+    rule in this file.)"""
     g = config["grading"]
     return {"timeout_s": g["timeout_s"], "require_marker": g["require_marker"][use]}
 

@@ -88,6 +88,30 @@ def test_several_processes_write_at_once(tmp_path):
     assert n_log == sum(counts.values())
 
 
+def _opener(path, barrier):
+    barrier.wait(30)
+    RequestCache(path).close()
+
+
+def test_jobs_opening_a_fresh_cache_at_once_all_start(tmp_path):
+    """Teacher jobs that start together (locate_errors beside inject_errors) open a fresh cache at
+    the same moment; they used to race twice there: switching the new file to WAL ("database is
+    locked", answered at once, without waiting) and adding the later columns ("duplicate column
+    name"). Seen in the chaos test's run; fails most runs without the fix."""
+    ctx = mp.get_context("spawn")
+    for attempt in range(4):
+        path = tmp_path / f"fresh{attempt}.sqlite"
+        barrier = ctx.Barrier(4)
+        procs = [ctx.Process(target=_opener, args=(path, barrier)) for _ in range(4)]
+        for p in procs:
+            p.start()
+        for p in procs:
+            p.join(60)
+        assert [p.exitcode for p in procs] == [0, 0, 0, 0], attempt
+        columns = {r[1] for r in sqlite3.connect(path).execute("PRAGMA table_info(live_calls)")}
+        assert "cost_usd" in columns
+
+
 class _CountingEngine(Engine):
     name = "counting"
     model = "m0"

@@ -138,7 +138,7 @@ class RequestCache:
         # short transaction and no lock is held between calls.
         self._db = sqlite3.connect(self.path, timeout=busy_timeout_s, isolation_level=None, check_same_thread=False)
         self._db.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
-        mode = self._db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        mode = self._journal_mode_wal(busy_timeout_s)
         if mode.lower() != "wal":
             raise RuntimeError(
                 f"request cache {self.path}: SQLite refused WAL mode (got {mode!r}); "
@@ -148,11 +148,33 @@ class RequestCache:
         # power cut could lose the last answers, which would simply be asked again.
         self._db.execute("PRAGMA synchronous = NORMAL")
         self._db.executescript(_SCHEMA)
-        for table, columns in _ADDED_COLUMNS.items():
-            have = {r[1] for r in self._db.execute(f"PRAGMA table_info({table})")}
-            for name, decl in columns.items():
-                if name not in have:
-                    self._db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {decl}")
+        # Columns added since a cache file was made. Two jobs opening one cache at the same moment
+        # (locate_errors beside inject_errors) would both see a column missing and both add it:
+        # the write lock taken first makes the second wait, then find it there.
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            for table, columns in _ADDED_COLUMNS.items():
+                have = {r[1] for r in self._db.execute(f"PRAGMA table_info({table})")}
+                for name, decl in columns.items():
+                    if name not in have:
+                        self._db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {decl}")
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+
+    def _journal_mode_wal(self, busy_timeout_s: float) -> str:
+        """Switch the file to WAL. On a brand-new file several jobs may try at the same moment;
+        SQLite answers the losers "database is locked" at once, without waiting on busy_timeout,
+        so wait and retry here (bounded by the same timeout)."""
+        deadline = time.monotonic() + busy_timeout_s
+        while True:
+            try:
+                return self._db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            except sqlite3.OperationalError as e:
+                if "locked" not in str(e) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
 
     # -- lookups -----------------------------------------------------------------------------
     def get(self, key: str) -> Completion | None:
