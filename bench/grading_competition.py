@@ -27,7 +27,13 @@ sys.path.insert(0, str(ROOT))
 
 from lemma.grading import grade_many  # noqa: E402
 from lemma.grading.baseline import math_verify_correct  # noqa: E402
-from tests.grading_sets import COMPETITION_KINDS, champ_rows, competition_rows, smollm2_rows  # noqa: E402
+from tests.grading_sets import (  # noqa: E402
+    CHAMP_LABELS_2,
+    COMPETITION_KINDS,
+    champ_rows,
+    competition_rows,
+    smollm2_rows,
+)
 
 SECTION = "## Grading competition-style answers"
 
@@ -55,6 +61,8 @@ def sets() -> list[tuple[str, list[dict], str]]:
     out = [(f"{kind} (written here)", [r for r in rows if r["kind"] == kind], "math") for kind in COMPETITION_KINDS]
     champ = champ_rows()
     out.append(("CHAMP: real GPT/PaLM solutions, hand-labelled", champ, "math"))
+    champ2 = champ_rows(CHAMP_LABELS_2)
+    out.append(("CHAMP batch 2: labelled after the changes, held out", champ2, "math"))
     smol = smollm2_rows()
     out.append(("SmolLM2-135M completions (issue 11's set), `math` style", smol, "math"))
     out.append(("SmolLM2-135M completions (issue 11's set), `gsm8k` style", smol, "gsm8k"))

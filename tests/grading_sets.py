@@ -96,6 +96,8 @@ def heldout2_rows() -> list[dict]:
 
 COMPETITION = DATA / "grading_competition.jsonl"
 CHAMP_LABELS = DATA / "grading_champ_labels.jsonl"
+# Labelled after the grader changed for issue 24 and before it was measured on them: held out.
+CHAMP_LABELS_2 = DATA / "grading_champ_labels2.jsonl"
 # The kinds of tests/data/grading_make_competition.py, in the order bench/RESULTS.md shows them.
 COMPETITION_KINDS = ("several", "number_forms", "radicals", "relations", "whole_reference", "no_marker")
 
@@ -111,20 +113,21 @@ def competition_rows() -> list[dict]:
     return rows
 
 
-def champ_rows() -> list[dict]:
+def champ_rows(labels: Path = CHAMP_LABELS) -> list[dict]:
     """Real solutions of GPT-3.5, GPT-4, GPT-4 Turbo and PaLM 2 to CHAMP's competition problems,
     read from the installed `champ-dataset` package (the data is not copied here), against CHAMP's
     own final answers, with a hand label per solution (tests/data/grading_champ_labels.jsonl, by
-    ``problem id|model|prompt``). Most state their answer in prose, without a marker."""
+    ``problem id|model|prompt``; `labels`: CHAMP_LABELS_2 for the second, held-out batch). Most
+    state their answer in prose, without a marker."""
     from lemma.judging.sets import champ_file
 
     problems = json.loads(Path(champ_file()).read_text(encoding="utf-8"))["problems"]
     rows = []
-    for n, lab in enumerate(_jsonl(CHAMP_LABELS), 1):
+    for n, lab in enumerate(_jsonl(labels), 1):
         pid, _, key = lab["id"].partition("|")
         problem = problems.get(pid)
         if problem is None or key not in problem["fws_annotations"]:
-            raise ValueError(f"{CHAMP_LABELS} line {n}: no CHAMP solution {lab['id']!r}")
+            raise ValueError(f"{labels} line {n}: no CHAMP solution {lab['id']!r}")
         text = problem["fws_annotations"][key]["text"]
         rows.append({**lab, "completion": text, "gold": problem["_answer"], "kind": "champ"})
     return rows
