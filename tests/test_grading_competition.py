@@ -56,6 +56,24 @@ def test_without_a_marker_the_math_style_falls_back_to_the_last_expression():
     assert extract_answer("we get \\[ 9 \\]", "world") is None
 
 
+def test_a_completion_that_is_only_a_value_is_its_own_answer():
+    for text, answer in (
+        ("-7", "-7"),
+        ("3,141,500", "3,141,500"),
+        ("$F$", "F"),
+        ("$even$", "even"),
+        ("40 pct", "40 pct"),
+    ):
+        found = find_answer(text, "math")
+        assert (found.text, found.rule) == (answer, "bare"), text
+    assert find_answer("$$g(t) = 2t$$", "math").text == "g(t) = 2t"
+    assert find_answer("not sure", "math") is None  # words: prose, not a value
+    assert extract_answer("$\\sqrt{8}$ = $\\sqrt{8}$", "math") is None  # two spans: no bare value
+    assert extract_answer("-7", "world") is None
+    assert grade("40 pct", "40\\%", "math").correct
+    assert grade("$2,500.75", "2500.75", "math").correct
+
+
 def test_require_marker_turns_every_fallback_off():
     for text, style in (
         ("we get \\[ 9 \\]", "math"),
@@ -110,6 +128,8 @@ def test_items_of_an_answer():
         ("x \\in [2, 5)", "[2,5)", True),
         ("(p, q) = (3, 2)", "(3, 2)", True),
         ("(p, q) = (2, 3)", "(3, 2)", False),
+        ("(3,15) \\cup (15,204)", "(3, 15) \\cup (15, 204)", True),
+        ("\\csc^2(t)", "1+\\cot^2(t)", True),  # "(t)" is the argument, not a unit in words
     ],
 )
 def test_answers_compare_as_the_reference_asks(pred, gold, expected):
@@ -118,6 +138,9 @@ def test_answers_compare_as_the_reference_asks(pred, gold, expected):
 
 def test_math_number_forms_normalise():
     assert normalize("11,\\!111,\\!100").text == "11111100"
+    assert normalize("22,\\! 333,\\! 400").text == "22333400"  # a space after the thin space
+    assert normalize("(15,204)").text == "(15,204)"  # a tuple's parts, not a thousands group
+    assert normalize("x = 15,204").text == "15204"
     assert normalize("\\$16,\\!386.20").text == "16386.20"
     assert normalize("f(t)=t^2+1").text == "x^2+1"
 

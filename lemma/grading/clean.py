@@ -44,7 +44,7 @@ _LEAD_ADVERB = re.compile(
     re.IGNORECASE,
 )
 # "2 (slices)": a parenthetical of words after a number names its unit.
-_TRAILING_WORDS = re.compile(r"\s*\([A-Za-z][A-Za-z .'-]*\)$")
+_TRAILING_WORDS = re.compile(r"\s*\([A-Za-z]{2}[A-Za-z .'-]*\)$")  # a word, not "(y)" of sec^2(y)
 _LEADING_WORD = re.compile(r"^[A-Za-z]{2,}\b")
 
 

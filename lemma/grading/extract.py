@@ -44,6 +44,9 @@ Statements of an answer (each a `rule` name), as real models write them:
   ``In conclusion, Emma earns $450.``), or a last
   line that is a bare calculation (``18 / 24 = 0.75``; a restatement ``\\sqrt{72} = \\sqrt{72}``
   is not an answer).
+- ``bare``: not in the ``world`` style, when nothing above was found: a completion that is only a
+  short value (one line of at most MAX_BARE_CHARS: ``-5``, ``7,425,000``, ``$E$``, ``28
+  percent``) is its own answer; words outside math mean prose, which this rule does not read.
 - ``last_math``: in the ``math`` style only, when nothing above was found: the last displayed or
   inline math expression of the last paragraph that states a value (``\\[ 9 \\]``, ``Thus $x \\le 2$ is our answer.``),
   with the spans that run into it (``$x = 2$ and $x = 3$``), as MATH harnesses read such text; a
@@ -103,7 +106,7 @@ class Answer:
     start: int  # where its statement begins (the marker)
     answer_start: int  # the raw answer text is completion[answer_start:end]
     end: int
-    rule: str  # answer_is | answer_label | hashes | boxed | conclusion | last_math | last_number
+    rule: str  # answer_is | answer_label | hashes | boxed | conclusion | bare | last_math | last_number
 
 
 _ANSWER_IS = re.compile(r"\banswer\s+is\b(?!n['’]t)[ \t]*:?", re.IGNORECASE)
@@ -317,7 +320,7 @@ def _last_math(text: str) -> Answer | None:
     # Only the last paragraph: an expression paragraphs before the end of a rambling text is not
     # its answer (a human reader would not take it; a final display line is its own paragraph).
     last_paragraph = text.rstrip().rfind("\n\n")
-    spans = [s for s in math_spans(text, MAX_TRIES) if s[0] > last_paragraph and _has_value(text[s[1] : s[2]])]
+    spans = [s for s in math_spans(text, MAX_TRIES) if s[0] > last_paragraph and _math_value(text[s[1] : s[2]])]
     found = _joined(text, spans, "last_math")
     if found is None or _restated(text, spans, found):
         return None
@@ -325,6 +328,41 @@ def _last_math(text: str) -> Answer | None:
     if answer.count("=") >= 2 and "," not in answer and not _RELATION_SIGN.search(answer):
         answer = answer.rpartition("=")[2].strip()
     return Answer(answer, found.start, found.answer_start, found.end, "last_math")
+
+
+def _math_value(content: str) -> bool:
+    """Whether a math span states something: a number, a command, or an equation (``f(y) = y``);
+    a lone name (``$n$``) does not."""
+    return _has_value(content) or "=" in content
+
+
+# A completion that is nothing but its answer: one short line ("-5", "7,425,000", "$E$",
+# "28 percent"). Words of two letters or more outside math mean prose, not a bare answer.
+MAX_BARE_CHARS = 80
+_MATH_WRAPPED = re.compile(r"^(?:\$\$?|\\\(|\\\[)(?P<inner>.*?)(?:\$\$?|\\\)|\\\])$", re.DOTALL)
+_PROSE_WORD = re.compile(r"(?<![\\A-Za-z])[A-Za-z]{2,}")
+_UNIT_OR_PERCENT = re.compile(r"(?:percent|pct)\s*$", re.IGNORECASE)
+
+
+def _bare(text: str) -> Answer | None:
+    """The whole completion as its answer, when it is only a short value."""
+    s = text.strip()
+    if not s or len(s) > MAX_BARE_CHARS or "\n" in s.strip("$ \\[]()\n"):
+        return None
+    wrapped = _MATH_WRAPPED.match(s)
+    inner = (wrapped.group("inner") if wrapped else s).strip()
+    if inner.count("$") > 1 or "\\(" in inner or "\\[" in inner:
+        return None  # several math spans: a calculation or a restatement, not one bare value
+    # (one "$" is a currency sign: "$1,250.50")
+    if "\\boxed" in inner or "\\fbox" in inner or inner.count("{") != inner.count("}"):
+        return None  # a box the marker rules could not read is broken, not bare
+    if not wrapped and _PROSE_WORD.search(_UNIT_OR_PERCENT.sub("", inner)):
+        return None
+    cleaned = clean_answer(s)
+    if not acceptable(cleaned):
+        return None
+    start = text.find(s)
+    return Answer(cleaned, start, start, start + len(s), "bare")
 
 
 def _restated(text: str, spans: list[tuple[int, int, int]], found: Answer) -> bool:
@@ -360,6 +398,10 @@ def find_answer(
             cleaned = clean_answer(completion[a:b])
             if acceptable(cleaned) and _has_value(cleaned):
                 return Answer(cleaned, start, a, b, "conclusion")
+    if conclusion_allowed(style):
+        found = _bare(completion)
+        if found is not None:
+            return found
     if last_math_allowed(style):
         found = _last_math(completion)
         if found is not None:

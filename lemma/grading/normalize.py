@@ -39,8 +39,9 @@ _TEXT_UNIT = re.compile(
 _SPACING = re.compile(r"(?<!\\)\\[,;:! ]|\\q?quad|\\displaystyle|\\left|\\right|\\big|\\Big|~")
 _DEGREES = re.compile(r"\^\s*\{?\s*\\circ\s*\}?|\\circ|°|\\degree")
 _CURRENCY = re.compile(r"\\\$|\$|€|£|¥|₹|\\euro|\\pounds")
-_PERCENT = re.compile(r"(?:\\%|%|\s*percent(?:age)?)\s*$", re.IGNORECASE)
-_THOUSANDS = re.compile(r"(?<![\d.,])(\d{1,3})((?:,\d{3})+)(?![\d,])")
+_PERCENT = re.compile(r"(?:\\%|%|\s*percent(?:age)?|\s+pct)\s*$", re.IGNORECASE)
+# Thousands groups, but not the parts of a tuple or an interval: "(12,102)" is two numbers.
+_THOUSANDS = re.compile(r"(?<![\d.,(\[])(\d{1,3})((?:,\d{3})+)(?![\d,)\]])")
 _CHOICE = re.compile(r"^\(?\s*([A-J])\s*\)?$")
 # "x = 5", "x_1 = 5", "k=5": a single (possibly subscripted) variable on the left of one "=".
 _ASSIGN = re.compile(r"^[A-Za-z](?:_\{?\w+\}?)?\s*=\s*(?P<rhs>[^=]+)$")
@@ -135,7 +136,7 @@ def normalize(answer: str, keep_name: bool = False) -> Normalized:
     side (``x = 5``) stays: lemma.grading.several reads named values."""
     s = answer.strip()
     # "16,\!386.20": MATH's negative thin space inside a number is no space at all.
-    s = s.replace("\\!", "")
+    s = re.sub(r"\\!\s*", "", s)
     s = _INLINE_DELIMITERS.sub(" ", s)  # "x = 2 \\) and \\( x = 3": delimiters left inside a list
     s = s.replace("\\dfrac", "\\frac").replace("\\tfrac", "\\frac").replace("{,}", ",")
     s = _TEXT_UNIT.sub("", s)

@@ -53,7 +53,7 @@ def join_run(text: str, spans: list[tuple[int, int, int]], last: int) -> list[tu
     for k in range(last - 1, -1, -1):
         end = spans[k][2]
         prev_end = end + (2 if text[end : end + 2] in ("\\]", "\\)", "$$") else 1)  # after its closer
-        if not connects(text[prev_end : run[0][0]]):
+        if prev_end > run[0][0] or not connects(text[prev_end : run[0][0]]):  # nested, or words between
             break
         run.insert(0, spans[k])
     return run
