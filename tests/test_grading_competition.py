@@ -68,6 +68,7 @@ def test_a_completion_that_is_only_a_value_is_its_own_answer():
         assert (found.text, found.rule) == (answer, "bare"), text
     assert find_answer("$$g(t) = 2t$$", "math").text == "g(t) = 2t"
     assert find_answer("not sure", "math") is None  # words: prose, not a value
+    assert find_answer("...", "math") is None and find_answer("?", "gsm8k") is None
     assert extract_answer("$\\sqrt{8}$ = $\\sqrt{8}$", "math") is None  # two spans: no bare value
     assert extract_answer("-7", "world") is None
     assert grade("40 pct", "40\\%", "math").correct

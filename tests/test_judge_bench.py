@@ -301,3 +301,7 @@ def test_a_runs_own_verdicts_read_as_a_labelled_set(small_run):
     for r in located.iter_rows(named=True):
         item = by_id[f"{r['problem_id']}:{r['sample_index']}"]
         assert item.label == r["first_wrong_step"] - 1 and item.label < len(item.steps)
+    # the oracle's "no wrong step" verdicts are items labelled -1, as an LLM judge's "judged correct" are
+    clean = steps.filter(pl.col("dropped") == "not_wrong")
+    assert {by_id[f"{r['problem_id']}:{r['sample_index']}"].label for r in clean.iter_rows(named=True)} <= {-1}
+    assert len(items) == located.height + clean.height

@@ -78,3 +78,11 @@ def test_the_workflow_rules_take_the_vocabulary_from_lemma():
 def test_cut_of_a_variant():
     assert vocabulary.cut_for(True) == vocabulary.FIRST_ERROR and vocabulary.cut_for(False) == vocabulary.WHOLE
     assert vocabulary.TEACHER_STAGES[3:5] == vocabulary.STRATEGIES
+
+
+def test_no_error_has_one_reader_for_both_teachers():
+    from lemma.text.vocabulary import JUDGED_CORRECT, NOT_WRONG, says_no_error
+
+    assert says_no_error(NOT_WRONG) and says_no_error(f"locate:{JUDGED_CORRECT}")
+    assert not says_no_error(None) and not says_no_error("") and not says_no_error("locate:unparsed")
+    assert not says_no_error(JUDGED_CORRECT)  # always with its stage

@@ -8,8 +8,8 @@
 `status` is "ok", "no_answer" (no answer could be found), "timeout" (the comparison ran past its
 hard time limit; not a wrong answer) or "error" (input over the size bounds, an answer too costly
 to evaluate, or a reference that cannot be read). Modules: `extract` (finding the answer, in a
-documented order), `several` (answers in several parts: runs of boxes, lists, sets, named
-values), `normalize` (string forms and exact rationals), `guard` (bounds before sympy),
+documented order; `unmarked` for completions without a marker), `several` (answers in several
+parts: runs of boxes, lists, sets, named values), `normalize` (string forms and exact rationals), `guard` (bounds before sympy),
 `equivalence` (fast rules, then math-verify with exact checks), `pool` (worker processes with hard
 timeouts), `styles` (per-dataset settings).
 """

@@ -108,5 +108,10 @@ def clean_answer(answer: str) -> str:
     return s.strip()
 
 
+def has_value(s: str) -> bool:
+    """Whether `s` states a value: a digit or a LaTeX command."""
+    return any(ch.isdigit() for ch in s) or "\\" in s
+
+
 def acceptable(cleaned: str) -> bool:
     return bool(cleaned) and not _PLACEHOLDER.search(cleaned) and not _NOT_AN_ANSWER.match(cleaned)

@@ -80,34 +80,20 @@ very long text runs in the parent process without a timeout.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
-from lemma.grading.clean import CHAIN_LEFT, COPULA, acceptable, clean_answer
-from lemma.grading.several import join_run
+from lemma.grading.clean import CHAIN_LEFT, COPULA, acceptable, clean_answer, has_value
+from lemma.grading.several import joined_answer
 from lemma.grading.spans import (
+    MAX_TRIES,
+    Answer,
     boxed_candidates,
     last_match,
     line_end,
-    math_spans,
     next_line,
     sentence_end,
 )
 from lemma.grading.styles import conclusion_allowed, last_math_allowed, last_number_allowed
-
-# Candidates of one rule tried from the end before that rule gives up.
-MAX_TRIES = 20
-
-
-@dataclass(frozen=True)
-class Answer:
-    """A final answer found in a completion."""
-
-    text: str  # cleaned answer, as the model wrote it
-    start: int  # where its statement begins (the marker)
-    answer_start: int  # the raw answer text is completion[answer_start:end]
-    end: int
-    rule: str  # answer_is | answer_label | hashes | boxed | conclusion | bare | last_math | last_number
-
+from lemma.grading.unmarked import bare_answer, last_math
 
 _ANSWER_IS = re.compile(r"\banswer\s+is\b(?!n['’]t)[ \t]*:?", re.IGNORECASE)
 # "Answer: X" / "**Final Answer:** X" / "> answer: X" at the start of a line (colon required).
@@ -168,29 +154,13 @@ def _hashes(text: str):
 _RULES = (("answer_is", _answer_is), ("answer_label", _labels), ("hashes", _hashes), ("boxed", boxed_candidates))
 
 
-def _joined(text: str, spans: list[tuple[int, int, int]], rule: str) -> Answer | None:
-    """The last acceptable span of `spans` (text order) with the spans that run into it (see
-    lemma.grading.several.join_run): ``$\\boxed{1}$ and $\\boxed{-2}$`` answers "1, -2"."""
-    for last in range(len(spans) - 1, -1, -1):
-        if not acceptable(clean_answer(text[spans[last][1] : spans[last][2]])):
-            continue
-        run = join_run(text, spans, last)
-        parts: list[str] = []
-        for _, a, b in run:
-            part = clean_answer(text[a:b])
-            if acceptable(part) and part not in parts:
-                parts.append(part)
-        return Answer(", ".join(parts), run[0][0], run[0][1], run[-1][2], rule)
-    return None
-
-
 def _boxed(text: str) -> Answer | None:
     boxes = []
     for tries, box in enumerate(boxed_candidates(text)):
         if tries >= MAX_TRIES:
             break
         boxes.append(box)
-    return _joined(text, boxes[::-1], "boxed")
+    return joined_answer(text, boxes[::-1], "boxed")
 
 
 def _best_of(rule, text: str) -> Answer | None:
@@ -272,10 +242,6 @@ _NUMBER_THEN_WORDS = re.compile(r"\s*\$?(-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?)
 _BARE_CHAIN = re.compile(r"[\d\s.,+\-*/×÷^()$\\{}a-z]*=[^=\n]*", re.IGNORECASE)
 
 
-def _has_value(s: str) -> bool:
-    return any(ch.isdigit() for ch in s) or "\\" in s
-
-
 def _conclusion(text: str) -> tuple[int, int, int] | None:
     """(start, answer_start, answer_end) of the last concluding sentence that states a value, or
     of a last line that is a bare calculation."""
@@ -301,7 +267,7 @@ def _conclusion(text: str) -> tuple[int, int, int] | None:
                 numbers = list(_NUMBER.finditer(text, m.end(), end))
                 if len(numbers) == 1:  # "In conclusion, Emma earns $450.": its one number
                     return m.start(), numbers[0].start(), numbers[0].end()
-                if _has_value(text[m.end() : end]):
+                if has_value(text[m.end() : end]):
                     return None  # a later conclusion with a value we cannot place supersedes earlier ones
                 continue
             a = eq + 1
@@ -309,75 +275,9 @@ def _conclusion(text: str) -> tuple[int, int, int] | None:
         lead = _NUMBER_THEN_WORDS.match(text, a, end)
         if lead is not None:  # "there are 9 positive divisors of 36": the count is the answer
             return m.start(), lead.start(1), lead.end(1)
-        if _has_value(text[a:end]):
+        if has_value(text[a:end]):
             return m.start(), a, end
     return None
-
-
-def _last_math(text: str) -> Answer | None:
-    """The last math span that states a value, with the spans that run into it (``$x = 2$ and
-    $x = 3$``). A chain (``$f(2) = 4 \\cdot 2 - 1 = 7$``) states its last side."""
-    # Only the last paragraph: an expression paragraphs before the end of a rambling text is not
-    # its answer (a human reader would not take it; a final display line is its own paragraph).
-    last_paragraph = text.rstrip().rfind("\n\n")
-    spans = [s for s in math_spans(text, MAX_TRIES) if s[0] > last_paragraph and _math_value(text[s[1] : s[2]])]
-    found = _joined(text, spans, "last_math")
-    if found is None or _restated(text, spans, found):
-        return None
-    answer = found.text
-    if answer.count("=") >= 2 and "," not in answer and not _RELATION_SIGN.search(answer):
-        answer = answer.rpartition("=")[2].strip()
-    return Answer(answer, found.start, found.answer_start, found.end, "last_math")
-
-
-def _math_value(content: str) -> bool:
-    """Whether a math span states something: a number, a command, or an equation (``f(y) = y``);
-    a lone name (``$n$``) does not."""
-    return _has_value(content) or "=" in content
-
-
-# A completion that is nothing but its answer: one short line ("-5", "7,425,000", "$E$",
-# "28 percent"). Words of two letters or more outside math mean prose, not a bare answer.
-MAX_BARE_CHARS = 80
-_MATH_WRAPPED = re.compile(r"^(?:\$\$?|\\\(|\\\[)(?P<inner>.*?)(?:\$\$?|\\\)|\\\])$", re.DOTALL)
-_PROSE_WORD = re.compile(r"(?<![\\A-Za-z])[A-Za-z]{2,}")
-_UNIT_OR_PERCENT = re.compile(r"(?:percent|pct)\s*$", re.IGNORECASE)
-
-
-def _bare(text: str) -> Answer | None:
-    """The whole completion as its answer, when it is only a short value."""
-    s = text.strip()
-    if not s or len(s) > MAX_BARE_CHARS or "\n" in s.strip("$ \\[]()\n"):
-        return None
-    wrapped = _MATH_WRAPPED.match(s)
-    inner = (wrapped.group("inner") if wrapped else s).strip()
-    if inner.count("$") > 1 or "\\(" in inner or "\\[" in inner:
-        return None  # several math spans: a calculation or a restatement, not one bare value
-    # (one "$" is a currency sign: "$1,250.50")
-    if "\\boxed" in inner or "\\fbox" in inner or inner.count("{") != inner.count("}"):
-        return None  # a box the marker rules could not read is broken, not bare
-    if not wrapped and _PROSE_WORD.search(_UNIT_OR_PERCENT.sub("", inner)):
-        return None
-    cleaned = clean_answer(s)
-    if not acceptable(cleaned):
-        return None
-    start = text.find(s)
-    return Answer(cleaned, start, start, start + len(s), "bare")
-
-
-def _restated(text: str, spans: list[tuple[int, int, int]], found: Answer) -> bool:
-    """``$\\sqrt{72}$ = $\\sqrt{72}$``: a last expression that only restates the one before it
-    is not an answer (as a bare last calculation that restates is not, in `_conclusion`)."""
-    k = next((i for i, s in enumerate(spans) if s[0] == found.start), 0)
-    if k == 0:
-        return False
-    before = spans[k - 1]
-    gap = text[before[2] : found.start].strip("$\\)] \t")
-    same = re.sub(r"\s+", "", text[before[1] : before[2]]) == re.sub(r"\s+", "", found.text)
-    return gap == "=" and same
-
-
-_RELATION_SIGN = re.compile(r"\\(?:le|ge|ne|leq|geq|neq|lt|gt)\b|[<>≤≥≠]")
 
 
 def find_answer(
@@ -396,14 +296,14 @@ def find_answer(
             while a < b and completion[a].isspace():
                 a += 1
             cleaned = clean_answer(completion[a:b])
-            if acceptable(cleaned) and _has_value(cleaned):
+            if acceptable(cleaned) and has_value(cleaned):
                 return Answer(cleaned, start, a, b, "conclusion")
     if conclusion_allowed(style):
-        found = _bare(completion)
+        found = bare_answer(completion)
         if found is not None:
             return found
     if last_math_allowed(style):
-        found = _last_math(completion)
+        found = last_math(completion)
         if found is not None:
             return found
     if last_number_allowed(style, allow_last_number):

@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import re
 
+from lemma.grading.clean import acceptable, clean_answer
 from lemma.grading.normalize import normalize, split_items
+from lemma.grading.spans import Answer
 
 # Between two parts of one answer: delimiters, spacing commands, punctuation.
 _DELIMITERS = re.compile(r"\\[()\[\]]|\$")
@@ -57,6 +59,22 @@ def join_run(text: str, spans: list[tuple[int, int, int]], last: int) -> list[tu
             break
         run.insert(0, spans[k])
     return run
+
+
+def joined_answer(text: str, spans: list[tuple[int, int, int]], rule: str) -> Answer | None:
+    """The last acceptable span of `spans` (text order) with the spans that run into it:
+    ``$\\boxed{1}$ and $\\boxed{-2}$`` answers "1, -2" (each part cleaned, repeats dropped)."""
+    for last in range(len(spans) - 1, -1, -1):
+        if not acceptable(clean_answer(text[spans[last][1] : spans[last][2]])):
+            continue
+        run = join_run(text, spans, last)
+        parts: list[str] = []
+        for _, a, b in run:
+            part = clean_answer(text[a:b])
+            if acceptable(part) and part not in parts:
+                parts.append(part)
+        return Answer(", ".join(parts), run[0][0], run[0][1], run[-1][2], rule)
+    return None
 
 
 # ---------------------------------------------------------------------------------------------

@@ -5,6 +5,22 @@ linear scan, bounded by MAX_STATEMENT_CHARS."""
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+
+# Candidates of one answer rule tried from the end before that rule gives up.
+MAX_TRIES = 20
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A final answer found in a completion."""
+
+    text: str  # cleaned answer, as the model wrote it
+    start: int  # where its statement begins (the marker)
+    answer_start: int  # the raw answer text is completion[answer_start:end]
+    end: int
+    rule: str  # answer_is | answer_label | hashes | boxed | conclusion | bare | last_math | last_number
+
 
 # An answer longer than this is not an answer (the grader's MAX_ANSWER_CHARS is 1,000).
 MAX_STATEMENT_CHARS = 2_000

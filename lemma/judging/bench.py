@@ -21,11 +21,8 @@ from lemma.judging.score import score
 from lemma.judging.sets import JudgeItem
 from lemma.teacher.base import LocateRequest, ProblemView
 from lemma.text.steps import split_steps
-from lemma.text.vocabulary import JUDGED_CORRECT
+from lemma.text.vocabulary import says_no_error
 
-# "No error" as each teacher says it: an LLM judge's reply "the solution is correct"
-# (lemma.teacher.llm) and the oracle's step check finding none (lemma.teacher.oracle).
-NO_ERROR = (f"locate:{JUDGED_CORRECT}", "not_wrong")
 NOT_GIVEN = "(not given)"
 ROW_COLUMNS = ("set", "id", "source", "n_steps", "label", "prediction", "verdict", "rationale")
 SUMMARY_COLUMNS = (
@@ -84,7 +81,7 @@ def judge_set(teacher, items: Sequence[JudgeItem]) -> tuple[list[dict], int]:
     for item, lab in zip(asked, labels):
         if lab.first_wrong_step is not None:
             prediction, verdict = lab.first_wrong_step - 1, f"step {lab.first_wrong_step}"
-        elif lab.dropped in NO_ERROR:
+        elif says_no_error(lab.dropped):
             prediction, verdict = -1, "no error"
         else:
             prediction, verdict = None, lab.dropped or "no verdict"

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 from lemma.tables.jsonl import iter_jsonl
 from lemma.text.steps import step_spans
+from lemma.text.vocabulary import says_no_error
 
 
 class SetError(ValueError):
@@ -200,7 +201,8 @@ def processbench_set(path: str, name: str = "processbench") -> list[JudgeItem]:
 
 def locate_set(results: str = "results", name: str = "locate") -> list[JudgeItem]:
     """The step judge's verdicts of a finished run (results/taxonomy/steps.parquet) as labels: a
-    sample it located (label: that step) or found correct (label -1); other drops are left out."""
+    sample it located (label: that step) or found without error (label -1: an LLM judge's
+    "judged_correct", the oracle's "not_wrong"); other drops are left out."""
     from lemma.pipeline.runner import read_all
     from lemma.tables.io import read_table
     from lemma.tables.records import PROBLEMS, STEP_LABELS
@@ -211,7 +213,7 @@ def locate_set(results: str = "results", name: str = "locate") -> list[JudgeItem
     by_id = {r["id"]: r for r in problems.iter_rows(named=True)}
     items = []
     for r in labels.iter_rows(named=True):
-        if r.get("dropped") and not str(r["dropped"]).endswith("judged_correct"):
+        if r.get("dropped") and not says_no_error(r["dropped"]):
             continue
         p = by_id.get(r["problem_id"])
         if p is None:

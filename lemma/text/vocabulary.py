@@ -39,6 +39,17 @@ WORLD_SPLITS = ("train", "test", "test_ood")
 # Drop reasons shared between the stage that writes them and the funnel that reads them.
 # A judge's verdict that the solution is correct ("<stage>:judged_correct").
 JUDGED_CORRECT = "judged_correct"
+# The oracle's verdict that the solution has no wrong step (it reads no reply, so it has no stage).
+NOT_WRONG = "not_wrong"
+
+
+def says_no_error(dropped: str | None) -> bool:
+    """Whether a drop reason is a judge's verdict that the solution has no error: an LLM judge's
+    "<stage>:judged_correct" or the oracle's "not_wrong". Readers of verdicts (the judge
+    benchmark, a run's labels read as a set) ask this rather than spell either."""
+    return bool(dropped) and (dropped == NOT_WRONG or dropped.endswith(f":{JUDGED_CORRECT}"))
+
+
 # The smoothed trajectory graded, its final answer wrong: the method's final filter.
 FINAL_ANSWER_WRONG = "final_answer_wrong"
 # The grader could not grade (timeout, error): "grade_<status>".

@@ -36,6 +36,7 @@ from lemma.teacher.oracle import inject as oracle_inject
 from lemma.teacher.oracle import write as oracle_write
 from lemma.teacher.oracle.judge import Finding, judge
 from lemma.teacher.oracle.model import StructureError, WorldModel
+from lemma.text.vocabulary import NOT_WRONG
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +65,7 @@ def _first_error(world: WorldModel, solution: str) -> Finding | str:
     if not solution.strip():
         return "empty_solution"
     f = judge(world, solution)
-    return "not_wrong" if f is None else f
+    return NOT_WRONG if f is None else f
 
 
 class OracleTeacher(Teacher):
