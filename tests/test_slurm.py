@@ -187,14 +187,21 @@ def tiny_student(tmp_path_factory):
     return build_tiny_llama(tmp_path_factory.mktemp("student") / "model")
 
 
-def wait_for_record(cluster: SlurmCluster, job_id: str, timeout: float = 30) -> dict:
-    """SLURM's completion record of a job (written as the job ends)."""
+def wait_for_records(cluster: SlurmCluster, match, timeout: float = 30) -> list[dict]:
+    """SLURM's completion records that `match` (a predicate on one record), waiting up to
+    `timeout` seconds for the first (a record is written as its job ends); [] if none came."""
     deadline = time.monotonic() + timeout
     while True:
-        found = {r["JobId"]: r for r in cluster.job_records()}.get(job_id)
+        found = [r for r in cluster.job_records() if match(r)]
         if found or time.monotonic() > deadline:
-            return found or {}
+            return found
         time.sleep(1)
+
+
+def wait_for_record(cluster: SlurmCluster, job_id: str, timeout: float = 30) -> dict:
+    """SLURM's completion record of one job ({} if it never came)."""
+    found = wait_for_records(cluster, lambda r: r.get("JobId") == job_id, timeout)
+    return found[-1] if found else {}
 
 
 CLUSTER_TARGETS = [
@@ -256,12 +263,7 @@ def test_the_cluster_path_gpu_jobs_a_served_teacher_and_training_on_two_nodes(cl
     assert answered(requests), "the teacher jobs reached the served teacher"
     log = (wd / "logs/teacher_server.log").read_text()
     assert log.count("starting the teacher server") == 1 and "answers at http://127.0.0.1:" in log, log
-    deadline = time.monotonic() + 30
-    while not (
-        servers := [r for r in cluster.job_records() if "lemma-teacher-server" in (r.get("Name"), r.get("JobName"))]
-    ):
-        assert time.monotonic() < deadline, cluster.job_records()
-        time.sleep(1)
+    servers = wait_for_records(cluster, lambda r: "lemma-teacher-server" in (r.get("Name"), r.get("JobName")))
     assert len(servers) == 1 and servers[0]["JobState"] == "COMPLETED", servers
     assert job_details(cluster, servers[0]["JobId"]).get("TresPerJob") == "gres:gpu:1"
 
