@@ -2,6 +2,8 @@
 
     python bench/grading_competition.py             # updates the "## Grading competition-style answers" section
     python bench/grading_competition.py --no-write  # print only
+    python bench/grading_competition.py --external DIR   # math-verify's suite from an unpacked sdist
+                                                         # (default: its sdist fetched with pip)
 
 Sets (tests/grading_sets.py): the competition-style rows written in public layouts
 (tests/data/grading_make_competition.py; one row per kind issue 24 names: several answers, MATH's
@@ -19,6 +21,7 @@ import argparse
 import os
 import platform
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -69,6 +72,16 @@ def sets() -> list[tuple[str, list[dict], str]]:
     return out
 
 
+def external_section(suite: Path | None) -> list[str]:
+    """The external suite's lines, from `suite` or from math-verify's sdist fetched with pip."""
+    if suite is not None:
+        return external_lines(suite)
+    from grading_external import fetch_suite
+
+    with tempfile.TemporaryDirectory() as tmp:
+        return external_lines(fetch_suite(Path(tmp)))
+
+
 def external_lines(suite: Path) -> list[str]:
     """The external suite's table (bench/grading_external.py) and its history."""
     from grading_external import MARKER, measure, suite_cases
@@ -114,7 +127,10 @@ def main(argv: list[str] | None = None) -> int:
         "--external",
         type=Path,
         metavar="DIR",
-        help="also measure math-verify's own test suite (an unpacked sdist; see bench/grading_external.py)",
+        help="math-verify's own test suite, an unpacked sdist (default: fetched with pip; see bench/grading_external.py)",
+    )
+    ap.add_argument(
+        "--no-external", action="store_true", help="leave the external suite out (offline; the section loses its table)"
     )
     args = ap.parse_args(argv)
     grade_many([("$\\boxed{\\sqrt{8}}$", "2\\sqrt{2}")], style="math")  # start the workers
@@ -139,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
                     print(
                         f"   MISS {r['id']} strict={s} fallback={lo} mv={m} expected={r['expected']} gold={r['gold']!r}"
                     )
-    external = external_lines(args.external) if args.external else []
+    external = [] if args.no_external else external_section(args.external)
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     text = "\n".join(
         [
