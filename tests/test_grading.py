@@ -18,7 +18,8 @@ from lemma.grading import MAX_COMPLETION_CHARS, Grade, extract_answer, grade, gr
 from lemma.grading.baseline import math_verify_correct
 from lemma.grading.equivalence import fast_equal
 from lemma.grading.guard import too_costly
-from lemma.grading.normalize import normalize, parse_rational, split_list
+from lemma.grading.normalize import normalize, parse_rational
+from lemma.grading.several import answer_items
 
 LABELLED = Path(__file__).parent / "data" / "grading_labelled.jsonl"
 
@@ -104,11 +105,11 @@ def test_parse_rational_is_exact(text, value):
     assert parse_rational(text) == value
 
 
-def test_split_list_respects_brackets():
-    assert split_list("1, 2") == ["1", "2"]
-    assert split_list("x=1 or x=-2") == ["1", "-2"]
-    assert split_list("(1, 2)") == ["(1, 2)"]
-    assert split_list("[1,2)") == ["[1,2)"]
+def test_list_items_respect_brackets():
+    assert answer_items("1, 2")[0] == ["1", "2"]
+    assert answer_items("x=1 or x=-2")[0] == ["1", "-2"]
+    assert answer_items("(1, 2)")[0] == ["(1, 2)"]
+    assert answer_items("[1,2)")[0] == ["[1,2)"]
 
 
 def test_fast_path_rules():

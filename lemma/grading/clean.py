@@ -35,7 +35,7 @@ _WRAPPERS = (
 # LaTeX commands (\frac, \cdot, \log_2 ...).
 CHAIN_LEFT = re.compile(r"^(?:\\[A-Za-z]+|[\d\s.,+\-*/×÷^_(){}\[\]])+$")
 # Relations whose "=" is not an equals sign.
-_RELATION = re.compile(r"\\(?:le|ge|ne|leq|geq|neq|approx)\b|[<>≤≥≠≈]|!=")
+RELATION = re.compile(r"\\(?:le|ge|ne|leq|geq|neq|lt|gt|approx)\b|[<>≤≥≠≈]|!=")
 
 
 # "the answer is therefore 105": an adverb before the answer is not part of it.
@@ -63,7 +63,7 @@ def _nested_statement(s: str) -> str:
 def _chain_result(s: str) -> str:
     """``91 / 7 = 13`` states 13; ``x^2 + y^2 = 25`` and ``x = 5`` stay (normalize handles an
     assignment)."""
-    if "=" not in s or _RELATION.search(s):
+    if "=" not in s or RELATION.search(s):
         return s
     left, _, right = s.rpartition("=")
     right = right.strip()

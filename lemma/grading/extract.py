@@ -82,6 +82,7 @@ from __future__ import annotations
 import re
 
 from lemma.grading.clean import CHAIN_LEFT, COPULA, acceptable, clean_answer, has_value
+from lemma.grading.normalize import compact
 from lemma.grading.several import joined_answer
 from lemma.grading.spans import (
     MAX_TRIES,
@@ -252,7 +253,7 @@ def _conclusion(text: str) -> tuple[int, int, int] | None:
         left, _, right = last_line.rpartition("=")
         left, right = left.strip().strip("$").strip(), right.strip().strip("$").strip()
         # "\sqrt{72} = \sqrt{72}" restates; it does not answer.
-        if CHAIN_LEFT.match(left) and re.sub(r"\s+", "", left) != re.sub(r"\s+", "", right):
+        if CHAIN_LEFT.match(left) and compact(left) != compact(right):
             return line_start, line_start + last_line.rfind("=") + 1, len(tail)
     for tries, m in enumerate(reversed(list(_CONCLUSION.finditer(text)))):
         if tries >= MAX_TRIES:

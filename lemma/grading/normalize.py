@@ -44,7 +44,7 @@ _PERCENT = re.compile(r"(?:\\%|%|\s*percent(?:age)?|\s+pct)\s*$", re.IGNORECASE)
 _THOUSANDS = re.compile(r"(?<![\d.,(\[])(\d{1,3})((?:,\d{3})+)(?![\d,)\]])")
 _CHOICE = re.compile(r"^\(?\s*([A-J])\s*\)?$")
 # "x = 5", "x_1 = 5", "k=5": a single (possibly subscripted) variable on the left of one "=".
-_ASSIGN = re.compile(r"^[A-Za-z](?:_\{?\w+\}?)?\s*=\s*(?P<rhs>[^=]+)$")
+ASSIGN = re.compile(r"^\s*(?P<name>[A-Za-z](?:_\{?\w+\}?)?)\s*=\s*(?P<rhs>[^=]+?)\s*$")
 # Words after a number: units ("cm", "apples", "dollars", "sq ft", "m^2"). Single letters are
 # not words here ("5x" must not become "5"), nor are math names ("2 pi", "3 sqrt 2").
 # Possessive quantifiers keep the word loop from backtracking exponentially on long letter runs.
@@ -157,7 +157,7 @@ def normalize(answer: str, keep_name: bool = False) -> Normalized:
         s = s[:-1].rstrip()
     if keep_name:
         return Normalized(s, percent)
-    a = _ASSIGN.match(s)
+    a = ASSIGN.match(s)
     if a:
         s = a.group("rhs").strip()
     s = _relation_forms(s)
@@ -220,12 +220,6 @@ def split_items(s: str) -> list[str]:
     if len(items) > 1 and all(items):
         return items
     return [s.strip()]
-
-
-def split_list(s: str) -> list[str]:
-    """`split_items`, each item through `normalize`."""
-    items = split_items(s)
-    return [normalize(p).text for p in items] if len(items) > 1 else [s]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 
 from lemma.grading.clean import acceptable, clean_answer
-from lemma.grading.normalize import normalize, split_items
+from lemma.grading.normalize import ASSIGN, normalize, split_items
 from lemma.grading.spans import Answer
 
 # Between two parts of one answer: delimiters, spacing commands, punctuation.
@@ -80,7 +80,6 @@ def joined_answer(text: str, spans: list[tuple[int, int, int]], rule: str) -> An
 # ---------------------------------------------------------------------------------------------
 # Items of an answer
 
-_ASSIGN = re.compile(r"^\s*(?P<name>[A-Za-z](?:_\{?\w+\}?)?)\s*=\s*(?P<value>[^=]+?)\s*$")
 _TUPLE_ASSIGN = re.compile(r"^\s*\((?P<names>[A-Za-z](?:\s*,\s*[A-Za-z])+)\)\s*=\s*\((?P<values>[^=]+)\)\s*$")
 _SET = re.compile(r"^\\\{(?P<inner>.*)\\\}$|^\{(?P<inner2>[^{}]*,[^{}]*)\}$")
 _PM = re.compile(r"^(?:\\pm|±)\s*(?P<value>.+)$")
@@ -98,12 +97,12 @@ def _named(item: str) -> list[tuple[str, str]] | None:
         return list(zip(names, values)) if len(values) == len(names) else None
     if item.startswith("(") and item.endswith(")") and "=" in item:
         parts = split_items(item[1:-1])
-        pairs = [_ASSIGN.match(p) for p in parts]
+        pairs = [ASSIGN.match(p) for p in parts]
         if len(parts) > 1 and all(pairs):
-            return [(p.group("name"), p.group("value")) for p in pairs]
+            return [(p.group("name"), p.group("rhs")) for p in pairs]
         return None
-    m = _ASSIGN.match(item)
-    return [(m.group("name"), m.group("value"))] if m else None
+    m = ASSIGN.match(item)
+    return [(m.group("name"), m.group("rhs"))] if m else None
 
 
 def _groups(named: list[list[tuple[str, str]]]) -> list[dict[str, str]]:
@@ -128,8 +127,8 @@ def raw_items(answer: str) -> list[str]:
     items = []
     for part in split_items(s):
         part = _LEADING_CONNECTOR.sub("", part.strip())
-        name_value = _ASSIGN.match(part)
-        value = name_value.group("value") if name_value else part
+        name_value = ASSIGN.match(part)
+        value = name_value.group("rhs") if name_value else part
         pm = _PM.match(value.strip())
         if pm and not re.search(r"\\pm|±", pm.group("value")):
             prefix = f"{name_value.group('name')} = " if name_value else ""

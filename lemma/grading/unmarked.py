@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import re
 
-from lemma.grading.clean import acceptable, clean_answer, has_value
+from lemma.grading.clean import RELATION, acceptable, clean_answer, has_value
+from lemma.grading.normalize import compact
 from lemma.grading.several import joined_answer
 from lemma.grading.spans import MAX_TRIES, Answer, math_spans
 
@@ -28,7 +29,7 @@ def last_math(text: str) -> Answer | None:
     if found is None or _restated(text, spans, found):
         return None
     answer = found.text
-    if answer.count("=") >= 2 and "," not in answer and not _RELATION_SIGN.search(answer):
+    if answer.count("=") >= 2 and "," not in answer and not RELATION.search(answer):
         answer = answer.rpartition("=")[2].strip()
     return Answer(answer, found.start, found.answer_start, found.end, "last_math")
 
@@ -78,8 +79,5 @@ def _restated(text: str, spans: list[tuple[int, int, int]], found: Answer) -> bo
         return False
     before = spans[k - 1]
     gap = text[before[2] : found.start].strip("$\\)] \t")
-    same = re.sub(r"\s+", "", text[before[1] : before[2]]) == re.sub(r"\s+", "", found.text)
+    same = compact(text[before[1] : before[2]]) == compact(found.text)
     return gap == "=" and same
-
-
-_RELATION_SIGN = re.compile(r"\\(?:le|ge|ne|leq|geq|neq|lt|gt)\b|[<>≤≥≠]")
