@@ -119,22 +119,42 @@ def real_sets() -> list[tuple[str, list[dict]]]:
     ]
 
 
-def run_ours(rows: list[dict], workers: int | None) -> tuple[float, float]:
+def ours_verdicts(
+    rows: list[dict], workers: int | None = None, style: str | None = None, require_marker: bool = False
+) -> tuple[list[bool], float]:
+    """Our grader's verdict on each row (in `style`, else each row's own "style") and the pairs
+    per second of wall time. The one place every grading bench grades with our grader."""
     t0 = time.perf_counter()
-    right = 0
-    for style in sorted({r["style"] for r in rows}):
-        subset = [r for r in rows if r["style"] == style]
-        grades = grade_many([(r["completion"], r["gold"]) for r in subset], style=style, timeout=10, workers=workers)
-        right += sum(g.correct == r["expected"] for g, r in zip(grades, subset))
-    elapsed = time.perf_counter() - t0
-    return right / len(rows), len(rows) / elapsed
+    verdicts: list[bool] = [False] * len(rows)
+    for s in sorted({style or r["style"] for r in rows}):
+        idx = [i for i, r in enumerate(rows) if (style or r["style"]) == s]
+        pairs = [(rows[i]["completion"], rows[i]["gold"]) for i in idx]
+        grades = grade_many(pairs, style=s, timeout=10, workers=workers, require_marker=require_marker)
+        for i, g in zip(idx, grades):
+            verdicts[i] = g.correct
+    return verdicts, len(rows) / (time.perf_counter() - t0)
+
+
+def math_verify_verdicts(rows: list[dict]) -> tuple[list[bool], float]:
+    """Plain math-verify's verdict on each row, and pairs per second (single-threaded)."""
+    t0 = time.perf_counter()
+    verdicts = [math_verify_correct(r["completion"], r["gold"]) for r in rows]
+    return verdicts, len(rows) / (time.perf_counter() - t0)
+
+
+def agreement(rows: list[dict], verdicts: list[bool]) -> int:
+    """How many verdicts agree with the rows' labels."""
+    return sum(v == r["expected"] for v, r in zip(verdicts, rows))
+
+
+def run_ours(rows: list[dict], workers: int | None) -> tuple[float, float]:
+    verdicts, rate = ours_verdicts(rows, workers)
+    return agreement(rows, verdicts) / len(rows), rate
 
 
 def run_math_verify(rows: list[dict]) -> tuple[float, float]:
-    t0 = time.perf_counter()
-    right = sum(math_verify_correct(r["completion"], r["gold"]) == r["expected"] for r in rows)
-    elapsed = time.perf_counter() - t0
-    return right / len(rows), len(rows) / elapsed
+    verdicts, rate = math_verify_verdicts(rows)
+    return agreement(rows, verdicts) / len(rows), rate
 
 
 def main(argv: list[str] | None = None) -> int:

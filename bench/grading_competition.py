@@ -22,11 +22,12 @@ import os
 import platform
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from grading import agreement, math_verify_verdicts, ours_verdicts  # noqa: E402  (bench/grading.py)
 
 from lemma.grading import grade_many  # noqa: E402
 from lemma.grading.baseline import math_verify_correct  # noqa: E402
@@ -41,20 +42,8 @@ from tests.grading_sets import (  # noqa: E402
 SECTION = "## Grading competition-style answers"
 
 
-def ours(rows: list[dict], require_marker: bool, style: str = "math") -> tuple[list[bool], float]:
-    t0 = time.perf_counter()
-    grades = grade_many([(r["completion"], r["gold"]) for r in rows], style=style, require_marker=require_marker)
-    return [g.correct for g in grades], len(rows) / (time.perf_counter() - t0)
-
-
-def plain(rows: list[dict]) -> tuple[list[bool], float]:
-    t0 = time.perf_counter()
-    verdicts = [math_verify_correct(r["completion"], r["gold"]) for r in rows]
-    return verdicts, len(rows) / (time.perf_counter() - t0)
-
-
 def cell(rows: list[dict], verdicts: list[bool]) -> str:
-    right = sum(v == r["expected"] for v, r in zip(verdicts, rows))
+    right = agreement(rows, verdicts)
     false_right = sum(v and not r["expected"] for v, r in zip(verdicts, rows))
     return f"{right / len(rows):.0%} ({right}; {false_right} false right)"
 
@@ -84,7 +73,7 @@ def external_section(suite: Path | None) -> list[str]:
 
 def external_lines(suite: Path) -> list[str]:
     """The external suite's table (bench/grading_external.py) and its history."""
-    from grading_external import MARKER, measure, suite_cases
+    from grading_external import marker_subsets, measure, suite_cases
 
     tests = suite / "tests" if (suite / "tests").is_dir() else suite
     rows = suite_cases(tests)
@@ -97,10 +86,7 @@ def external_lines(suite: Path) -> list[str]:
         "| completions | rows | ours, marker required | ours, fallback | plain math-verify |",
         "|---|---|---|---|---|",
     ]
-    for name, subset in (
-        ("with a marker", [r for r in rows if MARKER.search(r["completion"])]),
-        ("without one", [r for r in rows if not MARKER.search(r["completion"])]),
-    ):
+    for name, subset in marker_subsets(rows).items():
         cells = [f"{right / len(subset):.0%} ({right})" for right, _ in measure(subset).values()]
         lines.append(f"| {name} | {len(subset)} | " + " | ".join(cells) + " |")
     lines += [
@@ -140,9 +126,9 @@ def main(argv: list[str] | None = None) -> int:
         "|---|---|---|---|---|---|",
     ]
     for name, rows, style in sets():
-        strict, _ = ours(rows, True, style)
-        loose, rate = ours(rows, False, style)
-        mv, mv_rate = plain(rows)
+        strict, _ = ours_verdicts(rows, style=style, require_marker=True)
+        loose, rate = ours_verdicts(rows, style=style)
+        mv, mv_rate = math_verify_verdicts(rows)
         line = (
             f"| {name} | {len(rows)} | {cell(rows, strict)} | {cell(rows, loose)} | {cell(rows, mv)} "
             f"| {rate:,.0f} / {mv_rate:,.0f} |"

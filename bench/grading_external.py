@@ -23,15 +23,15 @@ import subprocess
 import sys
 import tarfile
 import tempfile
-import time
 from importlib.metadata import version
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from grading import agreement, math_verify_verdicts, ours_verdicts  # noqa: E402  (bench/grading.py)
+
 from lemma.grading import grade_many  # noqa: E402
-from lemma.grading.baseline import math_verify_correct  # noqa: E402
 
 # Which of the sdist's test files hold (gold, pred, expected) cases.
 SUITE_FILES = ("test_all.py", "test_numina_cases.py", "test_open_thoughts.py", "test_boxed.py", "test_yujianll.py")
@@ -90,18 +90,23 @@ def suite_cases(tests: Path) -> list[dict]:
     return rows
 
 
+def marker_subsets(rows: list[dict]) -> dict[str, list[dict]]:
+    """The suite split by whether the completion carries an answer marker."""
+    return {
+        "with a marker": [r for r in rows if MARKER.search(r["completion"])],
+        "without one": [r for r in rows if not MARKER.search(r["completion"])],
+    }
+
+
 def measure(rows: list[dict]) -> dict:
+    """(rows agreeing with the label, pairs/s) for ours with the marker required, ours with the
+    fallback, and plain math-verify."""
     out = {}
     for require in (True, False):
-        t0 = time.perf_counter()
-        grades = grade_many([(r["completion"], r["gold"]) for r in rows], style="math", require_marker=require)
-        out[f"ours, marker {'required' if require else 'fallback'}"] = (
-            sum(g.correct == r["expected"] for g, r in zip(grades, rows)),
-            len(rows) / (time.perf_counter() - t0),
-        )
-    t0 = time.perf_counter()
-    right = sum(math_verify_correct(r["completion"], r["gold"]) == r["expected"] for r in rows)
-    out["plain math-verify"] = (right, len(rows) / (time.perf_counter() - t0))
+        verdicts, rate = ours_verdicts(rows, style="math", require_marker=require)
+        out[f"ours, marker {'required' if require else 'fallback'}"] = (agreement(rows, verdicts), rate)
+    verdicts, rate = math_verify_verdicts(rows)
+    out["plain math-verify"] = (agreement(rows, verdicts), rate)
     return out
 
 
@@ -115,10 +120,7 @@ def main(argv: list[str] | None = None) -> int:
         if (tests / "tests").is_dir():
             tests = tests / "tests"
         rows = suite_cases(tests)
-    subsets = {
-        "with a marker": [r for r in rows if MARKER.search(r["completion"])],
-        "without one": [r for r in rows if not MARKER.search(r["completion"])],
-    }
+    subsets = marker_subsets(rows)
     print(f"math-verify {version('math-verify')} test suite: {len(rows)} cases")
     print(
         "| completions | rows | " + " | ".join(["ours, marker required", "ours, fallback", "plain math-verify"]) + " |"
