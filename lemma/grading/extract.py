@@ -80,6 +80,7 @@ very long text runs in the parent process without a timeout.
 from __future__ import annotations
 
 import re
+from itertools import islice
 
 from lemma.grading.clean import CHAIN_LEFT, COPULA, acceptable, clean_answer, has_value
 from lemma.grading.normalize import compact
@@ -156,11 +157,7 @@ _RULES = (("answer_is", _answer_is), ("answer_label", _labels), ("hashes", _hash
 
 
 def _boxed(text: str) -> Answer | None:
-    boxes = []
-    for tries, box in enumerate(boxed_candidates(text)):
-        if tries >= MAX_TRIES:
-            break
-        boxes.append(box)
+    boxes = list(islice(boxed_candidates(text), MAX_TRIES))  # last first
     return joined_answer(text, boxes[::-1], "boxed")
 
 
@@ -299,7 +296,6 @@ def find_answer(
             cleaned = clean_answer(completion[a:b])
             if acceptable(cleaned) and has_value(cleaned):
                 return Answer(cleaned, start, a, b, "conclusion")
-    if conclusion_allowed(style):
         found = bare_answer(completion)
         if found is not None:
             return found
